@@ -1,0 +1,71 @@
+"""``python -m index [--json]`` builds or updates the index; ``python -m index add PATH...`` adds policies."""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+
+from .config import get_config, quiet_third_parties
+from .errors import PolicyQAError
+
+
+def _date(value: str) -> str:
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise argparse.ArgumentTypeError(f"'{value}' is not a date like 2017-12-31")
+    return value
+
+
+def _print_report(report, as_json: bool, added: list[str] | None = None) -> None:
+    data = report.to_dict()
+    if added is not None:
+        data = {"added": added, **data}
+    if as_json:
+        print(json.dumps(data, indent=2))
+        return
+    if added is not None:
+        print(f"added: {', '.join(added) if added else 'nothing'}")
+    print(f"documents: {report.documents}  sections: {report.sections}  chunks: {report.chunks}")
+    print(f"embedded: {report.embedded}  reused: {report.reused}  removed: {report.removed}  "
+          f"seconds: {report.seconds}")
+    for name, reason in report.skipped.items():
+        print(f"skipped: {name}: {reason}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status (2 for usage errors, 1 for failures)."""
+    quiet_third_parties()
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "add":
+        parser = argparse.ArgumentParser(prog="python -m index add",
+                                         description="Add policy files or folders (.md, .txt, .html, .pdf).")
+        parser.add_argument("paths", nargs="+", metavar="PATH")
+        parser.add_argument("--company", help="company name, when the document does not say")
+        parser.add_argument("--date", type=_date, help="policy date YYYY-MM-DD, when the document does not say")
+        parser.add_argument("--json", action="store_true", help="print the report as JSON")
+        args = parser.parse_args(argv[1:])
+    else:
+        parser = argparse.ArgumentParser(prog="python -m index",
+                                         description="Build or update the index of the corpus folder.")
+        parser.add_argument("--json", action="store_true", help="print the report as JSON")
+        args = parser.parse_args(argv)
+        args.paths = None
+    from .build import add, build
+
+    try:
+        if args.paths is not None:
+            added, report = add(args.paths, company=args.company, policy_date=args.date, progress=not args.json)
+            _print_report(report, args.json, added)
+            return 0 if added or not report.skipped else 1
+        _print_report(build(get_config(), progress=not args.json), args.json)
+        return 0
+    except PolicyQAError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted: the next run finishes the index", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

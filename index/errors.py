@@ -1,0 +1,17 @@
+"""Errors a user can act on. Each message says what went wrong and what to do."""
+
+
+class PolicyQAError(Exception):
+    """Base class: anything PolicyQA reports to a user without a traceback."""
+
+
+class ConfigError(PolicyQAError):
+    """A setting points somewhere unusable."""
+
+
+class ServerUnavailable(PolicyQAError):
+    """The Chroma server named by POLICYQA_CHROMA_URL cannot be reached."""
+
+
+class BadQuestion(PolicyQAError):
+    """The question cannot be answered as given (empty, too long, ...)."""

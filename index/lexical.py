@@ -1,0 +1,97 @@
+"""Keyword search: BM25 (bm25s) over stemmed words, saved as plain arrays and JSON (no pickles)."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+STOPWORDS = frozenset("""
+a about above after again against all am an and any are as at be because been before being below between both
+but by can could did do does doing down during each few for from further had has have having he her here hers
+herself him himself his how i if in into is it its itself just me more most my myself no nor not of off on once
+only or other our ours ourselves out over own same she should so some such than that the their theirs them
+themselves then there these they this those through to too under until up very was we were what when where which
+while who whom why will with would you your yours yourself yourselves s t don may might must shall also us
+""".split())
+_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    """Lower-case words of ``text`` without stop words (not stemmed)."""
+    return [w for w in (m.group(0).replace("’", "'").split("'")[0] for m in _WORD.finditer(text.lower()))
+            if w not in STOPWORDS]
+
+
+def stems(text: str) -> list[str]:
+    """Stemmed, stop-word-free tokens used for keyword matching."""
+    return _stemmer().stemWords(words(text))
+
+
+def stem_word(word: str) -> str:
+    return _stemmer().stemWord(word.lower())
+
+
+class LexicalIndex:
+    """BM25 over chunk texts, addressed by chunk id."""
+
+    def __init__(self, retriever, ids: list[str]):
+        self._retriever = retriever
+        self.ids = ids
+        self.position = {cid: i for i, cid in enumerate(ids)}
+
+    @classmethod
+    def build(cls, ids: list[str], texts: list[str]) -> "LexicalIndex":
+        import bm25s
+
+        retriever = bm25s.BM25()
+        retriever.index([stems(t) or ["_"] for t in texts] or [["_"]], show_progress=False)
+        return cls(retriever, list(ids))
+
+    def save(self, folder: Path) -> None:
+        """Write atomically: a temporary folder renamed over the old one."""
+        tmp = folder.with_name(folder.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        self._retriever.save(str(tmp), show_progress=False)
+        (tmp / "ids.json").write_text(json.dumps(self.ids))
+        old = folder.with_name(folder.name + ".old")
+        shutil.rmtree(old, ignore_errors=True)
+        if folder.exists():
+            folder.rename(old)
+        tmp.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
+
+    @classmethod
+    def load(cls, folder: Path) -> "LexicalIndex":
+        import bm25s
+
+        retriever = bm25s.BM25.load(str(folder))
+        ids = json.loads((folder / "ids.json").read_text())
+        return cls(retriever, ids)
+
+    def idf(self, stem: str) -> float:
+        """Inverse document frequency of a stem over chunks (rare words weigh more)."""
+        import math
+
+        n = max(len(self.ids), 1)
+        token = self._retriever.vocab_dict.get(stem)
+        indptr = self._retriever.scores["indptr"]
+        df = 0 if token is None or token + 1 >= len(indptr) else int(indptr[token + 1] - indptr[token])
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def scores(self, query_stems: list[str]) -> np.ndarray:
+        """BM25 score of every chunk, in ``self.ids`` order."""
+        if not query_stems or not self.ids:
+            return np.zeros(len(self.ids), dtype="float32")
+        return np.asarray(self._retriever.get_scores(query_stems), dtype="float32")[: len(self.ids)]

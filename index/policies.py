@@ -1,0 +1,246 @@
+"""Parse a policy's text into a ``Policy``: company, dates and a list of sections with offsets.
+
+Headings come from a real Markdown parser (markdown-it-py). The archived policies bend
+Markdown in ways this module repairs:
+
+- a heading that wraps onto the next line (a hard line break at the end of the heading);
+- bold headings and escaped numbering (``### **1\\. Information collected**``);
+- a "heading" that is really a paragraph (too many words to be a title);
+- Azendoo's "Basically," headings, which summarise the section before them;
+- short bold-only paragraphs used as sub-headings.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+
+_md = MarkdownIt("commonmark").enable("table")
+
+ARCHIVE_NOTE = re.compile(
+    r"extracted and transformed from the (?P<domain>[\w.-]+\.[a-z]{2,}) privacy policy that was archived on "
+    r"(?P<date>\d{4}-\d{2}-\d{2})",
+    re.I,
+)
+TITLE_DOMAIN = re.compile(r"^#\s+(?P<domain>[\w-]+(?:\.[\w-]+)*\.[a-z]{2,})\s+privacy policy\s*$", re.I | re.M)
+URL_FIRST_LINE = re.compile(r"^\s*https?://(?:www\.)?(?P<domain>[\w.-]+\.[a-z]{2,})", re.I)
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+STATED_DATE = re.compile(
+    r"(?P<label>effective(?:\s+date)?(?:\s+as\s+of)?|last\s+(?:updated|modified|revised)(?:\s+on)?|updated(?:\s+on)?|revised(?:\s+on)?)"
+    r"\s*[:\-]?\s*(?:on\s+)?"
+    rf"(?P<date>(?:{_MONTHS})\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS}),?\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{4}})",
+    re.I,
+)
+FILE_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
+MAX_HEADING_WORDS = 16
+
+
+@dataclass(frozen=True)
+class Section:
+    """A run of policy text under one heading path; ``start``/``end`` index the policy text."""
+
+    path: tuple[str, ...]
+    start: int
+    end: int
+
+    @property
+    def heading(self) -> str:
+        return " > ".join(self.path)
+
+
+@dataclass
+class Policy:
+    """One version of one company's privacy policy."""
+
+    company: str
+    domain: str | None
+    policy_date: str  # ISO date naming this version: archive date, else stated date, else file date
+    effective_date: str | None
+    title: str
+    text: str
+    sections: list[Section] = field(default_factory=list)
+    archive_date: str | None = None
+
+
+def parse_policy(text: str, file_name: str, company: str | None = None, policy_date: str | None = None,
+                 fallback_date: str | None = None) -> Policy:
+    """Build a ``Policy`` from its text. ``company``/``policy_date`` override what the text says."""
+    head = text[:3000]
+    archive = ARCHIVE_NOTE.search(head)
+    domain = archive.group("domain").lower() if archive else None
+    if not domain:
+        match = TITLE_DOMAIN.search(head) or URL_FIRST_LINE.match(head)
+        domain = match.group("domain").lower() if match else None
+    if domain and domain.startswith("www."):
+        domain = domain[4:]
+    archive_date = archive.group("date") if archive else None
+    effective = _stated_date(text)
+    title = _title(text) or Path(file_name).stem
+    file_date = FILE_DATE.search(file_name)
+    resolved_company = company or _company_name(domain, file_name)
+    resolved_date = (
+        policy_date or archive_date or effective or (file_date.group(1) if file_date else None) or fallback_date or ""
+    )
+    skip = 0
+    if archive:
+        paragraph_end = text.find("\n\n", archive.end())
+        skip = paragraph_end if paragraph_end != -1 else archive.end()
+    sections = split_sections(text, skip_until=skip)
+    return Policy(
+        company=resolved_company,
+        domain=domain,
+        policy_date=resolved_date,
+        effective_date=effective,
+        title=title,
+        text=text,
+        sections=sections,
+        archive_date=archive_date,
+    )
+
+
+def _company_name(domain: str | None, file_name: str) -> str:
+    if domain:
+        labels = domain.split(".")
+        core = labels[-2] if len(labels) >= 2 else labels[0]
+        return core[:1].upper() + core[1:]
+    stem = Path(file_name).stem
+    stem = FILE_DATE.sub("", stem)
+    stem = re.sub(r"[-_ ]*(privacy[-_ ]*policy|privacy|policy)[-_ ]*$", "", stem, flags=re.I)
+    stem = re.sub(r"[-_]+", " ", stem).strip(" -_")
+    stem = stem or Path(file_name).stem
+    return stem if any(c.isupper() for c in stem) else stem.title()
+
+
+def _stated_date(text: str) -> str | None:
+    match = STATED_DATE.search(text)
+    if not match:
+        return None
+    raw = re.sub(r"(\d)(st|nd|rd|th)", r"\1", match.group("date")).replace(",", "")
+    raw = " ".join(raw.split())
+    for fmt in ("%B %d %Y", "%d %B %Y", "%Y-%m-%d", "%m/%d/%Y"):
+        try:
+            return datetime.strptime(raw, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def _title(text: str) -> str | None:
+    for token in _md.parse(text[:5000]):
+        if token.type == "inline" and token.map and text.splitlines()[token.map[0]].lstrip().startswith("# "):
+            return inline_text(token)
+    return None
+
+
+def inline_text(token) -> str:
+    """Plain words of an inline token: no emphasis markers, escapes or link targets."""
+    parts = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+    return " ".join("".join(parts).split())
+
+
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    for match in re.finditer("\n", text):
+        starts.append(match.end())
+    starts.append(len(text))
+    return starts
+
+
+@dataclass
+class _Heading:
+    level: int
+    title: str
+    start: int  # offset of the heading line
+    body_start: int  # offset just after the heading (and its wrapped continuation)
+    from_bold: bool = False
+
+
+def split_sections(text: str, skip_until: int = 0) -> list[Section]:
+    """Split policy text into sections by heading. The H1 title is not part of any path."""
+    lines = _line_starts(text)
+    tokens = _md.parse(text)
+    headings: list[_Heading] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        if tok.type == "heading_open" and tok.map:
+            inline = tokens[i + 1]
+            level = int(tok.tag[1])
+            title = inline_text(inline)
+            start = lines[tok.map[0]]
+            body_start = lines[tok.map[1]]
+            raw_line = text[start:body_start]
+            nxt = tokens[i + 3] if i + 3 < len(tokens) else None
+            # A heading line ending in a hard break ("  ") continues on the next line.
+            if (raw_line.rstrip("\n").endswith("  ") and nxt is not None and nxt.type == "paragraph_open"
+                    and nxt.map and nxt.map[0] == tok.map[1]):
+                first = text[lines[nxt.map[0]]:lines[nxt.map[0] + 1]].strip()
+                if len(first.split()) <= 8:
+                    title = f"{title} {inline_text_of_line(first)}".strip()
+                    body_start = lines[nxt.map[0] + 1]
+            headings.append(_Heading(level, title, start, body_start))
+        elif tok.type == "paragraph_open" and tok.map and tok.level == 0:
+            inline = tokens[i + 1]
+            children = [c for c in inline.children or [] if not (c.type == "text" and not c.content.strip())]
+            is_bold_only = (
+                len(children) >= 3 and children[0].type == "strong_open" and children[-1].type == "strong_close"
+                and all(c.type not in ("strong_open",) for c in children[1:-1])
+            )
+            title = inline_text(inline)
+            nxt = tokens[i + 3] if i + 3 < len(tokens) else None
+            followed_by_prose = nxt is not None and nxt.type == "paragraph_open" and len(
+                (tokens[i + 4].content if i + 4 < len(tokens) else "").split()) >= 15
+            if is_bold_only and 0 < len(title.split()) <= 8 and followed_by_prose:
+                parent = next((h.level for h in reversed(headings) if not h.from_bold), 1)
+                headings.append(_Heading(min(parent + 1, 6), title, lines[tok.map[0]], lines[tok.map[1]], True))
+        i += 1
+
+    sections: list[Section] = []
+    stack: list[tuple[int, str]] = []
+    cursor = skip_until
+    current_path: tuple[str, ...] = ()
+
+    def emit(path: tuple[str, ...], start: int, end: int) -> None:
+        body = text[start:end]
+        if body.lstrip().startswith("#") or (path and body.lstrip().startswith("**")):
+            body = body.lstrip().partition("\n")[2]  # a heading alone is not a section
+        if body.strip():
+            sections.append(Section(path or ("Introduction",), start, end))
+
+    for heading in headings:
+        if heading.start < skip_until:
+            continue
+        title = heading.title.strip()
+        summary_marker = title.endswith(",") and len(title.split()) <= 3
+        paragraph_like = len(title.split()) > MAX_HEADING_WORDS
+        if heading.level == 1 or summary_marker or paragraph_like:
+            # Not a section boundary: the text stays in the section it follows.
+            if heading.level == 1:
+                emit(current_path, cursor, heading.start)
+                cursor = heading.body_start
+            continue
+        emit(current_path, cursor, heading.start)
+        while stack and stack[-1][0] >= heading.level:
+            stack.pop()
+        stack.append((heading.level, title))
+        current_path = tuple(t for _, t in stack)
+        cursor = heading.start  # the heading line belongs to its section's text
+    emit(current_path, cursor, len(text))
+    return sections
+
+
+def inline_text_of_line(line: str) -> str:
+    tokens = _md.parseInline(line)
+    return inline_text(tokens[0]) if tokens else line
+
+
+def iso_date_of(timestamp: float) -> str:
+    return date.fromtimestamp(timestamp).isoformat()

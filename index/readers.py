@@ -1,0 +1,175 @@
+"""Turn a file on disk (Markdown, text, HTML or PDF) into clean UTF-8 text we can cite.
+
+A citation's ``source`` must satisfy ``open(source).read()[start:end] == excerpt``. When the
+raw file already reads back as the text we index, ``source`` is the file itself; otherwise
+(another encoding, repaired mojibake, HTML, PDF) a normalised copy is written under
+``<data>/sources/`` and cited instead.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+SUPPORTED_SUFFIXES = {".md", ".markdown", ".txt", ".text", ".html", ".htm", ".pdf"}
+MAX_FILE_BYTES = 20 * 1024 * 1024
+
+
+class Unreadable(Exception):
+    """A file we skip; the message is the reason shown to the user."""
+
+
+@dataclass(frozen=True)
+class ReadDocument:
+    path: Path  # the file the user gave us
+    text: str  # what we index and cite
+    kind: str  # "markdown", "text", "html" or "pdf"
+    raw_sha256: str
+    is_verbatim: bool  # True when reading `path` as UTF-8 gives exactly `text`
+
+
+def read_document(path: Path) -> ReadDocument:
+    """Read one policy file. Raises ``Unreadable`` with a short reason when it must be skipped."""
+    if path.is_dir():
+        raise Unreadable("is a directory")
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        raise Unreadable(f"unsupported file type '{suffix or '(none)'}' (use .md, .txt, .html or .pdf)")
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise Unreadable(f"too large ({size / 1e6:.0f} MB; the limit is {MAX_FILE_BYTES // 2**20} MiB)")
+        raw = path.read_bytes()
+    except PermissionError:
+        raise Unreadable("permission denied") from None
+    except OSError as exc:
+        raise Unreadable(f"cannot be read ({exc.strerror or exc})") from None
+    if not raw.strip():
+        raise Unreadable("empty file")
+    sha = hashlib.sha256(raw).hexdigest()
+
+    if suffix == ".pdf":
+        text, kind = _pdf_text(raw), "pdf"
+    else:
+        if b"\x00" in raw[:8192] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise Unreadable("binary file, not text")
+        decoded = _decode(raw)
+        if suffix in (".html", ".htm") or _looks_like_html(decoded):
+            text, kind = html_to_markdown(decoded), "html"
+        else:
+            text = repair_text(decoded)
+            kind = "markdown" if suffix in (".md", ".markdown") else "text"
+    if not text.strip():
+        raise Unreadable("no text found in the document")
+    verbatim = kind in ("markdown", "text") and _reads_back_as(raw, text)
+    return ReadDocument(path=path, text=text, kind=kind, raw_sha256=sha, is_verbatim=verbatim)
+
+
+def _reads_back_as(raw: bytes, text: str) -> bool:
+    try:
+        as_python_reads_it = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+    except UnicodeDecodeError:
+        return False
+    return as_python_reads_it == text
+
+
+def _decode(raw: bytes) -> str:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = raw.decode("utf-16")
+    else:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            try:
+                text = raw.decode("cp1252")
+            except UnicodeDecodeError:
+                text = raw.decode("latin-1")
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+# UTF-8 read as Mac Roman turns "é" into "√©": lead bytes C2..C5 become these characters.
+_MAC_ROMAN_MOJIBAKE = re.compile(r"[¬√ƒ≈][^\s]")
+
+
+def repair_text(text: str) -> str:
+    """Fix mojibake (ftfy, plus the Mac Roman pattern ftfy leaves alone) and drop control chars."""
+    import ftfy
+
+    fixed = ftfy.fix_text(
+        text,
+        uncurl_quotes=False,
+        fix_line_breaks=False,
+        fix_latin_ligatures=False,
+        fix_character_width=False,
+        unescape_html=False,
+        normalization=None,
+    )
+
+    def _mac_roman(match: re.Match) -> str:
+        try:
+            return match.group(0).encode("mac_roman").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            return match.group(0)
+
+    fixed = _MAC_ROMAN_MOJIBAKE.sub(_mac_roman, fixed)
+    return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", fixed)
+
+
+def _looks_like_html(text: str) -> bool:
+    head = text[:2000].lower()
+    return "<html" in head or "<!doctype html" in head or ("<body" in head and "</" in head)
+
+
+_BLOCK_TAGS = ("p", "li", "div", "section", "article", "br", "tr", "td", "th", "dd", "dt", "blockquote", "pre")
+
+
+def html_to_markdown(html: str) -> str:
+    """Keep the words and headings of an HTML page; drop scripts, styles, navigation and markup."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup(["script", "style", "noscript", "template", "iframe", "svg", "nav", "form", "head"]):
+        tag.decompose()
+    lines: list[str] = []
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    body = soup.body or soup
+    for element in body.find_all(["h1", "h2", "h3", "h4", "h5", "h6", *_BLOCK_TAGS]):
+        if element.find(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "div", "section", "article", "table", "tr"]):
+            continue  # a container: its children are visited on their own
+        words = " ".join(element.get_text(" ", strip=True).split())
+        if not words:
+            continue
+        if element.name[0] == "h" and element.name[1:].isdigit():
+            lines.append("#" * int(element.name[1]) + " " + words)
+        elif element.name == "li":
+            lines.append("* " + words)
+        else:
+            lines.append(words)
+    if not lines:
+        words = " ".join(body.get_text(" ", strip=True).split())
+        lines = [words] if words else []
+    if title and not any(line.startswith("# ") for line in lines[:3]):
+        lines.insert(0, "# " + " ".join(title.split()))
+    return repair_text("\n\n".join(lines) + "\n") if lines else ""
+
+
+def _pdf_text(raw: bytes) -> str:
+    import io
+
+    try:
+        from pypdf import PdfReader
+
+        reader = PdfReader(io.BytesIO(raw))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except Exception as exc:  # pypdf raises many types for damaged files
+        raise Unreadable(f"not a readable PDF ({type(exc).__name__})") from None
+    paragraphs = []
+    for page in pages:
+        for block in re.split(r"\n\s*\n", page.replace("\r", "\n")):
+            joined = " ".join(block.split())
+            if joined:
+                paragraphs.append(joined)
+    return repair_text("\n\n".join(paragraphs) + "\n") if paragraphs else ""

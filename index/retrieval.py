@@ -1,0 +1,174 @@
+"""Hybrid search over the built index: dense (Chroma) and keyword (BM25) scores, fused.
+
+Results are small typed records (``Hit``, ``PolicyInfo``), never raw Chroma dictionaries.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .config import Config, get_config
+from .errors import PolicyQAError
+
+DENSE_WEIGHT = 0.55
+LEXICAL_WEIGHT = 0.45
+DENSE_CANDIDATES = 60
+
+
+@dataclass(frozen=True)
+class PolicyInfo:
+    """One indexed policy version."""
+
+    doc: str  # path relative to the corpus folder
+    company: str
+    domain: str | None
+    policy_date: str
+    effective_date: str | None
+    title: str
+    source: str
+    chunks: int
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One retrieved chunk with its place in the source file and its scores."""
+
+    chunk_id: str
+    doc: str
+    company: str
+    policy_date: str
+    section: str
+    start: int
+    end: int
+    sentences: tuple[tuple[int, int], ...]
+    source: str
+    score: float
+    dense: float
+    lexical: float
+
+
+class IndexView:
+    """A loaded index: manifest, keyword index and vector store, ready to answer queries."""
+
+    def __init__(self, config: Config):
+        from .build import load_manifest
+        from .lexical import LexicalIndex
+        from .store import VectorStore
+
+        self.config = config
+        manifest = load_manifest(config)
+        if not manifest["documents"]:
+            raise PolicyQAError(f"the index at {config.data_dir} is empty: run `python -m index` "
+                                f"(corpus: {config.corpus_dir})")
+        self.manifest_mtime = _mtime(config.manifest_path)
+        self.policies: dict[str, PolicyInfo] = {}
+        self.chunks: dict[str, tuple[str, dict]] = {}
+        for rel, entry in manifest["documents"].items():
+            self.policies[rel] = PolicyInfo(rel, entry["company"], entry.get("domain"), entry["policy_date"],
+                                            entry.get("effective_date"), entry.get("title", ""), entry["source"],
+                                            len(entry["chunks"]))
+            for chunk in entry["chunks"]:
+                self.chunks[chunk["id"]] = (rel, chunk)
+        self.lexical = LexicalIndex.load(config.data_dir / "lexical")
+        self.doc_of_position = np.array([self.chunks[cid][0] if cid in self.chunks else "" for cid in self.lexical.ids],
+                                        dtype=object)
+        self.store = VectorStore(config)
+        self._texts: dict[str, str] = {}
+        self._text_lock = threading.Lock()
+
+    def source_text(self, doc: str) -> str:
+        """The full text a policy's citations index into (cached)."""
+        with self._text_lock:
+            if doc not in self._texts:
+                if len(self._texts) > 256:
+                    self._texts.clear()
+                self._texts[doc] = Path(self.policies[doc].source).read_text(encoding="utf-8")
+            return self._texts[doc]
+
+    def hits(self, query_embedding, query_stems: list[str], docs: list[str] | None, k: int) -> list[Hit]:
+        """Top ``k`` chunks of ``docs`` (all when None) by fused dense and keyword score."""
+        from .store import DenseHit
+
+        allowed = set(docs) if docs is not None else None
+        where = None
+        if allowed is not None:
+            if not allowed:
+                return []
+            where = {"doc": {"$in": sorted(allowed)}} if len(allowed) > 1 else {"doc": next(iter(allowed))}
+        dense: list[DenseHit] = self.store.query(query_embedding, max(DENSE_CANDIDATES, k * 4), where)
+        dense_by_id = {h.id: h.similarity for h in dense if h.id in self.chunks}
+
+        lexical_scores = self.lexical.scores(query_stems)
+        if allowed is not None and len(lexical_scores):
+            mask = np.isin(self.doc_of_position, list(allowed))
+            lexical_scores = np.where(mask, lexical_scores, 0.0)
+        top_lexical = np.argsort(-lexical_scores)[: max(DENSE_CANDIDATES, k * 4)]
+        lexical_by_id = {self.lexical.ids[i]: float(lexical_scores[i]) for i in top_lexical if lexical_scores[i] > 0}
+        best_lexical = max(lexical_by_id.values(), default=0.0)
+        floor_dense = min(dense_by_id.values(), default=0.0)
+
+        fused = []
+        for cid in set(dense_by_id) | set(lexical_by_id):
+            if cid not in self.chunks:
+                continue
+            d = dense_by_id.get(cid, floor_dense)
+            lex = lexical_by_id.get(cid, 0.0) / best_lexical if best_lexical > 0 else 0.0
+            fused.append((DENSE_WEIGHT * d + LEXICAL_WEIGHT * lex, d, lex, cid))
+        fused.sort(reverse=True)
+        out = []
+        for score, d, lex, cid in fused[:k]:
+            rel, chunk = self.chunks[cid]
+            info = self.policies[rel]
+            out.append(Hit(cid, rel, info.company, info.policy_date, chunk["section"], chunk["start"], chunk["end"],
+                           tuple(tuple(s) for s in chunk["sentences"]), info.source, round(score, 4),
+                           round(d, 4), round(lex, 4)))
+        return out
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return 0
+
+
+_cache: dict = {}
+_cache_lock = threading.Lock()
+
+
+def open_index(config: Config | None = None) -> IndexView:
+    """The loaded index for ``config``, reloaded when the manifest changes."""
+    config = config or get_config()
+    key = (config.data_dir, config.chroma_url, config.collection)
+    with _cache_lock:
+        view = _cache.get(key)
+        if view is None or view.manifest_mtime != _mtime(config.manifest_path):
+            view = IndexView(config)
+            _cache.clear()
+            _cache[key] = view
+        return view
+
+
+def forget_cached_index() -> None:
+    """Drop loaded indexes (after a build)."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def search(query: str, company: str | None = None, policy_date: str | None = None, k: int = 10,
+           config: Config | None = None) -> list[Hit]:
+    """Hybrid search. ``company`` (name or domain) and ``policy_date`` narrow the policies searched."""
+    from .embedder import embed_query
+    from .lexical import stems
+
+    config = config or get_config()
+    view = open_index(config)
+    docs = None
+    if company or policy_date:
+        docs = [p.doc for p in view.policies.values()
+                if (not company or company.lower() in (p.company.lower(), (p.domain or "").lower()))
+                and (not policy_date or p.policy_date.startswith(policy_date))]
+    return view.hits(embed_query(config.model, query), stems(query), docs, k)

@@ -1,0 +1,178 @@
+"""Understand a question: which company, which policy version, which words matter.
+
+Nothing here looks at answers; it reads the question and the list of indexed policies.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from index.lexical import STOPWORDS, stem_word, words
+from index.retrieval import PolicyInfo
+
+MAX_QUESTION_CHARS = 2000
+
+# Privacy vocabulary: a question's word also finds the words policies use for the same practice.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "sell": ("sell", "sold", "sale", "rent", "trade", "monetize"),
+    "share": ("share", "disclose", "disclosure", "transfer", "provide", "give"),
+    "disclose": ("disclose", "share", "disclosure", "transfer", "reveal"),
+    "third": ("third", "partner", "affiliate", "provider", "vendor", "subsidiary"),
+    "partner": ("partner", "affiliate", "third"),
+    "delete": ("delete", "deletion", "erase", "remove", "destroy", "depersonalize"),
+    "remove": ("remove", "delete", "erase"),
+    "erase": ("erase", "delete", "remove"),
+    "keep": ("keep", "retain", "retention", "store", "hold"),
+    "retain": ("retain", "retention", "keep", "store"),
+    "store": ("store", "retain", "keep", "hold", "server"),
+    "cookie": ("cookie", "beacon", "pixel", "tracking"),
+    "track": ("track", "tracking", "cookie", "beacon", "pixel"),
+    "opt": ("opt", "unsubscribe", "choice", "preference"),
+    "unsubscribe": ("unsubscribe", "opt"),
+    "collect": ("collect", "gather", "obtain", "receive", "record"),
+    "gather": ("gather", "collect", "obtain"),
+    "contact": ("contact", "email", "mail", "address", "phone"),
+    "email": ("email", "e-mail", "mail"),
+    "child": ("child", "children", "minor", "kid", "age", "13"),
+    "children": ("children", "child", "minor", "kid", "age", "13"),
+    "kid": ("kid", "child", "children", "minor"),
+    "secure": ("secure", "security", "protect", "encrypt", "safeguard", "ssl"),
+    "security": ("security", "secure", "protect", "encrypt", "safeguard"),
+    "protect": ("protect", "security", "secure", "safeguard"),
+    "change": ("change", "amend", "revise", "update", "modify", "notify"),
+    "update": ("update", "change", "correct", "amend", "revise"),
+    "correct": ("correct", "update", "rectify", "amend"),
+    "access": ("access", "review", "view", "copy"),
+    "advertiser": ("advertiser", "advertising", "advertise", "marketing"),
+    "advertising": ("advertising", "advertiser", "ad", "marketing", "targeted"),
+    "ad": ("ad", "advertising", "advertisement"),
+    "marketing": ("marketing", "promotional", "advertising", "newsletter"),
+    "location": ("location", "geolocation", "gps", "geographic"),
+    "ip": ("ip", "internet protocol"),
+    "analytics": ("analytics", "statistics", "analysis"),
+    "transfer": ("transfer", "transmit", "send", "move", "cross-border", "international"),
+    "law": ("law", "legal", "subpoena", "court", "authority", "government"),
+    "enforcement": ("enforcement", "law", "police", "legal", "authority"),
+    "government": ("government", "authority", "law", "enforcement"),
+    "encrypt": ("encrypt", "encryption", "ssl", "secure"),
+    "password": ("password", "credential", "login"),
+    "notify": ("notify", "notice", "inform", "alert", "email"),
+}
+
+# Words that say nothing about which practice is asked about.
+GENERIC = frozenset("""
+data information info personal policy privacy statement company companies website websites site sites web
+service services user users customer customers people person someone anyone anything something any
+use used uses using make makes made get gets got let lets know tell say says said mention mentions mentioned
+ask asked want wants need needs like way ways kind type types sort thing things whether also ever still
+much many often long happen happens happened way new one two
+""".split()) | {"what", "which", "who", "whom", "whose", "how", "why", "when", "where"}
+
+_YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
+_POSSESSIVE = re.compile(r"\b([A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,2})['’]s?\b")
+_SUBJECT = re.compile(
+    r"^\s*(?i:(?:how|what|when|where|why|who)\s+)?(?i:does|do|did|is|are|was|can|could|will|would|has|have|should|may)\s+"
+    r"([A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,2})\b"
+)
+_DOMAIN = re.compile(r"\b([a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|org|net|io|co|edu|gov|info|biz|us|uk|fr|de))\b", re.I)
+_CAPITALISED_COMMON = frozenset("""
+I You We They He She It The A An My Your Our Their This That These Those There What Which Who How Why When Where
+Do Does Did Is Are Can Could Will Would Has Have Should May If
+""".split())
+_NOT_COMPANIES = _CAPITALISED_COMMON | frozenset("EU GDPR CCPA US USA UK Europe European America American Internet".split())
+
+
+@dataclass
+class Understood:
+    """What the question is about."""
+
+    question: str
+    companies: list[str] = field(default_factory=list)  # canonical company names, in question order
+    unknown_company: str | None = None
+    year: int | None = None
+    content_words: list[str] = field(default_factory=list)  # words that carry the question's topic
+    entities: list[str] = field(default_factory=list)  # capitalised names other than the companies
+
+
+def company_aliases(policies: list[PolicyInfo]) -> dict[str, str]:
+    """Lower-case name, domain and domain label -> canonical company name."""
+    aliases: dict[str, str] = {}
+    for p in policies:
+        aliases[p.company.lower()] = p.company
+        if p.domain:
+            aliases[p.domain.lower()] = p.company
+            label = p.domain.lower().split(".")
+            aliases.setdefault(label[-2] if len(label) >= 2 else label[0], p.company)
+    return aliases
+
+
+def find_companies(text: str, policies: list[PolicyInfo]) -> list[str]:
+    """Known companies named in ``text`` (name or domain, any case), in order of appearance."""
+    aliases = company_aliases(policies)
+    lowered = text.lower()
+    found: list[tuple[int, str]] = []
+    for alias in sorted(aliases, key=len, reverse=True):
+        for match in re.finditer(r"(?<![\w.])" + re.escape(alias) + r"(?![\w])", lowered):
+            company = aliases[alias]
+            if all(c != company for _, c in found):
+                found.append((match.start(), company))
+    return [c for _, c in sorted(found)]
+
+
+def understand(question: str, policies: list[PolicyInfo]) -> Understood:
+    """Read company, year and topic words from ``question``."""
+    understood = Understood(question)
+    understood.companies = find_companies(question, policies)
+    years = _YEAR.findall(question)
+    understood.year = int(years[-1]) if years else None
+    if not understood.companies:
+        understood.unknown_company = _unknown_company(question)
+    company_words = set()
+    for company in understood.companies:
+        company_words.update(words(company))
+        for p in policies:
+            if p.company == company and p.domain:
+                company_words.update(words(p.domain))
+    understood.content_words = [
+        w for w in words(question)
+        if w not in GENERIC and w not in company_words and not _YEAR.fullmatch(w) and len(w) > 1
+    ]
+    first = True
+    for match in re.finditer(r"[A-Za-z][\w&-]*", question):
+        token = match.group(0)
+        if first:
+            first = False
+            continue
+        if token[0].isupper() and token.lower() not in company_words and token not in _CAPITALISED_COMMON:
+            understood.entities.append(token)
+    return understood
+
+
+def _unknown_company(question: str) -> str | None:
+    domain = _DOMAIN.search(question)
+    if domain:
+        return domain.group(1)
+    for pattern in (_POSSESSIVE, _SUBJECT):
+        match = pattern.search(question)
+        if match:
+            name = match.group(1).strip()
+            if name.split()[0] not in _NOT_COMPANIES and name not in _NOT_COMPANIES:
+                return name
+    return None
+
+
+def expand_stems(content_words: list[str]) -> list[str]:
+    """Stems of the topic words plus their privacy-vocabulary synonyms (each once)."""
+    out: list[str] = []
+    for word in content_words:
+        for variant in (word, *SYNONYMS.get(word, SYNONYMS.get(word.rstrip("s"), ()))):
+            for part in variant.split():
+                stem = stem_word(part)
+                if stem not in out:
+                    out.append(stem)
+    return out
+
+
+def variants(word: str) -> set[str]:
+    """Stems that count as mentioning ``word``: itself and its synonyms."""
+    return {stem_word(p) for v in (word, *SYNONYMS.get(word, SYNONYMS.get(word.rstrip("s"), ()))) for p in v.split()}
