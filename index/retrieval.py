@@ -66,12 +66,16 @@ class IndexView:
         self.manifest_mtime = _mtime(config.manifest_path)
         self.policies: dict[str, PolicyInfo] = {}
         self.chunks: dict[str, tuple[str, dict]] = {}
+        self.doc_chunks: dict[str, list[dict]] = {}  # each policy's chunks in text order
+        self.chunk_place: dict[str, int] = {}  # chunk id -> its index in doc_chunks[doc]
         for rel, entry in manifest["documents"].items():
             self.policies[rel] = PolicyInfo(rel, entry["company"], entry.get("domain"), entry["policy_date"],
                                             entry.get("effective_date"), entry.get("title", ""), entry["source"],
                                             len(entry["chunks"]))
-            for chunk in entry["chunks"]:
+            self.doc_chunks[rel] = list(entry["chunks"])
+            for i, chunk in enumerate(entry["chunks"]):
                 self.chunks[chunk["id"]] = (rel, chunk)
+                self.chunk_place[chunk["id"]] = i
         self.lexical = LexicalIndex.load(config.data_dir / "lexical")
         self.doc_of_position = np.array([self.chunks[cid][0] if cid in self.chunks else "" for cid in self.lexical.ids],
                                         dtype=object)
@@ -87,6 +91,19 @@ class IndexView:
                     self._texts.clear()
                 self._texts[doc] = Path(self.policies[doc].source).read_text(encoding="utf-8")
             return self._texts[doc]
+
+    def section_sentences(self, hit: "Hit") -> list[tuple[int, int]]:
+        """Sentence spans of the hit's section around it (its own chunk and the chunks beside it)."""
+        chunks = self.doc_chunks.get(hit.doc, [])
+        i = self.chunk_place.get(hit.chunk_id)
+        if i is None:
+            return [tuple(s) for s in hit.sentences]
+        lo = hi = i
+        while lo > 0 and chunks[lo - 1]["section"] == hit.section:
+            lo -= 1
+        while hi + 1 < len(chunks) and chunks[hi + 1]["section"] == hit.section:
+            hi += 1
+        return [tuple(s) for chunk in chunks[lo:hi + 1] for s in chunk["sentences"]]
 
     def hits(self, query_embedding, query_stems: list[str], docs: list[str] | None, k: int) -> list[Hit]:
         """Top ``k`` chunks of ``docs`` (all when None) by fused dense and keyword score."""

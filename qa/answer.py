@@ -8,19 +8,27 @@ import time
 
 from index.config import Config, get_config, quiet_third_parties
 from index.errors import BadQuestion, PolicyQAError
-from index.lexical import stems
+from index.lexical import stems, words
 from index.retrieval import Hit, IndexView, PolicyInfo, open_index
 
-from .question import MAX_QUESTION_CHARS, Understood, expand_stems, understand, variants
+from .cues import answer_kinds, looks_like_answer
+from .question import MAX_QUESTION_CHARS, VAGUE, Understood, expand_stems, understand, variants
 from .records import Answer, Citation
 
 MAX_EXCERPT_CHARS = 1200
+MAX_HIGHLIGHT_CHARS = 600
 # Below this dense similarity the best passage is unrelated to the question.
 MIN_DENSE_SIMILARITY = 0.30
 # Share of the question's topic words that must appear somewhere in the policy.
 MIN_TOPIC_COVERAGE = 0.5
+# Words of one family share this many first letters (identity, identifiable).
+FAMILY_PREFIX = 5
 STALE_CHECK_SECONDS = 5.0
 SENTENCE_COVERAGE_WEIGHT = 0.35
+# Bonus for a sentence shaped like the wanted answer (qa.cues), in the same units as the fused score.
+ANSWER_SHAPE_WEIGHT = 0.05
+# A neighbouring sentence joins the highlight when it adds this share of the topic weight.
+NEIGHBOUR_GAIN = 0.25
 NEWEST_VERSION_BONUS = 0.05
 NEWEST_ADDRESSES_TOPIC = 0.6
 
@@ -107,8 +115,8 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
 
     missing = _missing_topics(understood, view, docs)
     missing_lower = [m.lower() for m in missing]
-    topic = understood.content_words
-    covered = 1 - (len(missing) / len(topic)) if topic else 1.0
+    topic = [w for w in understood.content_words if w not in VAGUE]
+    covered = 1 - (len([m for m in missing if m not in VAGUE]) / len(topic)) if topic else 1.0
     best_dense = max(h.dense for h in hits)
     entity_missing = [e.lower() for e in understood.entities if e.lower() in missing_lower]
     practice_missing = bool(_YES_NO_START.match(text) and topic and topic[0] in missing)
@@ -172,13 +180,17 @@ def _year_of(policy: PolicyInfo) -> int:
 
 
 def _missing_topics(understood: Understood, view: IndexView, docs: list[str]) -> list[str]:
-    """Topic words of the question that no searched policy mentions, synonyms included."""
+    """Topic words of the question that no searched policy mentions: not the word, not a synonym,
+    not a word of the same family (sharing its first five letters: identity/identifiable)."""
     if not understood.content_words:
         return []
     present: set[str] = set()
     for doc in docs:
         present.update(_doc_stems(view, doc))
-    return [w for w in understood.content_words if not (variants(w) & present)]
+    prefixes = {p[:FAMILY_PREFIX] for p in present if len(p) >= FAMILY_PREFIX}
+    return [w for w in understood.content_words
+            if not (variants(w) & present)
+            and not (len(w) >= FAMILY_PREFIX + 1 and w[:FAMILY_PREFIX] in prefixes)]
 
 
 _stem_cache: dict[tuple[str, str], frozenset] = {}
@@ -189,7 +201,8 @@ def _doc_stems(view: IndexView, doc: str) -> frozenset:
     if key not in _stem_cache:
         if len(_stem_cache) > 512:
             _stem_cache.clear()
-        _stem_cache[key] = frozenset(stems(view.source_text(doc)))
+        text = view.source_text(doc)
+        _stem_cache[key] = frozenset(stems(text)) | frozenset(words(text))
     return _stem_cache[key]
 
 
@@ -214,21 +227,31 @@ def _topic_weights(view: IndexView, understood: Understood) -> dict[str, float]:
 
 
 def _rerank(view: IndexView, hits: list[Hit], understood: Understood, newest: set[str]) -> list[_Scored]:
-    """Order hits by fused score plus how much of the question's topic their best sentence covers."""
+    """Order hits by fused score plus how well their best sentence answers: how much of the question's
+    topic it covers, and whether it has the shape of the wanted answer (a purpose, a duration...)."""
     weights = _topic_weights(view, understood)
     total = sum(view.lexical.idf(s) for w in understood.content_words for s in stems(w)) or 1.0
+    kinds = answer_kinds(understood.question)
     scored = []
     for hit in hits:
         text = view.source_text(hit.doc)
-        best, best_value = hit.sentences[0], -1.0
-        for sentence in hit.sentences:
-            found = set(stems(text[sentence[0]:sentence[1]]))
-            value = sum(w for stem, w in weights.items() if stem in found)
-            if value > best_value:
-                best, best_value = sentence, value
-        coverage = min(best_value / total, 1.0) if weights else 0.0
+        found = [set(stems(text[a:b])) for a, b in hit.sentences]
+        values = [sum(w for stem, w in weights.items() if stem in f) for f in found]
+        cues = [bool(kinds) and looks_like_answer(kinds, text[a:b]) for a, b in hit.sentences]
+        pick = max(range(len(values)), key=lambda i: (values[i] / total + ANSWER_SHAPE_WEIGHT * cues[i], -i))
+        best, value = hit.sentences[pick], values[pick]
+        # An answer split over two sentences: take the neighbour when it covers what the best one misses.
+        for j in (pick + 1, pick - 1):
+            if 0 <= j < len(values) and weights:
+                joined = sum(w for stem, w in weights.items() if stem in found[pick] | found[j])
+                span = (min(best[0], hit.sentences[j][0]), max(best[1], hit.sentences[j][1]))
+                if joined - value >= NEIGHBOUR_GAIN * total and span[1] - span[0] <= MAX_HIGHLIGHT_CHARS:
+                    best, value = span, joined
+                    break
+        coverage = min(value / total, 1.0) if weights else 0.0
         bonus = NEWEST_VERSION_BONUS if hit.doc in newest else 0.0
-        scored.append(_Scored(hit, best, hit.score + SENTENCE_COVERAGE_WEIGHT * coverage + bonus, coverage))
+        score = hit.score + SENTENCE_COVERAGE_WEIGHT * coverage + ANSWER_SHAPE_WEIGHT * cues[pick] + bonus
+        scored.append(_Scored(hit, best, score, coverage))
     scored.sort(key=lambda s: -s.score)
     # The newest version answers whenever it addresses the topic; older versions only fill its silence.
     best_newest = max((s.coverage for s in scored if s.hit.doc in newest), default=0.0)
@@ -239,38 +262,72 @@ def _rerank(view: IndexView, hits: list[Hit], understood: Understood, newest: se
 
 
 def _citations(view: IndexView, ranked: list[_Scored], k: int) -> list[Citation]:
+    """The top ``k`` distinct passages: a later passage already shown inside an earlier excerpt is skipped."""
     citations: list[Citation] = []
-    seen_text: set[str] = set()
+    shown: list[tuple[str, int, int]] = []
     for item in ranked:
         hit, best = item.hit, item.sentence
-        source_text = view.source_text(hit.doc)
-        highlight = source_text[best[0]:best[1]]
-        key = " ".join(highlight.lower().split())
-        if key in seen_text:
+        if any(doc == hit.doc and hit.start < end and start < hit.end for doc, start, end in shown):
             continue
-        seen_text.add(key)
-        start, end = _excerpt_bounds(source_text, hit, best)
+        source_text = view.source_text(hit.doc)
+        highlight_start, highlight_end = _highlight_span(source_text, hit, best, view)
+        start, end = _excerpt_bounds(hit, (highlight_start, highlight_end), view.section_sentences(hit))
+        shown.append((hit.doc, start, end))
         citations.append(Citation(
             n=len(citations) + 1, company=hit.company, policy_date=hit.policy_date, section=hit.section,
-            score=round(item.score, 4), excerpt=source_text[start:end], highlight=highlight, source=hit.source,
-            start=start, end=end, highlight_start=best[0], highlight_end=best[1], doc=hit.doc,
+            score=round(item.score, 4), excerpt=source_text[start:end],
+            highlight=source_text[highlight_start:highlight_end], source=hit.source, start=start, end=end,
+            highlight_start=highlight_start, highlight_end=highlight_end, doc=hit.doc,
         ))
         if len(citations) >= k:
             break
     return citations
 
 
-def _excerpt_bounds(text: str, hit: Hit, highlight: tuple[int, int]) -> tuple[int, int]:
-    """Grow the chunk to whole neighbouring lines within the section, up to the excerpt limit."""
-    start, end = hit.start, hit.end
+def _highlight_span(text: str, hit: Hit, best: tuple[int, int], view: IndexView) -> tuple[int, int]:
+    """The evidence sentence; a sentence that introduces a list (ends with ':') takes the list with it."""
+    start, end = best
+    if not text[start:end].rstrip().endswith(":"):
+        return start, end
+    following = [s for s in view.section_sentences(hit) if s[0] >= end]
+    for s in following:
+        if s[1] - start > MAX_HIGHLIGHT_CHARS or not _LIST_ITEM.match(text, s[0] - _line_offset(text, s[0])):
+            break
+        end = s[1]
+    return start, end
+
+
+_LIST_ITEM = re.compile(r"[ \t]*(?:[*+\-•]|\d+[.)])\s")
+
+
+def _line_offset(text: str, pos: int) -> int:
+    return pos - (text.rfind("\n", 0, pos) + 1)
+
+
+def _excerpt_bounds(hit: Hit, highlight: tuple[int, int], sentences: list[tuple[int, int]]) -> tuple[int, int]:
+    """The chunk, grown by whole neighbouring sentences of its section (one after, one before, in turn)
+    while the excerpt stays within ``MAX_EXCERPT_CHARS``; a longer chunk is cut around the highlight."""
+    start, end = min(hit.start, highlight[0]), max(hit.end, highlight[1])
     if end - start > MAX_EXCERPT_CHARS:
         centre = (highlight[0] + highlight[1]) // 2
-        start = max(hit.start, min(highlight[0], centre - MAX_EXCERPT_CHARS // 2))
-        end = min(hit.end, start + MAX_EXCERPT_CHARS)
+        start = max(start, min(highlight[0], centre - MAX_EXCERPT_CHARS // 2))
+        end = min(end, start + MAX_EXCERPT_CHARS)
         if highlight[1] > end:
             end = highlight[1]
             start = max(hit.start, end - MAX_EXCERPT_CHARS)
         return start, end
+    before = [s for s in sentences if s[1] <= start][::-1]
+    after = [s for s in sentences if s[0] >= end]
+    while before or after:
+        grew = False
+        if after and after[0][1] - start <= MAX_EXCERPT_CHARS:
+            end = after.pop(0)[1]
+            grew = True
+        if before and end - before[0][0] <= MAX_EXCERPT_CHARS:
+            start = before.pop(0)[0]
+            grew = True
+        if not grew:
+            break
     return start, end
 
 

@@ -57,7 +57,29 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "encrypt": ("encrypt", "encryption", "ssl", "secure"),
     "password": ("password", "credential", "login"),
     "notify": ("notify", "notice", "inform", "alert", "email"),
+    "choice": ("choice", "choose", "opt", "option", "preference", "setting", "consent"),
+    "choices": ("choice", "choose", "opt", "option", "preference", "setting", "consent"),
+    "control": ("control", "manage", "setting", "opt", "choice", "preference"),
+    "manage": ("manage", "control", "setting", "preference", "choice"),
+    "identity": ("identity", "identify", "identifiable", "identifier", "anonymous", "name"),
+    "edit": ("edit", "update", "change", "correct", "modify"),
+    "modify": ("modify", "update", "change", "edit", "correct"),
+    "obtain": ("obtain", "collect", "receive", "gather"),
+    "receive": ("receive", "obtain", "collect", "share", "disclose"),
+    "anonymized": ("anonymized", "anonymous", "aggregate", "de-identified", "depersonalize"),
+    "aggregated": ("aggregated", "aggregate", "anonymous", "statistical"),
+    "international": ("international", "country", "countries", "transfer", "outside", "abroad"),
+    "app": ("app", "application", "mobile", "device"),
 }
+
+# Words that shape a question about a policy without naming a practice ("what choices apply to ...").
+# They still search, but their absence from a policy is no sign that the policy is silent.
+VAGUE = frozenset("""
+choice choices control controls option options scope apply applies applicable allow allows allowed type types
+kind kinds form forms way ways regarding basic usage offer offers give gives available explicitly yes first
+party parties others other via practice practices fulfill purpose purposes reason reasons reveal leak notice
+attention difference specific certain provide provides provided mention mentions able need needs regard
+""".split())
 
 # Words that say nothing about which practice is asked about.
 GENERIC = frozenset("""
@@ -138,10 +160,14 @@ def understand(question: str, policies: list[PolicyInfo]) -> Understood:
         if w not in GENERIC and w not in company_words and not _YEAR.fullmatch(w) and len(w) > 1
     ]
     first = True
+    # Names given only as examples ("(e.g., SSN)") illustrate the question; they are not its topic.
+    examples = [m.span() for m in re.finditer(r"\([^)]*\)", question)]
     for match in re.finditer(r"[A-Za-z][\w&-]*", question):
         token = match.group(0)
         if first:
             first = False
+            continue
+        if any(a <= match.start() < b for a, b in examples):
             continue
         if token[0].isupper() and token.lower() not in company_words and token not in _CAPITALISED_COMMON:
             understood.entities.append(token)
