@@ -12,13 +12,14 @@ from index.lexical import stems, words
 from index.retrieval import Hit, IndexView, PolicyInfo, open_index
 
 from .cues import answer_kinds, looks_like_answer
-from .question import MAX_QUESTION_CHARS, VAGUE, Understood, expand_stems, understand, variants
+from .polarity import YES_NO_START, yes_no_lead
+from .question import MAX_QUESTION_CHARS, VAGUE, Understood, is_specific, expand_stems, understand, variants
 from .records import Answer, Citation
 
 MAX_EXCERPT_CHARS = 1200
 MAX_HIGHLIGHT_CHARS = 600
 # Below this dense similarity the best passage is unrelated to the question.
-MIN_DENSE_SIMILARITY = 0.30
+MIN_DENSE_SIMILARITY = 0.22
 # Share of the question's topic words that must appear somewhere in the policy.
 MIN_TOPIC_COVERAGE = 0.5
 # Words of one family share this many first letters (identity, identifiable).
@@ -31,12 +32,6 @@ ANSWER_SHAPE_WEIGHT = 0.05
 NEIGHBOUR_GAIN = 0.25
 NEWEST_VERSION_BONUS = 0.05
 NEWEST_ADDRESSES_TOPIC = 0.6
-
-_NEGATION = re.compile(
-    r"\b(?:not|never|no|cannot|can't|won't|don't|doesn't|do\s+not|does\s+not|will\s+not|shall\s+not|neither|nor)\b",
-    re.I,
-)
-_YES_NO_START = re.compile(r"^\s*(?:does|do|did|is|are|was|were|can|could|will|would|has|have|should|may)\b", re.I)
 
 _ensure_lock = threading.Lock()
 _last_check: dict = {}
@@ -119,9 +114,11 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
     covered = 1 - (len([m for m in missing if m not in VAGUE]) / len(topic)) if topic else 1.0
     best_dense = max(h.dense for h in hits)
     entity_missing = [e.lower() for e in understood.entities if e.lower() in missing_lower]
-    practice_missing = bool(_YES_NO_START.match(text) and topic and topic[0] in missing)
-    if best_dense < MIN_DENSE_SIMILARITY or covered < MIN_TOPIC_COVERAGE or entity_missing or practice_missing:
-        answer.text = _silent_text(understood, view, docs, entity_missing or missing)
+    practice_missing = bool(YES_NO_START.match(text) and topic and topic[0] in missing)
+    specific_missing = [m for m in missing if is_specific(m)]
+    if (best_dense < MIN_DENSE_SIMILARITY or covered < MIN_TOPIC_COVERAGE or entity_missing or practice_missing
+            or specific_missing):
+        answer.text = _silent_text(understood, view, docs, entity_missing or specific_missing or missing)
         return answer
 
     answer.citations = _citations(view, _rerank(view, hits, understood, newest), k)
@@ -340,20 +337,14 @@ def _quote(text: str) -> str:
 
 def _answer_text(understood: Understood, citations: list[Citation], view: IndexView, newest: set[str]) -> str:
     first = citations[0]
-    who = f"{first.company}'s policy ({first.policy_date})"
-    older = ""
+    who = f"{first.company}'s policy ({first.policy_date}) says"
     if first.doc not in newest:
         current = [view.policies[d] for d in newest if view.policies[d].company == first.company]
         if current:
-            older = (f"{first.company}'s current policy ({current[0].policy_date}) does not say this directly; "
-                     f"its earlier version did. ")
-    quote = _quote(first.highlight)
-    lead = ""
-    if _YES_NO_START.match(understood.question):
-        topic = {s for w in understood.content_words for s in variants(w)}
-        if topic & set(stems(first.highlight)):
-            lead = "No. " if _NEGATION.search(first.highlight) else "Yes. "
-    text = f"{older}{lead}{who} says: “{quote}” [1]"
+            who = (f"{first.company}'s current policy ({current[0].policy_date}) does not say this directly; "
+                   f"its earlier version ({first.policy_date}) says")
+    lead = yes_no_lead(understood, first.highlight)
+    text = f"{lead + '. ' if lead else ''}{who}: “{_quote(first.highlight)}” [1]"
     more = [c for c in citations[1:3] if c.company != first.company or c.section != first.section]
     if more:
         text += " See also " + ", ".join(f"[{c.n}]" for c in more) + "."

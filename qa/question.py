@@ -4,8 +4,11 @@ Nothing here looks at answers; it reads the question and the list of indexed pol
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 from index.lexical import STOPWORDS, stem_word, words
 from index.retrieval import PolicyInfo
@@ -26,7 +29,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "retain": ("retain", "retention", "keep", "store"),
     "store": ("store", "retain", "keep", "hold", "server"),
     "cookie": ("cookie", "beacon", "pixel", "tracking"),
-    "track": ("track", "tracking", "cookie", "beacon", "pixel"),
+    "track": ("track", "tracking", "cookie", "beacon", "pixel", "dnt"),
+    "kept": ("keep", "retain", "retention", "store"),
+    "sold": ("sell", "sale", "rent", "trade"),
+    "gave": ("give", "share", "provide"),
+    "sent": ("send", "transfer", "share"),
+    "held": ("hold", "keep", "store", "retain"),
     "opt": ("opt", "unsubscribe", "choice", "preference"),
     "unsubscribe": ("unsubscribe", "opt"),
     "collect": ("collect", "gather", "obtain", "receive", "record"),
@@ -78,7 +86,9 @@ VAGUE = frozenset("""
 choice choices control controls option options scope apply applies applicable allow allows allowed type types
 kind kinds form forms way ways regarding basic usage offer offers give gives available explicitly yes first
 party parties others other via practice practices fulfill purpose purposes reason reasons reveal leak notice
-attention difference specific certain provide provides provided mention mentions able need needs regard
+attention difference specific certain provide provides provided mention mentions able need needs regard regards
+category categories exactly exact behind towards toward deal pay generic occur element elements audience
+audiences forever didn doesn don isn aren wasn weren won shouldn wouldn couldn
 """.split())
 
 # Words that say nothing about which practice is asked about.
@@ -185,6 +195,24 @@ def _unknown_company(question: str) -> str | None:
             if name.split()[0] not in _NOT_COMPANIES and name not in _NOT_COMPANIES:
                 return name
     return None
+
+
+@lru_cache(maxsize=1)
+def _specific_stems() -> frozenset:
+    path = Path(__file__).resolve().parent / "data" / "specific_words.json"
+    try:
+        return frozenset(json.loads(path.read_text())["stems"])
+    except (OSError, ValueError, KeyError):
+        return frozenset()
+
+
+def is_specific(word: str) -> bool:
+    """True for a word that only some privacy policies use (biometric, fingerprint, geolocation): a
+    policy that never uses it is silent on it. Common words (choice, financial) and words no policy
+    uses (typos) are not specific. The list is rebuilt by scripts/build_vocabulary.py."""
+    if word in VAGUE or word.endswith("ly"):  # adverbs qualify a practice ("exactly", "completely")
+        return False
+    return stem_word(word) in _specific_stems()
 
 
 def expand_stems(content_words: list[str]) -> list[str]:
