@@ -25,7 +25,7 @@ MIN_TOPIC_COVERAGE = 0.5
 # Words of one family share this many first letters (identity, identifiable).
 FAMILY_PREFIX = 5
 STALE_CHECK_SECONDS = 5.0
-SENTENCE_COVERAGE_WEIGHT = 0.35
+SENTENCE_COVERAGE_WEIGHT = 0.15  # tuned with the fusion weights (docs/quality.md)
 # Bonus for a sentence shaped like the wanted answer (qa.cues), in the same units as the fused score.
 ANSWER_SHAPE_WEIGHT = 0.05
 # A neighbouring sentence joins the highlight when it adds this share of the topic weight.
