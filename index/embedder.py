@@ -57,6 +57,14 @@ def embed(name: str, texts: list[str], batch_size: int = 64, progress=None):
     return np.vstack(out).astype("float32")
 
 
+@lru_cache(maxsize=4096)
+def word_pieces(name: str, word: str) -> int:
+    """How many pieces the model's tokenizer cuts ``word`` into: everyday words are one piece,
+    rare technical terms (biometric, geolocation) several."""
+    tokenizer = getattr(load_model(name), "tokenizer", None)
+    return len(tokenizer.tokenize(word)) if tokenizer is not None else 1
+
+
 def embed_query(name: str, text: str):
     """One query's unit-length embedding."""
     return load_model(name).encode([text], normalize_embeddings=True, convert_to_numpy=True,

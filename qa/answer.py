@@ -13,11 +13,12 @@ from index.retrieval import Hit, IndexView, PolicyInfo, open_index
 
 from .cues import answer_kinds, looks_like_answer
 from .polarity import YES_NO_START, yes_no_lead
-from .question import MAX_QUESTION_CHARS, VAGUE, Understood, is_specific, expand_stems, understand, variants
+from .question import MAX_QUESTION_CHARS, VAGUE, Understood, is_practice, is_specific, expand_stems, understand, variants
 from .records import Answer, Citation
 
 MAX_EXCERPT_CHARS = 1200
 MAX_HIGHLIGHT_CHARS = 600
+MAX_LIST_ITEMS = 15
 # Below this dense similarity the best passage is unrelated to the question.
 MIN_DENSE_SIMILARITY = 0.22
 # Share of the question's topic words that must appear somewhere in the policy.
@@ -98,7 +99,7 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
 
     docs, newest, notes = _choose_versions(understood, policies)
     query_stems = stems(text) + [s for s in expand_stems(understood.content_words) if s not in stems(text)]
-    from index.embedder import embed_query
+    from index.embedder import embed_query, word_pieces
 
     hits = view.hits(embed_query(config.model, text), query_stems, docs, k=max(k * 3, 10))
     focus = understood.companies[0] if len(understood.companies) == 1 else None
@@ -114,8 +115,8 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
     covered = 1 - (len([m for m in missing if m not in VAGUE]) / len(topic)) if topic else 1.0
     best_dense = max(h.dense for h in hits)
     entity_missing = [e.lower() for e in understood.entities if e.lower() in missing_lower]
-    practice_missing = bool(YES_NO_START.match(text) and topic and topic[0] in missing)
-    specific_missing = [m for m in missing if is_specific(m)]
+    practice_missing = bool(YES_NO_START.match(text) and topic and topic[0] in missing and is_practice(topic[0]))
+    specific_missing = [m for m in missing if is_specific(m, lambda w: word_pieces(config.model, w))]
     if (best_dense < MIN_DENSE_SIMILARITY or covered < MIN_TOPIC_COVERAGE or entity_missing or practice_missing
             or specific_missing):
         answer.text = _silent_text(understood, view, docs, entity_missing or specific_missing or missing)
@@ -328,6 +329,22 @@ def _excerpt_bounds(hit: Hit, highlight: tuple[int, int], sentences: list[tuple[
     return start, end
 
 
+def _list_intro(view: IndexView, citation: Citation) -> str | None:
+    """For a highlight that is a list item, the sentence introducing the list ("We may disclose your
+    information:"): the item alone does not say who does what."""
+    text = view.source_text(citation.doc)
+    if not _LIST_ITEM.match(text, citation.highlight_start - _line_offset(text, citation.highlight_start)):
+        return None
+    sentences = [tuple(s) for c in view.doc_chunks.get(citation.doc, []) if c["section"] == citation.section
+                 for s in c["sentences"] if s[1] <= citation.highlight_start]
+    for start, end in reversed(sentences[-MAX_LIST_ITEMS:]):
+        if text[start:end].rstrip().endswith(":"):
+            return text[start:end]
+        if not _LIST_ITEM.match(text, start - _line_offset(text, start)):
+            return None
+    return None
+
+
 def _quote(text: str) -> str:
     from index.chunking import plain_text
 
@@ -343,8 +360,10 @@ def _answer_text(understood: Understood, citations: list[Citation], view: IndexV
         if current:
             who = (f"{first.company}'s current policy ({current[0].policy_date}) does not say this directly; "
                    f"its earlier version ({first.policy_date}) says")
-    lead = yes_no_lead(understood, first.highlight)
-    text = f"{lead + '. ' if lead else ''}{who}: “{_quote(first.highlight)}” [1]"
+    intro = _list_intro(view, first)
+    lead = yes_no_lead(understood, f"{intro} {first.highlight}" if intro else first.highlight)
+    quote = f"{_quote(intro)} … {_quote(first.highlight)}" if intro else _quote(first.highlight)
+    text = f"{lead + '. ' if lead else ''}{who}: “{quote}” [1]"
     more = [c for c in citations[1:3] if c.company != first.company or c.section != first.section]
     if more:
         text += " See also " + ", ".join(f"[{c.n}]" for c in more) + "."

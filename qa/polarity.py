@@ -17,8 +17,10 @@ from index.lexical import stem_word
 
 from .question import SYNONYMS, VAGUE, Understood, variants
 
+# A yes/no question starts with an auxiliary, perhaps after a short lead-in ("In 2014, did ...").
 YES_NO_START = re.compile(
-    r"^\s*(?:does|do|did|is|are|was|were|can|could|will|would|has|have|had|should|may|might|must)\b", re.I)
+    r"^\s*(?:(?:in|as of|under|since|during|back in|according to)\b[^,?]{0,60},\s*)?"
+    r"(?:does|do|did|is|are|was|were|can|could|will|would|has|have|had|should|may|might|must)\b", re.I)
 _NEGATION = frozenset("not never no cannot can't won't don't doesn't didn't isn't aren't wasn't weren't "
                       "shouldn't wouldn't couldn't neither nor none nothing nobody without".split())
 # "no" that does not deny the practice: "at no cost", "no later than".
@@ -31,12 +33,14 @@ _TOKEN = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)?|[,;:()!?]|\.(?=\s|$)")
 FAMILY_PREFIX = 5
 
 
-# Names with "not" in them are no negation: "Do Not Track" signals, "Do Not Call" lists.
-_NAMED_NOT = re.compile(r"\bdo[\s-]+not[\s-]+(track|call|sell)\b", re.I)
+# Names with "not" in them are no negation: "Do Not Track" signals, "Do Not Call" lists. Only the
+# capitalised name: "we do not track you" is a negation.
+_NAMED_NOT = re.compile(r"\bDo[\s-]+Not[\s-]+(Track|Call|Sell)\b|\bDO[\s-]+NOT[\s-]+(TRACK|CALL|SELL)\b")
 
 
 def _tokens(text: str) -> list[str]:
-    text = _NAMED_NOT.sub(lambda m: "dnt" if m.group(1).lower() == "track" else f"donot{m.group(1).lower()}", text)
+    text = _NAMED_NOT.sub(lambda m: "dnt" if (m.group(1) or m.group(2)).lower() == "track"
+                          else f"donot{(m.group(1) or m.group(2)).lower()}", text)
     return [t.lower().replace("’", "'") for t in _TOKEN.findall(text)]
 
 

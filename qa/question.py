@@ -206,13 +206,23 @@ def _specific_stems() -> frozenset:
         return frozenset()
 
 
-def is_specific(word: str) -> bool:
-    """True for a word that only some privacy policies use (biometric, fingerprint, geolocation): a
-    policy that never uses it is silent on it. Common words (choice, financial) and words no policy
-    uses (typos) are not specific. The list is rebuilt by scripts/build_vocabulary.py."""
+def is_specific(word: str, pieces=None) -> bool:
+    """True for a rare technical term that only some privacy policies use (biometric, geolocation):
+    a policy that never uses it is silent on it. Not specific: words most policies use (choice,
+    financial), words no policy uses (typos), and everyday words, which the model's tokenizer keeps
+    whole (``pieces(word) == 1``: buy, reach, chat). The policy list is rebuilt by
+    scripts/build_vocabulary.py."""
     if word in VAGUE or word.endswith("ly"):  # adverbs qualify a practice ("exactly", "completely")
         return False
-    return stem_word(word) in _specific_stems()
+    if stem_word(word) not in _specific_stems():
+        return False
+    return pieces is None or pieces(word) > 1
+
+
+def is_practice(word: str) -> bool:
+    """A word of the privacy vocabulary (sell, share, cookie, children...): with its synonyms, its
+    absence from a policy means the policy does not address that practice."""
+    return word in SYNONYMS or word.rstrip("s") in SYNONYMS
 
 
 def expand_stems(content_words: list[str]) -> list[str]:

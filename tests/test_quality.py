@@ -46,6 +46,8 @@ POLICIES = [PolicyInfo(name, name, f"{name.lower()}.com", "2019-01-01", None, ""
     # "Do Not Track" is a name, not a negation
     ("Does Acme respond to Do Not Track signals?", "We respond to Do Not Track signals.", "Yes"),
     ("Does Acme respond to Do Not Track signals?", "We do not currently respond to browser DNT signals.", "No"),
+    ("Does Acme track me across websites?", "We do not track you across third-party websites.", "No"),
+    ("In 2014, did Acme use Flash cookies?", "Acme may also utilize Flash cookies for these purposes.", "Yes"),
     # affirmed and denied practices side by side: no single answer
     ("Does Acme share or sell data?", "We share data with partners but we do not sell it.", None),
     # a negative question gets no lead; nor does a sentence that misses part of the question
