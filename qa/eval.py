@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
                 if (o.answerable and (o.rank != 1 or not o.highlight or not o.found)) or (
                         not o.answerable and o.found) or o.lead_ok is False:
                     print(f"  {names[name]} miss {o.id}: rank={o.rank} highlight={o.highlight} found={o.found} "
-                          f"lead_ok={o.lead_ok} | {by_id[o.id].question} | {o.text[:160]}")
+                          f"lead_ok={o.lead_ok} | {by_id[o.id].question} | {' '.join(o.text.split())[:160]}")
     if args.json:
         data = {
             "questions_file": str(args.questions), "corpus": str(config.corpus_dir), "split": args.split,
