@@ -1,0 +1,166 @@
+"""Questions across companies: "Which companies share data with Salesforce?", "Do any of them sell data?".
+
+One retrieval pass over every company's policy (the newest version, or the one in force in the
+year asked about, plus older versions), then the hits are grouped by company and each company's
+policy is judged with the same silence and evidence rules as a one-company answer.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from index.config import Config
+from index.retrieval import Hit, IndexView
+
+from .answer import _choose_versions, _citations, _quote, _rerank, _topic_phrase, judge_silence, query_stems, stance
+from .question import Understood
+from .records import Answer, Citation, CompanyFinding
+
+_ACROSS_CUE = re.compile(
+    r"^\s*(?:which|who|whose)\b"
+    r"|\b(?:which|what)\s+(?:of\s+(?:the|these|those|them)\s+)?(?:companies|policies|services|sites|websites|firms|ones)\b"
+    r"|\b(?:do|does|did|is|are|was|were|has|have|can|could|will|would)\s+any\b"
+    r"|\bany\s+of\s+(?:the|these|those|them)\b"
+    r"|\bhow\s+many\s+(?:of\s+)?(?:the\s+|these\s+|those\s+)?(?:companies|policies|services)\b",
+    re.I,
+)
+# A question about what policies mention asks about mentions, not about whether a practice happens.
+_MENTION_CUE = re.compile(r"\b(?:mention|mentions|mentioned|refer|refers|talk|talks|say|says|said|discuss|discusses)\b", re.I)
+# Chunks retrieved per company in the single pass, and its bounds.
+CANDIDATES_PER_COMPANY = 12
+MIN_CANDIDATES = 100
+MAX_CANDIDATES = 2000
+
+
+# Each company's policy is judged as if the question were asked about it alone ("Do they ...?").
+_ONE_COMPANY_FORM = [
+    (re.compile(r"^\s*(?:which|what)\s+(?:of\s+(?:the|these|those)\s+)?polic(?:y|ies)\s+", re.I), "Does the policy "),
+    (re.compile(r"^\s*(?:which|what|how\s+many)\s+(?:of\s+(?:the|these|those)\s+)?"
+                r"(?:companies|services|sites|websites|firms|ones)\s+", re.I), "Do they "),
+    (re.compile(r"^\s*(?:which|how\s+many)\s+of\s+(?:them|these|those)\s+", re.I), "Do they "),
+    (re.compile(r"^\s*who\s+(?=[a-z]+s\b)", re.I), "Do they "),  # "Who sells data?", not "Who can I ask?"
+    (re.compile(r"\bany\s+(?:of\s+(?:the|these|those|them)\s*)?(?:companies|services|sites|websites|firms|"
+                r"policies|ones)?\b", re.I), "they"),
+]
+
+
+def one_company_form(question: str) -> str:
+    """The question as it would be asked of one company: "Which companies sell data?" → "Do they sell data?"."""
+    for pattern, replacement in _ONE_COMPANY_FORM:
+        rewritten = pattern.sub(replacement, question, count=1)
+        if rewritten != question:
+            return " ".join(rewritten.split())
+    return question
+
+
+def is_across_question(understood: Understood) -> bool:
+    """A question that names several companies, or names none and asks "which", "who" or "do any"."""
+    if len(understood.companies) >= 2:
+        return True
+    return not understood.companies and bool(_ACROSS_CUE.search(understood.question))
+
+
+def answer_across(understood: Understood, view: IndexView, config: Config) -> Answer:
+    """Answer company by company from one retrieval pass; see the module docstring."""
+    from index.embedder import embed_query
+
+    policies = list(view.policies.values())
+    asked = understood.question
+    understood = replace(understood, question=one_company_form(asked))
+    targets = understood.companies or sorted({p.company for p in policies})
+    docs, judged, _ = _choose_versions(replace(understood, companies=targets), policies)
+    judged_doc = {view.policies[d].company: d for d in judged}
+    chunk_total = sum(view.policies[d].chunks for d in docs)
+    k = min(chunk_total, max(MIN_CANDIDATES, CANDIDATES_PER_COMPANY * len(targets)), MAX_CANDIDATES)
+    hits = view.hits(embed_query(config.model, understood.question), query_stems(understood), docs, k=k)
+    by_doc: dict[str, list[Hit]] = {}
+    for hit in hits:
+        by_doc.setdefault(hit.doc, []).append(hit)
+
+    about_practice = not _MENTION_CUE.search(asked)
+    citations: list[Citation] = []
+    findings: list[CompanyFinding] = []
+    for company in targets:
+        doc = judged_doc.get(company)
+        if doc is None:
+            continue
+        evidence = _evidence(understood, view, doc, by_doc.get(doc, []), len(citations))
+        status = "silent"
+        if evidence:
+            status = "states_not" if about_practice and stance(understood, evidence.highlight) == "no" else "states"
+            citations.append(evidence)
+        earlier = None
+        older = [d for d in docs if view.policies[d].company == company and d != doc]
+        if status == "silent" and older:
+            earlier = _earliest_evidence(understood, view, older, by_doc, len(citations))
+            if earlier:
+                citations.append(earlier)
+        findings.append(CompanyFinding(company, view.policies[doc].policy_date, status,
+                                       (evidence,) if evidence else (), earlier))
+
+    answer = Answer(question=asked, text="", found=bool(citations), citations=citations,
+                    kind="companies", companies=findings)
+    answer.text = _across_text(understood, findings, about_practice)
+    return answer
+
+
+def _evidence(understood: Understood, view: IndexView, doc: str, hits: list[Hit], numbered: int) -> Citation | None:
+    """The one citation showing that ``doc`` states it, or None when the policy is silent."""
+    silent, _ = judge_silence(understood, view, [doc], hits)
+    if silent:
+        return None
+    cited = _citations(view, _rerank(view, hits, understood, {doc}), 1)
+    return replace(cited[0], n=numbered + 1) if cited else None
+
+
+def _earliest_evidence(understood: Understood, view: IndexView, older: list[str], by_doc: dict[str, list[Hit]],
+                       numbered: int) -> Citation | None:
+    """Evidence from the most recent older version that states it (when the judged one does not)."""
+    for doc in sorted(older, key=lambda d: view.policies[d].policy_date, reverse=True):
+        found = _evidence(understood, view, doc, by_doc.get(doc, []), numbered)
+        if found:
+            return found
+    return None
+
+
+def _across_text(understood: Understood, findings: list[CompanyFinding], about_practice: bool) -> str:
+    states = [f for f in findings if f.status == "states"]
+    denies = [f for f in findings if f.status == "states_not"]
+    silent = [f for f in findings if f.status == "silent"]
+    what = " ".join(understood.entities) or _topic_phrase(understood, [])
+    lines: list[str] = []
+    if states:
+        verb = "Stated" if about_practice else "Mentioned"
+        lines.append(f"{verb} in {len(states)} of {len(findings)} companies' policies:")
+        lines += [f"- {f.company} (policy of {f.policy_date}): “{_quote(f.citations[0].highlight)}” [{f.citations[0].n}]"
+                  for f in states]
+    if denies:
+        lines.append(f"{len(denies)} of {len(findings)} companies' policies say they do not:")
+        lines += [f"- {f.company} (policy of {f.policy_date}): “{_quote(f.citations[0].highlight)}” [{f.citations[0].n}]"
+                  for f in denies]
+    if silent:
+        names = _join([f"{f.company} ({f.policy_date})" for f in silent])
+        if not states and not denies:
+            lines.append(f"None of the {len(findings)} companies' policies mentions {what}: {names}.")
+        else:
+            lines.append(f"Not mentioned in the policies of {names}.")
+    for f in silent:
+        if f.earlier:
+            lines.append(f"In its {f.earlier.policy_date[:4]} policy ({f.earlier.policy_date}), {f.company} said: "
+                         f"“{_quote(f.earlier.highlight)}” [{f.earlier.n}]; its policy of {f.policy_date} does not.")
+    return "\n".join(lines)
+
+
+def _join(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def format_companies(answer: Answer) -> str:
+    """CLI rendering: the answer, then each company's citation with its section and offsets."""
+    lines = [answer.text]
+    for c in answer.citations:
+        lines.append("")
+        lines.append(f"[{c.n}] {c.company} · policy of {c.policy_date} · {c.section}")
+        lines.append(f"    “{_quote(c.highlight)}”")
+        lines.append(f"    {c.source}:{c.start}-{c.end}")
+    return "\n".join(lines)
