@@ -16,14 +16,20 @@ from .answer import _choose_versions, _citations, _quote, _rerank, _topic_phrase
 from .question import Understood
 from .records import Answer, Citation, CompanyFinding
 
+_GROUPS = r"(?:companies|services|sites|websites|firms|policies|ones)"
+_ANY_GROUP = rf"any\s+(?:of\s+(?:these|those|them)\b|of\s+the\s+{_GROUPS}\b|(?:company|service|site|website|firm|policy)\b)"
 _ACROSS_CUE = re.compile(
     r"^\s*(?:which|who|whose)\b"
-    r"|\b(?:which|what)\s+(?:of\s+(?:the|these|those|them)\s+)?(?:companies|policies|services|sites|websites|firms|ones)\b"
-    r"|\b(?:do|does|did|is|are|was|were|has|have|can|could|will|would)\s+any\b"
-    r"|\bany\s+of\s+(?:the|these|those|them)\b"
-    r"|\bhow\s+many\s+(?:of\s+)?(?:the\s+|these\s+|those\s+)?(?:companies|policies|services)\b",
+    rf"|\b(?:which|what)\s+(?:of\s+(?:the|these|those|them)\s+)?{_GROUPS}\b"
+    rf"|\b(?:do|does|did|is|are|was|were|has|have|can|could|will|would)\s+{_ANY_GROUP}"
+    r"|\bany\s+of\s+(?:these|those|them)\b"
+    rf"|\bhow\s+many\s+(?:of\s+)?(?:the\s+|these\s+|those\s+)?{_GROUPS}\b",
     re.I,
 )
+# "you", "this website": the asker has one company in mind, though the question does not name it.
+_ONE_ADDRESSEE = re.compile(r"\b(?:you|your|yours|this\s+\w+|the\s+(?:website|site|company|service|app|firm))\b", re.I)
+_SEVERAL = re.compile(rf"\b(?:companies|policies|services|sites|websites|firms|any\s+of|of\s+(?:them|these|those))\b",
+                      re.I)
 # A question about what policies mention asks about mentions, not about whether a practice happens.
 _MENTION_CUE = re.compile(r"\b(?:mention|mentions|mentioned|refer|refers|talk|talks|say|says|said|discuss|discusses)\b", re.I)
 # Chunks retrieved per company in the single pass, and its bounds.
@@ -39,8 +45,7 @@ _ONE_COMPANY_FORM = [
                 r"(?:companies|services|sites|websites|firms|ones)\s+", re.I), "Do they "),
     (re.compile(r"^\s*(?:which|how\s+many)\s+of\s+(?:them|these|those)\s+", re.I), "Do they "),
     (re.compile(r"^\s*who\s+(?=[a-z]+s\b)", re.I), "Do they "),  # "Who sells data?", not "Who can I ask?"
-    (re.compile(r"\bany\s+(?:of\s+(?:the|these|those|them)\s*)?(?:companies|services|sites|websites|firms|"
-                r"policies|ones)?\b", re.I), "they"),
+    (re.compile(rf"\b{_ANY_GROUP}(?:\s+{_GROUPS}\b)?", re.I), "they"),
 ]
 
 
@@ -57,7 +62,10 @@ def is_across_question(understood: Understood) -> bool:
     """A question that names several companies, or names none and asks "which", "who" or "do any"."""
     if len(understood.companies) >= 2:
         return True
-    return not understood.companies and bool(_ACROSS_CUE.search(understood.question))
+    question = understood.question
+    if understood.companies or not _ACROSS_CUE.search(question):
+        return False
+    return bool(_SEVERAL.search(question)) or not _ONE_ADDRESSEE.search(question)
 
 
 def answer_across(understood: Understood, view: IndexView, config: Config) -> Answer:

@@ -103,6 +103,16 @@ def numbers(text: str) -> frozenset[str]:
     return frozenset(found)
 
 
+def statements_from_text(text: str, doc: str) -> list[Statement]:
+    """The sentences of a policy's text (not indexed), section by section."""
+    from index.chunking import plain_text, split_sentences
+    from index.policies import parse_policy
+
+    policy = parse_policy(text, doc)
+    return [Statement(doc, section.heading, span.start, span.end, plain_text(text[span.start:span.end]))
+            for section in policy.sections for span in split_sentences(text, section.start, section.end)]
+
+
 def diff_statements(old: list[Statement], new: list[Statement], embed) -> VersionDiff:
     """Differences from ``old`` to ``new``; ``embed(texts)`` returns unit-length vectors (rows)."""
     old = [s for s in old if len(s.text.split()) >= MIN_STATEMENT_WORDS]
@@ -128,7 +138,8 @@ def diff_statements(old: list[Statement], new: list[Statement], embed) -> Versio
     matched_new = {j for _, j in pairs}
     for i, j in pairs:
         a, b = old[i], new[j]
-        if lexical[i, j] >= SAME_WORDS or _normal(a.text) == _normal(b.text):
+        signals = _signals(a.text, b.text, float(score[i, j]))
+        if not signals and (lexical[i, j] >= SAME_WORDS or _normal(a.text) == _normal(b.text)):
             diff.unchanged += 1
             continue
         if old_novelty[i] >= MIN_NOVELTY:
@@ -137,7 +148,6 @@ def diff_statements(old: list[Statement], new: list[Statement], embed) -> Versio
             matched_new.discard(j)
         if i not in matched_old or j not in matched_new:
             continue
-        signals = _signals(a.text, b.text, float(score[i, j]))
         if not signals:
             diff.reworded += 1
             continue
@@ -168,8 +178,8 @@ def _signals(old: str, new: str, pair_score: float) -> tuple[str, ...]:
         signals.append("period")  # the same numbers of days, months... now said differently
     if bool(_NEGATION.search(old)) != bool(_NEGATION.search(new)):
         signals.append("negation")
-    old_time = _TIME_TERMS & set(words(old))
-    new_time = _TIME_TERMS & set(words(new))
+    old_time = _TIME_TERMS & set(re.findall(r"[a-z]+", old.lower()))
+    new_time = _TIME_TERMS & set(re.findall(r"[a-z]+", new.lower()))
     if old_time != new_time and (old_numbers or new_numbers):  # without a period, time words are wording
         signals.append("time terms")
     if signals == ["negation"] and pair_score < MIN_NEGATION_PAIR_SCORE:
