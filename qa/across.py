@@ -82,7 +82,7 @@ def answer_across(understood: Understood, view: IndexView, config: Config) -> An
     k = min(chunk_total, max(MIN_CANDIDATES, CANDIDATES_PER_COMPANY * len(targets)), MAX_CANDIDATES)
     hits = view.hits(embed_query(config.model, understood.question), query_stems(understood), docs, k=k)
     by_doc: dict[str, list[Hit]] = {}
-    for hit in hits:
+    for hit in _as_asked_of_each_company(view, config, understood.question, hits):
         by_doc.setdefault(hit.doc, []).append(hit)
 
     about_practice = not _MENTION_CUE.search(asked)
@@ -110,6 +110,40 @@ def answer_across(understood: Understood, view: IndexView, config: Config) -> An
                     kind="companies", companies=findings)
     answer.text = _across_text(understood, findings, about_practice)
     return answer
+
+
+def _as_asked_of_each_company(view: IndexView, config: Config, question: str, hits: list[Hit]) -> list[Hit]:
+    """The hits with their meaning score recomputed against the question asked of their own company.
+
+    Indexed passages carry their company's name, so "Does Comindware use MailChimp?" matches
+    Comindware's passages far better than "Do they use MailChimp?" does, and the silence rules
+    are calibrated on questions that name the company. One batch of short query embeddings and
+    one fetch of the candidates' stored vectors keep this to a single retrieval pass.
+    """
+    from index.embedder import embed
+    from index.retrieval import DENSE_WEIGHT, LEXICAL_WEIGHT
+
+    companies = sorted({h.company for h in hits})
+    if not hits:
+        return hits
+    asked = embed(config.model, [_asked_of(question, c) for c in companies])
+    vector_of = dict(zip(companies, asked))
+    stored = view.store.vectors([h.chunk_id for h in hits])
+    out = []
+    for hit in hits:
+        if hit.chunk_id not in stored:
+            out.append(hit)
+            continue
+        dense = float(stored[hit.chunk_id] @ vector_of[hit.company])
+        out.append(replace(hit, dense=round(dense, 4), score=round(DENSE_WEIGHT * dense + LEXICAL_WEIGHT * hit.lexical, 4)))
+    return out
+
+
+def _asked_of(question: str, company: str) -> str:
+    """ "Do they use MailChimp?" asked of Comindware: "Does Comindware use MailChimp?"."""
+    named = re.sub(r"^\s*(?:do|does)\s+(?:they|the\s+policy)\b", f"Does {company}", question, count=1, flags=re.I)
+    named = re.sub(r"\b(?:they|the\s+policy)\b", company, named, count=1, flags=re.I)
+    return named if named != question else f"{company}: {question}"
 
 
 def _evidence(understood: Understood, view: IndexView, doc: str, hits: list[Hit], numbered: int) -> Citation | None:

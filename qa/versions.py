@@ -34,9 +34,9 @@ _OVER_TIME = re.compile(r"\b(?:since|between|over\s+time|versions?|earlier|previ
                         r"from\s+(?:19|20)\d\d|(?:19|20)\d\d\s+(?:to|and|vs\.?|versus)\s+(?:19|20)\d\d)\b", re.I)
 _SINCE = re.compile(r"\b(?:since|after|from)\s+(?:19|20)\d\d\b", re.I)
 # Question words that ask for a comparison, not about a topic.
-_NOT_TOPIC = frozenset(stems("changed change changes differ different difference differences evolve compare "
-                             "comparison version versions since between time over earlier previous prior older "
-                             "newer latest new revision revisions update updated revised"))
+_NOT_TOPIC = frozenset(stems("differ different difference differences evolve compare comparison version versions "
+                             "since between time over earlier previous prior older newer latest new revision "
+                             "revisions"))
 MAX_CHANGED = 6
 MAX_TOPICS = 8
 # An older version's sentence counts as the same statement at this word similarity.
@@ -140,14 +140,17 @@ def _in_force(understood: Understood, versions: list[PolicyInfo], policies: list
     return next(p for p in versions if p.doc == doc)
 
 
+def _topic_words(understood: Understood) -> list[str]:
+    """What the question asks about besides "what changed": "... about notice of changes" → notice, changes."""
+    words = list(understood.content_words)
+    cue = _CHANGED.search(understood.question) or _CHANGES.search(understood.question)
+    if cue and cue.group(0).lower() in words:
+        words.remove(cue.group(0).lower())  # the word asking for the comparison, not its topic
+    return [w for w in words if not (stems(w) and set(stems(w)) <= _NOT_TOPIC)]
+
+
 def _topic_stems(understood: Understood) -> set[str]:
-    """Stems of what the question asks about, besides "what changed" ("... about cookies")."""
-    found: set[str] = set()
-    for word in understood.content_words:
-        if stems(word) and all(s in _NOT_TOPIC for s in stems(word)):
-            continue
-        found |= variants(word)
-    return found - _NOT_TOPIC
+    return {s for w in _topic_words(understood) for s in variants(w)} - _NOT_TOPIC
 
 
 def _about(items: list[Difference], topic: set[str]) -> list[Difference]:
@@ -269,11 +272,11 @@ def _changes_text(company: str, old: PolicyInfo, new: PolicyInfo, changes: list[
     removed = [c for c in changes if c.kind == "removed"]
     head = f"{company}'s privacy policy, {old.policy_date} → {new.policy_date}"
     if topic and not changes:
-        return f"{head}: I found no change about “{_topic_words(understood)}”."
-    lines = [f"{head}: {len(diff.changed)} statement(s) changed in numbers, negation or timing, "
-             f"{len(diff.added)} topic(s) added, {len(diff.removed)} removed; {diff.reworded} statement(s) "
-             f"say the same in other words."
-             + (f" Shown: those about “{_topic_words(understood)}”." if topic else "")]
+        return f"{head}: I found no change about “{' '.join(_topic_words(understood))}”."
+    lines = [f"{head}: {_count(len(diff.changed), 'statement')} changed in numbers, negation or timing, "
+             f"{_count(len(diff.added), 'topic')} added, {len(diff.removed)} removed; "
+             f"{_count(diff.reworded, 'other statement')} reworded."
+             + (f" Shown: those about “{' '.join(_topic_words(understood))}”." if topic else "")]
     if changed:
         lines.append("Changed:")
         lines += [f"- {c.topic}: {old.policy_date} “{_short(c.old.highlight)}” [{c.old.n}] → {new.policy_date} "
@@ -287,8 +290,8 @@ def _changes_text(company: str, old: PolicyInfo, new: PolicyInfo, changes: list[
     return "\n".join(lines)
 
 
-def _topic_words(understood: Understood) -> str:
-    return " ".join(w for w in understood.content_words if not set(stems(w)) <= _NOT_TOPIC)
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _short(text: str, limit: int = 220) -> str:
