@@ -36,6 +36,9 @@ _MENTION_CUE = re.compile(r"\b(?:mention|mentions|mentioned|refer|refers|talk|ta
 CANDIDATES_PER_COMPANY = 12
 MIN_CANDIDATES = 100
 MAX_CANDIDATES = 2000
+# Up to this many companies, the question asked of each is embedded before the search, in one batch,
+# and their mean is the search query; beyond it, a plain query first, then only the companies found.
+BATCH_ALL = 32
 
 
 # Each company's policy is judged as if the question were asked about it alone ("Do they ...?").
@@ -80,9 +83,13 @@ def answer_across(understood: Understood, view: IndexView, config: Config) -> An
     judged_doc = {view.policies[d].company: d for d in judged}
     chunk_total = sum(view.policies[d].chunks for d in docs)
     k = min(chunk_total, max(MIN_CANDIDATES, CANDIDATES_PER_COMPANY * len(targets)), MAX_CANDIDATES)
-    hits = view.hits(embed_query(config.model, understood.question), query_stems(understood), docs, k=k)
+    asked_of = _company_query_vectors(config, understood.question, targets if len(targets) <= BATCH_ALL else [])
+    query = _mean(list(asked_of.values())) if asked_of else embed_query(config.model, understood.question)
+    hits = view.hits(query, query_stems(understood), docs, k=k)
+    missing = sorted({h.company for h in hits} - set(asked_of))
+    asked_of.update(_company_query_vectors(config, understood.question, missing))
     by_doc: dict[str, list[Hit]] = {}
-    for hit in _as_asked_of_each_company(view, config, understood.question, hits):
+    for hit in _as_asked_of_each_company(view, asked_of, hits):
         by_doc.setdefault(hit.doc, []).append(hit)
 
     about_practice = not _MENTION_CUE.search(asked)
@@ -112,29 +119,41 @@ def answer_across(understood: Understood, view: IndexView, config: Config) -> An
     return answer
 
 
-def _as_asked_of_each_company(view: IndexView, config: Config, question: str, hits: list[Hit]) -> list[Hit]:
-    """The hits with their meaning score recomputed against the question asked of their own company.
+def _company_query_vectors(config: Config, question: str, companies: list[str]) -> dict:
+    """The question asked of each company ("Does Comindware use MailChimp?"), embedded in one batch.
 
-    Indexed passages carry their company's name, so "Does Comindware use MailChimp?" matches
-    Comindware's passages far better than "Do they use MailChimp?" does, and the silence rules
-    are calibrated on questions that name the company. One batch of short query embeddings and
-    one fetch of the candidates' stored vectors keep this to a single retrieval pass.
+    Indexed passages carry their company's name, so the question naming the company matches its
+    passages far better than "Do they use MailChimp?" does, and the silence rules are calibrated
+    on questions that name the company.
     """
+    if not companies:
+        return {}
     from index.embedder import embed
+
+    return dict(zip(companies, embed(config.model, [_asked_of(question, c) for c in companies])))
+
+
+def _mean(vectors: list) -> "np.ndarray":
+    import numpy as np
+
+    mean = np.mean(np.asarray(vectors), axis=0)
+    return (mean / (np.linalg.norm(mean) or 1.0)).astype("float32")
+
+
+def _as_asked_of_each_company(view: IndexView, asked_of: dict, hits: list[Hit]) -> list[Hit]:
+    """The hits with their meaning score recomputed against the question asked of their own
+    company, from the candidates' stored vectors (one fetch, no second search)."""
     from index.retrieval import DENSE_WEIGHT, LEXICAL_WEIGHT
 
-    companies = sorted({h.company for h in hits})
     if not hits:
         return hits
-    asked = embed(config.model, [_asked_of(question, c) for c in companies])
-    vector_of = dict(zip(companies, asked))
     stored = view.store.vectors([h.chunk_id for h in hits])
     out = []
     for hit in hits:
-        if hit.chunk_id not in stored:
+        if hit.chunk_id not in stored or hit.company not in asked_of:
             out.append(hit)
             continue
-        dense = float(stored[hit.chunk_id] @ vector_of[hit.company])
+        dense = float(stored[hit.chunk_id] @ asked_of[hit.company])
         out.append(replace(hit, dense=round(dense, 4), score=round(DENSE_WEIGHT * dense + LEXICAL_WEIGHT * hit.lexical, 4)))
     return out
 

@@ -139,9 +139,12 @@ def judge_silence(understood: Understood, view: IndexView, docs: list[str], hits
     best_dense = max((h.dense for h in hits), default=0.0)
     entity_missing = [e.lower() for e in understood.entities if e.lower() in missing_lower]
     practice_missing = bool(_YES_NO_START.match(understood.question) and topic and topic[0] in missing)
+    from .names import missing_names
+
+    names_missing = missing_names(understood, view, docs)
     silent = (not hits or best_dense < MIN_DENSE_SIMILARITY or covered < MIN_TOPIC_COVERAGE or bool(entity_missing)
-              or practice_missing)
-    return silent, entity_missing or missing
+              or practice_missing or bool(names_missing))
+    return silent, entity_missing or names_missing or missing
 
 
 def stance(understood: Understood, sentence: str) -> str | None:
