@@ -104,3 +104,13 @@ def test_cli_rendering_lists_companies_and_citations(seed_index):
     assert text.startswith("Stated in 1 of 4")
     assert "[1] Comindware · policy of 2019-04-10" in text
     assert "Axosoft (2017-12-11)" in text and "Azendoo (2013-06-30)" in text
+
+
+def test_names_must_appear_as_written(seed_index):
+    # grep: "Do Not Track" occurs only in corpus/azalead-2017-12-31.md; every policy says "track" somewhere.
+    answer = ask("Do any of these companies respond to Do Not Track signals?")
+    found = _by_company(answer)
+    assert found["Azalead"].status == "states_not" and "DNT" in found["Azalead"].citations[0].highlight
+    assert all(found[name].status == "silent" for name in COMPANIES - {"Azalead"})
+    single = ask("Does Comindware respond to Do Not Track signals?")
+    assert not single.found and "Do Not Track" in single.text
