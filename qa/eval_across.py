@@ -153,7 +153,7 @@ def summary(results: list[Scored]) -> dict:
         for name in sorted({name for r in rows for name in r.counts}):
             found = sum(r.counts[name][0] for r in rows if name in r.counts)
             expected = sum(r.counts[name][1] for r in rows if name in r.counts)
-            entry[f"{name}_recall"] = found / expected if expected else None
+            entry[f"{name}_rate"] = found / expected if expected else None
         report[kind] = entry
     return report
 
