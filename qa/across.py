@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+import numpy as np
+
 from index.config import Config
 from index.retrieval import Hit, IndexView
 
@@ -133,9 +135,7 @@ def _company_query_vectors(config: Config, question: str, companies: list[str]) 
     return dict(zip(companies, embed(config.model, [_asked_of(question, c) for c in companies])))
 
 
-def _mean(vectors: list) -> "np.ndarray":
-    import numpy as np
-
+def _mean(vectors: list) -> np.ndarray:
     mean = np.mean(np.asarray(vectors), axis=0)
     return (mean / (np.linalg.norm(mean) or 1.0)).astype("float32")
 

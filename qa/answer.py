@@ -94,7 +94,7 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
         return _unknown_company_answer(text, understood.unknown_company, policies)
     from .routes import answer_by_route  # questions across companies or across versions
 
-    routed = answer_by_route(understood, view, config, k)
+    routed = answer_by_route(understood, view, config)
     if routed is not None:
         return routed
 

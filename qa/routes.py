@@ -8,13 +8,13 @@ from .question import Understood
 from .records import Answer
 
 
-def answer_by_route(understood: Understood, view: IndexView, config: Config, k: int) -> Answer | None:
+def answer_by_route(understood: Understood, view: IndexView, config: Config) -> Answer | None:
     """The answer for a question across versions or across companies; None for a one-policy question."""
     from .across import answer_across, is_across_question
     from .versions import answer_changes, is_change_question
 
     if is_change_question(understood):
-        return answer_changes(understood, view, config, k)
+        return answer_changes(understood, view, config)
     if is_across_question(understood):
         return answer_across(understood, view, config)
     return None

@@ -54,7 +54,7 @@ def is_change_question(understood: Understood) -> bool:
     return bool(_CHANGES.search(question) and _OVER_TIME.search(question) and len(_YEAR.findall(question)) >= 1)
 
 
-def answer_changes(understood: Understood, view: IndexView, config: Config, k: int) -> Answer:
+def answer_changes(understood: Understood, view: IndexView, config: Config) -> Answer:
     """Compare the two versions the question names (see module docstring) and cite both sides."""
     answer = Answer(question=understood.question, text="", found=False, kind="versions")
     policies = list(view.policies.values())
