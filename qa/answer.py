@@ -8,11 +8,12 @@ import time
 
 from index.config import Config, get_config, quiet_third_parties
 from index.errors import BadQuestion, PolicyQAError
+from index.embedder import word_pieces
 from index.lexical import stems, words
 from index.retrieval import Hit, IndexView, PolicyInfo, open_index
 
 from .cues import answer_kinds, looks_like_answer
-from .polarity import YES_NO_START, yes_no_lead
+from .polarity import YES_NO_START, sentence_stance, yes_no_lead
 from .question import MAX_QUESTION_CHARS, VAGUE, Understood, is_practice, is_specific, expand_stems, understand, variants
 from .records import Answer, Citation
 
@@ -96,12 +97,16 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
         understood.unknown_company = None
     if not understood.companies and understood.unknown_company:
         return _unknown_company_answer(text, understood.unknown_company, policies)
+    from .routes import answer_by_route  # questions across companies or across versions
+
+    routed = answer_by_route(understood, view, config)
+    if routed is not None:
+        return routed
 
     docs, newest, notes = _choose_versions(understood, policies)
-    query_stems = stems(text) + [s for s in expand_stems(understood.content_words) if s not in stems(text)]
-    from index.embedder import embed_query, word_pieces
+    from index.embedder import embed_query
 
-    hits = view.hits(embed_query(config.model, text), query_stems, docs, k=max(k * 3, 10))
+    hits = view.hits(embed_query(config.model, text), query_stems(understood), docs, k=max(k * 3, 10))
     focus = understood.companies[0] if len(understood.companies) == 1 else None
     answer = Answer(question=text, text="", found=False, company=focus, notes=notes,
                     policy_date=view.policies[next(iter(newest))].policy_date if len(newest) == 1 else None)
@@ -109,24 +114,58 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
         answer.text = _silent_text(understood, view, docs, [])
         return answer
 
+    silent, missing = judge_silence(understood, view, docs, hits)
+    if silent:
+        answer.text = _silent_text(understood, view, docs, missing)
+        return answer
+
+    from .versions import add_earlier_version_line, prefer_version_that_speaks
+
+    ranked = prefer_version_that_speaks(understood, view, hits, _rerank(view, hits, understood, newest), newest)
+    answer.citations = _citations(view, ranked, k)
+    answer.found = bool(answer.citations)
+    answer.text = _answer_text(understood, answer.citations, view, newest) if answer.found else _silent_text(
+        understood, view, docs, missing)
+    if answer.found:
+        add_earlier_version_line(answer, understood, view, ranked, newest)
+    return answer
+
+
+def judge_silence(understood: Understood, view: IndexView, docs: list[str], hits: list[Hit]) -> tuple[bool, list[str]]:
+    """Whether the policies ``docs`` say nothing relevant, judged from their best ``hits``.
+
+    Returns ``(silent, missing)``: ``missing`` are the question's topic words none of ``docs``
+    mentions (the missing names first, when a missing name is what makes them silent).
+    """
     missing = _missing_topics(understood, view, docs)
     missing_lower = [m.lower() for m in missing]
     topic = [w for w in understood.content_words if w not in VAGUE]
     covered = 1 - (len([m for m in missing if m not in VAGUE]) / len(topic)) if topic else 1.0
-    best_dense = max(h.dense for h in hits)
+    best_dense = max((h.dense for h in hits), default=0.0)
     entity_missing = [e.lower() for e in understood.entities if e.lower() in missing_lower]
-    practice_missing = bool(YES_NO_START.match(text) and topic and topic[0] in missing and is_practice(topic[0]))
-    specific_missing = [m for m in missing if is_specific(m, lambda w: word_pieces(config.model, w))]
-    if (best_dense < MIN_DENSE_SIMILARITY or covered < MIN_TOPIC_COVERAGE or entity_missing or practice_missing
-            or specific_missing):
-        answer.text = _silent_text(understood, view, docs, entity_missing or specific_missing or missing)
-        return answer
+    # A missing practice word (sell, share, cookies...) or rare technical term (biometric) proves
+    # silence; a missing everyday word (buy, reach, honor) does not.
+    practice_missing = bool(YES_NO_START.match(understood.question) and topic and topic[0] in missing
+                            and is_practice(topic[0]))
+    specific_missing = [m for m in missing if is_specific(m, lambda w: word_pieces(view.config.model, w))]
+    from .names import missing_names
 
-    answer.citations = _citations(view, _rerank(view, hits, understood, newest), k)
-    answer.found = bool(answer.citations)
-    answer.text = _answer_text(understood, answer.citations, view, newest) if answer.found else _silent_text(
-        understood, view, docs, missing)
-    return answer
+    names_missing = missing_names(understood, view, docs)
+    silent = (not hits or best_dense < MIN_DENSE_SIMILARITY or covered < MIN_TOPIC_COVERAGE or bool(entity_missing)
+              or practice_missing or bool(names_missing) or bool(specific_missing))
+    return silent, entity_missing or names_missing or specific_missing or missing
+
+
+def stance(understood: Understood, sentence: str) -> str | None:
+    """``"no"`` when ``sentence`` speaks to the question's topic and negates it, ``"yes"`` when it
+    speaks to it plainly, None when it does not speak to the topic words at all (``qa.polarity``)."""
+    return sentence_stance(understood, sentence)
+
+
+def query_stems(understood: Understood) -> list[str]:
+    """Keyword-search stems: the question's own, then its topic words' synonyms."""
+    own = stems(understood.question)
+    return own + [s for s in expand_stems(understood.content_words) if s not in own]
 
 
 def _unknown_company_answer(question: str, name: str, policies: list[PolicyInfo]) -> Answer:
@@ -179,16 +218,21 @@ def _year_of(policy: PolicyInfo) -> int:
 
 def _missing_topics(understood: Understood, view: IndexView, docs: list[str]) -> list[str]:
     """Topic words of the question that no searched policy mentions: not the word, not a synonym,
-    not a word of the same family (sharing its first five letters: identity/identifiable)."""
+    not a word of the same family (identity/identifiable: all but the last three letters shared,
+    five at least). Names (capitalised words) count only as themselves: Salesforce is not sales."""
     if not understood.content_words:
         return []
     present: set[str] = set()
     for doc in docs:
         present.update(_doc_stems(view, doc))
-    prefixes = {p[:FAMILY_PREFIX] for p in present if len(p) >= FAMILY_PREFIX}
-    return [w for w in understood.content_words
-            if not (variants(w) & present)
-            and not (len(w) >= FAMILY_PREFIX + 1 and w[:FAMILY_PREFIX] in prefixes)]
+    names = {e.lower() for e in understood.entities}
+
+    def in_family(word: str) -> bool:
+        size = max(FAMILY_PREFIX, len(word) - 3)
+        return (len(word) > size and word not in names
+                and any(p.startswith(word[:size]) for p in present if len(p) >= size))
+
+    return [w for w in understood.content_words if not (variants(w) & present) and not in_family(w)]
 
 
 _stem_cache: dict[tuple[str, str], frozenset] = {}
@@ -393,6 +437,10 @@ def _topic_phrase(understood: Understood, missing: list[str]) -> str:
 
 def format_answer(answer: Answer) -> str:
     """Readable plain-text rendering for the CLI."""
+    if answer.kind != "policy":
+        from .routes import format_routed
+
+        return format_routed(answer)
     lines = [answer.text]
     for note in answer.notes:
         lines.append(f"  note: {note}")

@@ -95,3 +95,16 @@ def yes_no_lead(understood: Understood, evidence: str) -> str | None:
     # A practice word that is plainly affirmed beside one that is negated: no single answer.
     affirmed_practice = any(not all(flags) for w, flags in negated.items() if w in SYNONYMS or w.rstrip("s") in SYNONYMS)
     return None if affirmed_practice else "No"
+
+
+def sentence_stance(understood: Understood, sentence: str) -> str | None:
+    """"no" when the clauses of ``sentence`` that hold the question's topic words are negative,
+    "yes" when they speak plainly, None when the sentence holds none of the topic words. Looser
+    than ``yes_no_lead``: one topic word is enough, and the question need not be yes/no."""
+    topic = [w for w in understood.content_words if w not in VAGUE] or list(understood.content_words)
+    tokens = _tokens(sentence)
+    places = [i for i, t in enumerate(tokens) for w in topic if _matches(w, t)]
+    if not places:
+        return None
+    clause, denied = _clauses(tokens), _negated_clauses(tokens)
+    return "no" if all(clause[i] in denied for i in places) else "yes"
