@@ -5,7 +5,9 @@
 Builds (or reuses) the seed index, loads the model, answers every question once to warm the
 caches, then times ``rounds`` passes over the seed questions plus the held-out seed-style ones
 (``eval/heldout-seed.jsonl``), one question at a time. Prints the machine, the load average and
-the numbers; docs/quality.md keeps the results.
+the numbers; docs/quality.md keeps the results. On a shared machine wall time waits for a free
+core, so the CPU time each call used is reported too (``--threads 1`` makes it comparable to
+wall time on an idle core).
 """
 from __future__ import annotations
 
@@ -43,27 +45,36 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's choice)")
     args = parser.parse_args()
     from index.config import get_config, quiet_third_parties
     from qa.answer import ask, ensure_index
     from qa.scoring import percentile
 
     quiet_third_parties()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     config = get_config()
     ensure_index(config, progress=False)
     asked = questions()
     for question in asked:  # warm: model, index, per-policy caches
         ask(question)
-    times = []
+    times, cpu = [], []
     for _ in range(args.rounds):
         for question in asked:
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             ask(question)
             times.append((time.perf_counter() - started) * 1000)
+            cpu.append((time.process_time() - started_cpu) * 1000)
     result = {
         "questions": len(asked), "rounds": args.rounds, "calls": len(times),
         "p50_ms": round(percentile(times, 50), 2), "p95_ms": round(percentile(times, 95), 2),
         "mean_ms": round(statistics.fmean(times), 2), "max_ms": round(max(times), 2),
+        # CPU time of this process per call: what the call costs when it does not wait for a core.
+        "cpu_p50_ms": round(percentile(cpu, 50), 2), "cpu_p95_ms": round(percentile(cpu, 95), 2),
+        "torch_threads": args.threads,
         "machine": f"{platform.machine()} {os.cpu_count()} CPUs, {platform.python_implementation()} "
                    f"{platform.python_version()}",
         "load_average": [round(x, 2) for x in os.getloadavg()],
