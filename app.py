@@ -33,8 +33,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from webui.app import build_demo
 
-        warmup.wait()
-        launch(build_demo(config), args.host, args.port, args.share, STARTED)
+        warmup.wait_for_index()
+        demo = build_demo(config)
+        warmup.wait()  # the port opens only once the first answer needs no model loading
+        launch(demo, args.host, args.port, args.share, STARTED)
     except PolicyQAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -1,12 +1,15 @@
 """The running chat app, driven through `gradio_client` as any API user would."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import urllib.parse
 from pathlib import Path
 
 import pytest
 
-from apprunner import PROJECT, http_status, start_app
+from apprunner import PROJECT, free_port, http_status, start_app
 
 CORPUS = PROJECT / "corpus"
 
@@ -106,3 +109,12 @@ def test_share_offline_prints_one_line_and_keeps_serving(seed_data_dir):
         assert answer["citations"][0]["company"] == "Comindware"
     finally:
         app.stop()
+
+
+def test_unusable_corpus_is_one_clear_error(tmp_path):
+    env = {**os.environ, "POLICYQA_CORPUS": str(tmp_path / "no-such-folder"), "POLICYQA_DATA": str(tmp_path / "d")}
+    run = subprocess.run([sys.executable, "app.py", "--port", str(free_port())], cwd=PROJECT, env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 1, run.stderr
+    assert "error: the corpus folder" in run.stderr and "no-such-folder" in run.stderr
+    assert "Traceback" not in run.stderr

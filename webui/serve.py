@@ -24,6 +24,7 @@ class Warmup:
 
     def __post_init__(self):
         self._thread = threading.Thread(target=self._run, name="policyqa-warmup", daemon=True)
+        self._index_ready = threading.Event()
 
     def start(self) -> "Warmup":
         self._thread.start()
@@ -39,12 +40,21 @@ class Warmup:
                       f"(corpus: {self.config.corpus_dir})", file=sys.stderr, flush=True)
             view = ensure_index(self.config, progress=True)
             self.policies = len(view.policies)
+            self._index_ready.set()
             try:  # loads the model and fills the caches, so the first real answer is quick
                 ask("What personal data is collected and shared?", config=self.config)
             except PolicyQAError:
                 pass
         except BaseException as exc:  # reported by wait(), in the main thread
             self.error = exc
+        finally:
+            self._index_ready.set()
+
+    def wait_for_index(self) -> None:
+        """Block until the index is loaded (the model may still be loading); re-raise what went wrong."""
+        self._index_ready.wait()
+        if self.error is not None:
+            raise self.error
 
     def wait(self) -> None:
         """Block until done; re-raise what went wrong."""
