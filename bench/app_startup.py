@@ -79,7 +79,8 @@ def machine() -> str:
     except OSError:
         pass
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} cores visible, load average at start {load}"
+    return (f"{platform.system()} {platform.release()}, {cpu}, {os.cpu_count()} cores visible, "
+            f"load average at start {load}")
 
 
 def write_section(text: str) -> Path:

@@ -57,7 +57,8 @@ def plan(message: str, previous: Turn | None, policies: list[PolicyInfo], compan
     """The question to ask for ``message``.
 
     A follow-up is rewritten from ``previous``. The company filter applies to questions that name
-    no company; the version applies when the question is about the filtered company.
+    no company (before a company carried over from the previous turn: the filter is the user's
+    latest explicit choice); the version applies when the question is about the filtered company.
     """
     text = clean_question(message)
     resolved = resolve(text, previous, policies)
@@ -65,7 +66,7 @@ def plan(message: str, previous: Turn | None, policies: list[PolicyInfo], compan
     named = find_companies(resolved.question, policies)
     company = None
     if not named:
-        company = resolved.company or chosen
+        company = chosen or resolved.company
     about = named if named else ([company] if company else [])
     policy_date = None
     if version and version != NEWEST and chosen and about == [chosen]:

@@ -15,7 +15,8 @@ from .question import company_aliases, understand
 
 _YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
 _LEAD = re.compile(r"^\s*(?:(?:and|also|ok(?:ay)?|so|now|then)\b[\s,]*)*"
-                   r"(?:(?:what|how)\s+about|what\s+of|(?:and\s+)?(?:the\s+)?same(?:\s+question)?\s+(?:for|about|with))\b",
+                   r"(?:(?:what|how)\s+about|what\s+of"
+                   r"|(?:and\s+)?(?:the\s+)?same(?:\s+question)?\s+(?:for|about|with))\b",
                    re.I)
 _AND_LEAD = re.compile(r"^\s*(?:and|also)\b", re.I)
 # Words a follow-up may hold besides the company or year it names.

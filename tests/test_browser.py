@@ -34,7 +34,8 @@ Effective date: January 1, 2020
 
 We share your data with Acme Analytics <script>window.__pwned = 'script'; alert('script')</script> for reporting.
 Our partner list: <img src=x onerror="window.__pwned = 'img'; alert('img')"> and others.
-To opt out, click [here](javascript:window.__pwned='md-link';alert('md-link')) or <a href="javascript:window.__pwned='a';alert('a')">this link</a>.
+To opt out, click [here](javascript:window.__pwned='md-link';alert('md-link'))
+or <a href="javascript:window.__pwned='a';alert('a')">this link</a>.
 Also ![logo](x" onerror="window.__pwned='md-img') and <iframe src="javascript:alert('iframe')"></iframe>
 and <svg onload="window.__pwned='svg'"></svg> and **bold** and $$\\alert{x}$$ and &lt;b&gt;escaped&lt;/b&gt;.
 

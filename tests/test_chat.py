@@ -107,3 +107,9 @@ def test_growing_text_streams_whole_words_and_ends_with_the_text():
         assert longer.startswith(shorter) and len(longer) > len(shorter)
     assert all(text[len(p):len(p) + 1] in ("", " ") for p in pieces)
     assert list(growing_text("")) == [""]
+
+
+def test_company_filter_wins_over_the_company_carried_from_the_previous_turn(policies):
+    previous = Turn("Does Axosoft share data with Salesforce?", "Axosoft")
+    assert plan("Do they use web beacons?", previous, policies, "Azalead").company == "Azalead"
+    assert plan("Do they use web beacons?", previous, policies, ALL_COMPANIES).company == "Axosoft"

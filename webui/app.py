@@ -15,7 +15,6 @@ from index.errors import PolicyQAError
 from index.retrieval import open_index
 from qa.chat import (ALL_COMPANIES, NEWEST, answer_turn, ask_in_context, company_choices, growing_text,
                      versions_of)
-from qa.followup import Turn
 
 from . import render
 from .upload import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES, BadUpload, add_uploads
@@ -156,9 +155,11 @@ def build_demo(config: Config | None = None) -> gr.Blocks:
                     version = gr.Dropdown([("Newest", NEWEST)], value=NEWEST, label="Policy version",
                                           info="This company has several policy versions", visible=False,
                                           interactive=True)
+                # Messages are HTML built by webui.render with every user and policy string escaped;
+                # Markdown, LaTeX and custom tags are off so nothing in them is interpreted.
                 chatbot = gr.Chatbot(
-                    label="PolicyQA", elem_id="pq-chat", height=520, render_markdown=False, sanitize_html=True,
-                    allow_tags=False, latex_delimiters=[], buttons=[], feedback_options=None,
+                    label="Chat", show_label=False, elem_id="pq-chat", height=520, render_markdown=False,
+                    sanitize_html=True, allow_tags=False, latex_delimiters=[], buttons=[], feedback_options=None,
                     placeholder="Ask about a privacy policy, or pick an example below.",
                 )
                 question = gr.Textbox(placeholder="Ask a question, e.g. Does Comindware share data with Salesforce?",
@@ -166,7 +167,8 @@ def build_demo(config: Config | None = None) -> gr.Blocks:
                                       max_lines=4)
                 with gr.Row(elem_classes="pq-examples"):
                     example_buttons = [gr.Button(q, size="sm", variant="secondary") for q in EXAMPLES]
-                    clear = gr.Button("↺ New conversation", size="sm", variant="secondary", elem_classes="pq-clear")
+                    clear = gr.Button("↺ New conversation", size="sm", variant="secondary",
+                                      elem_classes="pq-clear")
                 with gr.Accordion("Add your own policies", open=False):
                     files = gr.File(label=f"Policy files ({' '.join(ALLOWED_SUFFIXES)}, up to "
                                           f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB each)",

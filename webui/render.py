@@ -40,7 +40,7 @@ def partial_answer(prefix: str) -> str:
 
 
 def answer_message(answer: Answer, asked: str | None = None) -> str:
-    """The finished answer: text with [n] markers, notes, and one line per citation."""
+    """The finished answer: text with [n] markers, notes, and where each citation comes from."""
     kind = "pq-answer" if answer.found else "pq-answer pq-silent"
     parts = [f'<div class="{kind}">']
     if asked:
@@ -49,11 +49,14 @@ def answer_message(answer: Answer, asked: str | None = None) -> str:
     for note in answer.notes:
         parts.append(f'<p class="pq-note">{text(note)}</p>')
     if answer.citations:
-        parts.append('<ol class="pq-footnotes">')
+        places: dict[tuple[str, str, str], list[int]] = {}
         for c in answer.citations:
-            parts.append(f'<li><span class="pq-ref">[{c.n}]</span> {text(c.company)} · policy of '
-                         f'{text(c.policy_date)} · {text(c.section or "(no section)")}</li>')
-        parts.append("</ol>")
+            places.setdefault((c.company, c.policy_date, c.section or "(no section)"), []).append(c.n)
+        parts.append('<ul class="pq-footnotes">')
+        for (company, date, section), numbers in places.items():
+            refs = " ".join(f'<span class="pq-ref">[{n}]</span>' for n in numbers)
+            parts.append(f"<li>{refs} {text(company)} · policy of {text(date)} · {text(section)}</li>")
+        parts.append("</ul>")
     parts.append("</div>")
     return "".join(parts)
 
@@ -123,15 +126,17 @@ def policy_view(company: str, policy_date: str, title: str, doc: str, policy_tex
         body = text(policy_text)
     else:
         p = passage.clamp(len(policy_text))
-        body = (f"{text(policy_text[:p.start])}<span class=\"pq-passage\">{text(policy_text[p.start:p.highlight_start])}"
-                f"<mark class=\"pq-highlight\">{text(policy_text[p.highlight_start:p.highlight_end])}</mark>"
-                f"{text(policy_text[p.highlight_end:p.end])}</span>{text(policy_text[p.end:])}")
+        before, lead = policy_text[:p.start], policy_text[p.start:p.highlight_start]
+        evidence, tail = policy_text[p.highlight_start:p.highlight_end], policy_text[p.highlight_end:p.end]
+        body = (f'{text(before)}<span class="pq-passage">{text(lead)}<mark class="pq-highlight">{text(evidence)}'
+                f"</mark>{text(tail)}</span>{text(policy_text[p.end:])}")
     return f'<div class="pq-policy">{head}<div class="pq-policy-text">{body}</div></div>'
 
 
 def policy_placeholder() -> str:
     """Shown before any citation is opened."""
-    return '<div class="pq-empty">Open a citation in Sources to read the whole policy here, scrolled to the passage.</div>'
+    return ('<div class="pq-empty">Open a citation in Sources to read the whole policy here, scrolled to the '
+            "passage.</div>")
 
 
 @dataclass(frozen=True)
