@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from index.config import Config, get_config
+from index.errors import BadQuestion
 from index.retrieval import PolicyInfo
 
 from .answer import ask, clean_question, ensure_index
@@ -62,6 +63,8 @@ def plan(message: str, previous: Turn | None, policies: list[PolicyInfo], compan
     """
     text = clean_question(message)
     resolved = resolve(text, previous, policies)
+    if resolved.needs_previous:
+        raise BadQuestion(_needs_previous(text, policies))
     chosen = company_filter if company_filter and company_filter != ALL_COMPANIES else None
     named = find_companies(resolved.question, policies)
     company = None
@@ -83,6 +86,13 @@ def answer_turn(message: str, previous: Turn | None = None, company_filter: str 
     request = plan(message, previous, policies, company_filter, version)
     answer = ask(request.question, company=request.company, config=config, policy_date=request.policy_date)
     return ChatTurn(request, answer, Turn(request.question, answer.company or request.company))
+
+
+def _needs_previous(message: str, policies: list[PolicyInfo]) -> str:
+    named = find_companies(message, policies)
+    example = f"Does {named[0]} share data with advertisers?" if named else "Does the policy mention cookies?"
+    return (f"“{message}” follows up on an earlier question, and there is none yet. "
+            f"Ask a whole question first, such as “{example}”")
 
 
 def growing_text(text: str, pieces: int = 12) -> Iterator[str]:
@@ -112,4 +122,8 @@ def ask_in_context(question: str, company: str | None = None, policy_date: str |
         named = find_companies(before, policies)
         resolved = resolve(text, Turn(before, named[0] if len(named) == 1 else None), policies)
         text, carried = resolved.question, resolved.company
+    else:
+        policies = list(ensure_index(config, progress=False).policies.values())
+        if resolve(text, None, policies).needs_previous:
+            raise BadQuestion(_needs_previous(text, policies))
     return ask(text, company=company or carried, config=config, policy_date=policy_date)

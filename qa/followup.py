@@ -44,17 +44,20 @@ class Resolved:
     question: str
     company: str | None = None
     rewritten: bool = False
+    needs_previous: bool = False  # a bare follow-up ("What about Axosoft?") with nothing to follow
 
 
 def resolve(message: str, previous: Turn | None, policies: list[PolicyInfo]) -> Resolved:
     """Turn a chat message into a self-contained question, using the previous turn when it is a follow-up."""
     message = " ".join(message.split())
-    if previous is None or not previous.question:
-        return Resolved(message)
     named = _company_spans(message, policies)
     years = _YEAR.findall(message)
     leftover = _leftover_words(message, named)
     has_lead = bool(_LEAD.match(message) or _AND_LEAD.match(message))
+    names_only = (bool(named or years) and not leftover) or (
+        has_lead and not named and not years and 0 < len(leftover) <= 3 and all(_NAME.match(w) for w in leftover))
+    if previous is None or not previous.question:
+        return Resolved(message, needs_previous=names_only)
 
     if (named or years) and not leftover:
         companies = _unique([c for _, _, c in named])
@@ -65,8 +68,7 @@ def resolve(message: str, previous: Turn | None, policies: list[PolicyInfo]) -> 
             question = _swap_year(question, years[-1])
         return Resolved(question, company=None if companies else previous.company, rewritten=question != message)
 
-    if has_lead and not named and not years and leftover and len(leftover) <= 3 and all(
-            _NAME.match(w) for w in leftover):
+    if names_only:
         # "What about Google?": another party (or an unknown company) in the previous question's place.
         name = " ".join(leftover)
         question = _swap_party(previous.question, name, policies)

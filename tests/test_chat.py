@@ -53,7 +53,20 @@ def test_new_questions_are_left_alone_and_back_references_keep_the_company(polic
         assert resolved == type(resolved)(question)
     assert resolve("Do they use cookies?", previous, policies).company == "Comindware"
     assert resolve("What about cookies?", previous, policies).company == "Comindware"
-    assert resolve("What about Axosoft?", None, policies).question == "What about Axosoft?"
+    first = resolve("What about Axosoft?", None, policies)
+    assert first.question == "What about Axosoft?" and first.needs_previous
+    assert not resolve(SALESFORCE, None, policies).needs_previous
+
+
+def test_a_bare_follow_up_without_a_previous_question_asks_for_a_whole_question(seed_index):
+    from index.errors import BadQuestion
+    from qa.chat import ask_in_context
+
+    for message in ["What about Axosoft?", "And in 2014?", "Axosoft"]:
+        with pytest.raises(BadQuestion, match="follows up on an earlier question"):
+            answer_turn(message)
+    with pytest.raises(BadQuestion, match="Does Axosoft share data with advertisers"):
+        ask_in_context("What about Axosoft?")
 
 
 def test_salesforce_then_axosoft_is_answered_as_the_same_question(seed_index):

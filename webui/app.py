@@ -160,7 +160,8 @@ def build_demo(config: Config | None = None) -> gr.Blocks:
                 chatbot = gr.Chatbot(
                     label="Chat", show_label=False, elem_id="pq-chat", height=520, render_markdown=False,
                     sanitize_html=True, allow_tags=False, latex_delimiters=[], buttons=[], feedback_options=None,
-                    placeholder="Ask about a privacy policy, or pick an example below.",
+                    placeholder=("Ask about a privacy policy, or pick an example below. "
+                                 "Follow up with a company or a year: “What about Axosoft?”"),
                 )
                 question = gr.Textbox(placeholder="Ask a question, e.g. Does Comindware share data with Salesforce?",
                                       show_label=False, submit_btn="Ask", elem_id="pq-question", autofocus=True,
