@@ -30,7 +30,7 @@ HOSTILE_POLICY = """# EvilCorp Privacy Policy
 
 Effective date: January 1, 2020
 
-## Sharing
+## Sharing <img src=y onerror="window.__pwned='heading'">
 
 We share your data with Acme Analytics <script>window.__pwned = 'script'; alert('script')</script> for reporting.
 Our partner list: <img src=x onerror="window.__pwned = 'img'; alert('img')"> and others.
@@ -170,7 +170,7 @@ def test_hostile_policy_and_question_stay_inert_text(hostile_app, page, tmp_path
     card.locator("button.pq-open").click()
     page.wait_for_selector("#pq-policy mark.pq-highlight", state="visible", timeout=30_000)
     policy_text = page.locator("#pq-policy .pq-policy-text").inner_text()
-    for visible in ["<img src=x onerror=", "[here](javascript:", '<a href="javascript:', "<svg onload=",
+    for visible in ["## Sharing <img src=y onerror=", "<img src=x onerror=", "[here](javascript:", '<a href="javascript:', "<svg onload=",
                     "<iframe src=", "**bold**", "$$\\alert{x}$$", "&lt;b&gt;escaped&lt;/b&gt;"]:
         assert visible in policy_text
 
@@ -188,8 +188,9 @@ def test_hostile_policy_and_question_stay_inert_text(hostile_app, page, tmp_path
     assert page.dialogs == [], page.dialogs
     assert page.evaluate("window.__pwned") is None
     assert page.evaluate("""() => document.querySelectorAll(
-        'img[src="x"], a[href^="javascript"], iframe, svg[onload], [onerror], [onload], #pq-chat script,'
-        + ' #pq-sources script, #pq-policy script').length""") == 0
+        'a[href^="javascript"], iframe, svg[onload], [onerror], [onload], #pq-chat img, #pq-sources img,'
+        + ' #pq-policy img, #pq-chat script, #pq-sources script, #pq-policy script').length""") == 0
+    assert card.locator(".pq-section").inner_text().startswith("Sharing")
 
 
 def test_upload_control_adds_a_policy_that_is_answerable_at_once(hostile_app, page, tmp_path):
