@@ -19,10 +19,11 @@ from qa.chat import (ALL_COMPANIES, NEWEST, answer_turn, ask_in_context, company
 from . import render
 from .upload import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES, BadUpload, add_uploads
 
-# Answers are CPU-bound (one query embedding, BM25, a Chroma query: tens of ms). Running more
-# of them at once than the machine has cores only makes each slower; the queue keeps the rest
-# in order and shows their position. Indexing an upload saturates the CPU and holds the build
-# lock, so uploads run one at a time in their own group.
+# An answer is CPU-bound for tens of ms (one query embedding, BM25, a Chroma query), then spends
+# ~0.25 s streaming while idle. Running many more at once than there are cores only slows each;
+# a few more keeps the CPU busy during the streaming. The queue keeps the rest in order and shows
+# their position. Indexing an upload saturates the CPU and holds the build lock, so uploads run
+# one at a time in their own group.
 CHAT_CONCURRENCY = 4
 UPLOAD_CONCURRENCY = 1
 QUEUE_MAX_SIZE = 64
