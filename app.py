@@ -36,10 +36,13 @@ def main(argv: list[str] | None = None) -> int:
         warmup.wait_for_index()
         demo = build_demo(config)
         warmup.wait()  # the port opens only once the first answer needs no model loading
-        launch(demo, args.host, args.port, args.share, STARTED)
+        launch(demo, args.host, args.port, args.share, STARTED, warmup.policies)
     except PolicyQAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+        return 130
     return 0
 
 

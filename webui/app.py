@@ -60,7 +60,6 @@ const reveal = (tries) => {
   if (box.clientHeight === 0) { if (tries > 0) setTimeout(() => reveal(tries - 1), 50); return; }
   const offset = passage.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
   box.scrollTop = Math.max(0, offset - box.clientHeight / 5);
-  element.dataset.scrolledTo = passage.textContent.slice(0, 40);
 };
 watch('value', () => reveal(100));
 reveal(100);

@@ -106,7 +106,7 @@ def _reason(exc: BaseException) -> str:
     return " ".join(reason.split())[:200]
 
 
-def launch(demo, host: str, port: int, share: bool, started: float) -> None:
+def launch(demo, host: str, port: int, share: bool, started: float, policies: int = 0) -> None:
     """Serve ``demo`` on ``host:port`` until interrupted; ``--share`` adds a public link when it can."""
     from .app import CSS, THEME
 
@@ -117,7 +117,8 @@ def launch(demo, host: str, port: int, share: bool, started: float) -> None:
         raise PolicyQAError(f"cannot serve on {host}:{port} ({exc}). Is another app using the port? "
                             f"Choose another with --port.") from None
     local = demo.local_url
-    print(f"PolicyQA chat ready at {local} (started in {time.perf_counter() - started:.1f} s)", flush=True)
+    print(f"PolicyQA chat ready at {local} ({policies} policies; started in {time.perf_counter() - started:.1f} s)",
+          flush=True)
     if share:
         url, reason = open_share_link(demo)
         if url:
