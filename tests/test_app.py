@@ -33,6 +33,23 @@ def test_ask_endpoint_cites_comindware_with_salesforce_highlighted(client):
     assert text[first["highlight_start"]:first["highlight_end"]] == first["highlight"]
 
 
+def test_ask_endpoint_answers_across_companies_without_server_paths(client):
+    answer = client.predict("Which companies share data with Salesforce?", api_name="/ask")
+    assert answer["kind"] == "companies"
+    states = [f for f in answer["companies"] if f["status"] == "states"]
+    assert [f["company"] for f in states] == ["Comindware"]
+    assert "Salesforce" in states[0]["citations"][0]["highlight"]
+    assert "source" not in _keys(answer) and str(PROJECT) not in repr(answer)
+
+
+def _keys(data) -> set[str]:
+    if isinstance(data, dict):
+        return set(data) | {k for v in data.values() for k in _keys(v)}
+    if isinstance(data, list):
+        return {k for v in data for k in _keys(v)}
+    return set()
+
+
 def test_ask_endpoint_says_plainly_when_the_policy_is_silent(client):
     answer = client.predict("Does Axosoft share data with Salesforce?", api_name="/ask")
     assert answer["found"] is False and answer["citations"] == []

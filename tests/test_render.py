@@ -51,6 +51,14 @@ def test_answer_and_user_messages_are_text():
     assert "pq-silent" in silent and "Axosoft&#x27;s policy does not mention Salesforce." in silent
 
 
+def test_long_answers_keep_their_lines_and_cap_the_footnotes():
+    citations = [_citation("x" * 20, (0, 5), section=f"Section {i}") for i in range(9)]
+    citations = [type(c)(**{**c.to_dict(), "n": i + 1}) for i, c in enumerate(citations)]
+    html = render.answer_message(Answer("q", "Stated in 1 of 4:\n- A [1]\n- B [9]", True, citations))
+    assert "Stated in 1 of 4:\n- A" in html and '<span class="pq-ref">[9]</span>' in html
+    assert html.count("<li>") == render.MAX_FOOTNOTES + 1 and "3 more citations: see Sources" in html
+
+
 def test_policy_view_marks_the_passage_and_clamps_offsets():
     text = "Intro <b>bold</b>.\nShared with <script>x()</script> partners. Outro & more."
     start, hs = text.index("Shared"), text.index("<script>")

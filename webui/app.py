@@ -106,9 +106,15 @@ def ask_endpoint(question: str, company: str | None = None, policy_date: str | N
                                 previous=previous or None)
     except PolicyQAError as exc:
         raise gr.Error(str(exc)) from None
-    data = answer.to_dict()
-    for citation in data["citations"]:
-        citation.pop("source", None)  # a path on the server: of no use to a remote caller
+    return _without_source_paths(answer.to_dict())
+
+
+def _without_source_paths(data):
+    """The answer's JSON without citations' ``source``: a path on the server, of no use to a remote caller."""
+    if isinstance(data, dict):
+        return {k: _without_source_paths(v) for k, v in data.items() if not (k == "source" and "excerpt" in data)}
+    if isinstance(data, list):
+        return [_without_source_paths(v) for v in data]
     return data
 
 

@@ -12,7 +12,8 @@ from html import escape
 
 from qa.records import Answer, Citation
 
-_MARKER = re.compile(r"\[(\d{1,2})\]")
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+MAX_FOOTNOTES = 6  # lines under an answer; Sources lists every citation
 
 
 def text(value: object) -> str:
@@ -53,9 +54,13 @@ def answer_message(answer: Answer, asked: str | None = None) -> str:
         for c in answer.citations:
             places.setdefault((c.company, c.policy_date, c.section or "(no section)"), []).append(c.n)
         parts.append('<ul class="pq-footnotes">')
-        for (company, date, section), numbers in places.items():
+        shown = list(places.items())[:MAX_FOOTNOTES]
+        for (company, date, section), numbers in shown:
             refs = " ".join(f'<span class="pq-ref">[{n}]</span>' for n in numbers)
             parts.append(f"<li>{refs} {text(company)} · policy of {text(date)} · {text(section)}</li>")
+        if len(places) > len(shown):
+            rest = sum(len(numbers) for numbers in list(places.values())[len(shown):])
+            parts.append(f"<li>… {rest} more citations: see Sources</li>")
         parts.append("</ul>")
     parts.append("</div>")
     return "".join(parts)
