@@ -41,8 +41,12 @@ class Warmup:
             view = ensure_index(self.config, progress=True)
             self.policies = len(view.policies)
             self._index_ready.set()
-            try:  # loads the model and fills the caches, so the first real answer is quick
-                ask("What personal data is collected and shared?", config=self.config)
+            # Loads the model and runs the answer path once, so the first real answer is quick. One
+            # company only: a question over all policies would read every policy, however many.
+            some = next(iter(view.policies.values()))
+            try:
+                ask("Does this company share personal data with third parties?", company=some.company,
+                    config=self.config)
             except PolicyQAError:
                 pass
         except BaseException as exc:  # reported by wait(), in the main thread
