@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import threading
-from functools import lru_cache
 
 from .config import DEFAULT_MODEL, quiet_third_parties
 from .errors import ConfigError
 
-_lock = threading.Lock()
+_load_lock = threading.Lock()
+# The fast tokenizer behind the model is not safe to call from two threads at once ("Already
+# borrowed"), so encoding is serialised; one query takes milliseconds, a build batch under a second.
+_encode_lock = threading.Lock()
 
 
 def resolve_model_path(name: str) -> str:
@@ -19,20 +21,30 @@ def resolve_model_path(name: str) -> str:
     return name
 
 
-@lru_cache(maxsize=2)
-def load_model(name: str):
-    """A ``SentenceTransformer`` for ``name`` (a model name or a local path), loaded offline."""
-    quiet_third_parties()
-    with _lock:
-        from sentence_transformers import SentenceTransformer
+_models: dict[str, object] = {}
 
-        try:
-            return SentenceTransformer(resolve_model_path(name))
-        except Exception as exc:  # many loader errors; the user needs one message
-            raise ConfigError(
-                f"cannot load embedding model '{name}' offline ({type(exc).__name__}: {exc}). "
-                "Set POLICYQA_MODEL to a local sentence-transformers folder, or unset it for the default."
-            ) from None
+
+def load_model(name: str):
+    """A ``SentenceTransformer`` for ``name`` (a model name or a local path), loaded offline, once."""
+    model = _models.get(name)
+    if model is not None:
+        return model
+    quiet_third_parties()
+    with _load_lock:
+        if name not in _models:
+            from sentence_transformers import SentenceTransformer
+
+            try:
+                loaded = SentenceTransformer(resolve_model_path(name))
+            except Exception as exc:  # many loader errors; the user needs one message
+                raise ConfigError(
+                    f"cannot load embedding model '{name}' offline ({type(exc).__name__}: {exc}). "
+                    "Set POLICYQA_MODEL to a local sentence-transformers folder, or unset it for the default."
+                ) from None
+            if len(_models) >= 2:
+                _models.clear()
+            _models[name] = loaded
+        return _models[name]
 
 
 def max_tokens(name: str) -> int:
@@ -48,8 +60,9 @@ def embed(name: str, texts: list[str], batch_size: int = 64, progress=None):
     out = []
     for i in range(0, len(texts), batch_size):
         batch = texts[i:i + batch_size]
-        out.append(model.encode(batch, batch_size=batch_size, normalize_embeddings=True,
-                                convert_to_numpy=True, show_progress_bar=False))
+        with _encode_lock:
+            out.append(model.encode(batch, batch_size=batch_size, normalize_embeddings=True,
+                                    convert_to_numpy=True, show_progress_bar=False))
         if progress:
             progress(len(batch))
     if not out:
@@ -59,5 +72,7 @@ def embed(name: str, texts: list[str], batch_size: int = 64, progress=None):
 
 def embed_query(name: str, text: str):
     """One query's unit-length embedding."""
-    return load_model(name).encode([text], normalize_embeddings=True, convert_to_numpy=True,
-                                   show_progress_bar=False)[0].astype("float32")
+    model = load_model(name)
+    with _encode_lock:
+        vector = model.encode([text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+    return vector[0].astype("float32")
