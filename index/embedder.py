@@ -6,10 +6,9 @@ import threading
 from .config import DEFAULT_MODEL, quiet_third_parties
 from .errors import ConfigError
 
+# Loading is serialised so that threads asking at once share one model. Encoding is not: it is
+# thread-safe (tests/test_reliability.py runs 20 threads at once) and torch runs it outside the GIL.
 _load_lock = threading.Lock()
-# The fast tokenizer behind the model is not safe to call from two threads at once ("Already
-# borrowed"), so encoding is serialised; one query takes milliseconds, a build batch under a second.
-_encode_lock = threading.Lock()
 
 
 def resolve_model_path(name: str) -> str:
@@ -60,9 +59,8 @@ def embed(name: str, texts: list[str], batch_size: int = 64, progress=None):
     out = []
     for i in range(0, len(texts), batch_size):
         batch = texts[i:i + batch_size]
-        with _encode_lock:
-            out.append(model.encode(batch, batch_size=batch_size, normalize_embeddings=True,
-                                    convert_to_numpy=True, show_progress_bar=False))
+        out.append(model.encode(batch, batch_size=batch_size, normalize_embeddings=True,
+                                convert_to_numpy=True, show_progress_bar=False))
         if progress:
             progress(len(batch))
     if not out:
@@ -72,7 +70,6 @@ def embed(name: str, texts: list[str], batch_size: int = 64, progress=None):
 
 def embed_query(name: str, text: str):
     """One query's unit-length embedding."""
-    model = load_model(name)
-    with _encode_lock:
-        vector = model.encode([text], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+    vector = load_model(name).encode([text], normalize_embeddings=True, convert_to_numpy=True,
+                                     show_progress_bar=False)
     return vector[0].astype("float32")
