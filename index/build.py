@@ -27,6 +27,8 @@ from .policies import iso_date_of, parse_policy
 from .readers import SUPPORTED_SUFFIXES, Unreadable, read_document
 
 MANIFEST_VERSION = 1
+# Chunks embedded and stored together: a killed build loses at most this much work.
+STORE_BATCH = 64
 
 
 @dataclass
@@ -330,7 +332,7 @@ def build(config: Config | None = None, progress=True, overrides: dict[str, dict
             store.delete(extra)
         if missing:
             update, close = _progress_bar(len(missing), progress)
-            batch = 256
+            batch = STORE_BATCH
             try:
                 for i in range(0, len(missing), batch):
                     ids = missing[i:i + batch]
