@@ -227,6 +227,17 @@ def test_cli_answers_control_characters_non_english_and_unknown_companies(seed_i
         assert_no_traceback(out)
 
 
+@pytest.mark.parametrize("args, message", [
+    (["--bogus"], "unrecognized arguments: --bogus"),
+    (["add"], "the following arguments are required: PATH"),
+    (["add", "policy.md", "--date", "yesterday"], "'yesterday' is not a date like 2017-12-31"),
+])
+def test_index_cli_usage_errors_exit_2(args, message):
+    out = run_cli("-m", "index", *args)
+    assert out.returncode == 2 and message in out.stderr
+    assert_no_traceback(out)
+
+
 def test_cli_server_or_index_failures_exit_1(tmp_path):
     env = {**os.environ, "POLICYQA_CORPUS": str(tmp_path / "no-such-folder")}
     out = run_cli("-m", "qa", "Does Azalead sell data?", env=env)
@@ -656,6 +667,23 @@ def test_sigkill_in_the_middle_of_a_build_then_the_next_run_completes_it_exactly
     # It picked up where it stopped: what was stored is reused, only the rest is embedded.
     assert report["reused"] == stored_when_killed and report["embedded"] == report["chunks"] - stored_when_killed
     _assert_same_index(_state(killed_data), clean)
+
+
+@pytest.mark.slow
+def test_two_indexers_at_once_build_the_index_once(seed_data_dir, tmp_path):
+    """Two `python -m index` started together on one data folder: one builds, the other waits and reuses."""
+    data = tmp_path / "data"
+    env = {**os.environ, "POLICYQA_CORPUS": str(CORPUS), "POLICYQA_DATA": str(data)}
+    env.pop("POLICYQA_CHROMA_URL", None)
+    runs = [subprocess.Popen([PYTHON, "-m", "index", "--json"], cwd=PROJECT, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [run.communicate(timeout=600) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], [err[-2000:] for _, err in outputs]
+    reports = sorted((json.loads(out) for out, _ in outputs), key=lambda r: r["embedded"])
+    clean = _state(seed_data_dir)
+    assert reports[0]["embedded"] == 0 and reports[0]["reused"] == clean["chroma_count"]
+    assert reports[1]["embedded"] == clean["chroma_count"]
+    _assert_same_index(_state(data), clean)
 
 
 # --------------------------------------------------------------------------------------------
