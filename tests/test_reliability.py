@@ -208,20 +208,17 @@ def test_cli_bad_questions_exit_2_with_a_message(seed_index, args, status, messa
 
 def test_cli_answers_control_characters_non_english_and_unknown_companies(seed_index):
     runs = []
-    out = run_cli("-m", "qa", "Does\x07 Azalead\x1b sell my personal information?", "--json")
+    out = run_cli("-m", "qa", "Does\x07 Azalead\x1b sell my personal information? 🍪", "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert data["question"] == "Does Azalead sell my personal information?" and data["found"]
+    assert data["question"] == "Does Azalead sell my personal information? 🍪" and data["found"]
     runs.append(out)
-    out = run_cli("-m", "qa", "Comindware 会与 Salesforce 共享数据吗？")
-    assert out.returncode == 0 and "Comindware" in out.stdout
+    # Another language, on a terminal that cannot show it: "?" in place, not a UnicodeEncodeError.
+    out = run_cli("-m", "qa", "Comindware 会与 Salesforce 共享数据吗？", env={**os.environ, "PYTHONIOENCODING": "ascii"})
+    assert out.returncode == 0 and "Comindware" in out.stdout and "?" in out.stdout
     runs.append(out)
     out = run_cli("-m", "qa", "Does Facebook sell my data?")
     assert out.returncode == 0 and out.stdout.startswith("I have no privacy policy for Facebook.")
-    runs.append(out)
-    # A terminal that cannot show the answer's characters gets "?", not a UnicodeEncodeError.
-    out = run_cli("-m", "qa", "Does Azendoo use cookies?", env={**os.environ, "PYTHONIOENCODING": "ascii"})
-    assert out.returncode == 0 and "Azendoo" in out.stdout and "?" in out.stdout
     runs.append(out)
     for out in runs:
         assert_no_traceback(out)
