@@ -824,3 +824,30 @@ def test_server_goes_down_and_comes_back(chroma_server, monkeypatch, corpus_copy
     chroma_server.start()
     after = ask(question)
     assert after.to_dict() == before.to_dict()
+
+
+@pytest.mark.server
+def test_server_back_on_an_empty_folder_says_so_until_the_index_is_rebuilt(chroma_server, monkeypatch, corpus_copy,
+                                                                            tmp_path):
+    from index import build, get_config
+
+    for extra in ("azalead-2014-06-25.md", "azalead-2017-12-31.md", "azendoo-2013-06-30.md"):
+        (corpus_copy / extra).unlink()
+    chroma_server.start()
+    monkeypatch.setenv("POLICYQA_CHROMA_URL", chroma_server.url)
+    question = "Does Comindware share data with Salesforce?"
+    before = ask(question)
+    assert before.found
+
+    chroma_server.stop()
+    chroma_server.path = tmp_path / "empty-chroma-folder"
+    chroma_server.start()
+    for _ in range(2):  # not a silent "not found" on the second try either
+        reply = safe_ask(question)
+        assert reply.kind == "unavailable", reply
+        assert reply.message == (f"The vectors of the index are gone from the Chroma server at {chroma_server.url} "
+                                 "(was it restarted on an empty folder?): run `python -m index` to rebuild them")
+    manifest = json.loads(get_config().manifest_path.read_text())
+    report = build(get_config(), progress=False)  # `python -m index`, as the message says
+    assert report.embedded == report.chunks == sum(len(e["chunks"]) for e in manifest["documents"].values())
+    assert ask(question).to_dict() == before.to_dict()
