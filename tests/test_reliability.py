@@ -515,6 +515,18 @@ def test_nul_padded_scraped_text_is_text_and_real_binaries_are_not(tmp_path):
         assert _reason(read_document, tmp_path / name) == "binary file, not text"
 
 
+def test_terminal_escape_sequences_in_a_policy_never_reach_the_index(tmp_path):
+    """A policy cannot clear the CLI user's screen or write their clipboard (ESC, BEL, C1 controls)."""
+    from index.readers import read_document
+
+    hostile = tmp_path / "hostile.md"
+    hostile.write_text("# Hostile privacy policy\n\nWe \x1b[2Jclear \x1b]52;c;ZXZpbA==\x07screens \x9b2J and "
+                       "keep your data for \x1b[31mone year\x1b[0m.\n", encoding="utf-8")
+    doc = read_document(hostile)
+    assert not any(ch in doc.text for ch in "\x1b\x07\x9b")
+    assert "keep your data for one year." in doc.text and not doc.is_verbatim  # ftfy drops colour codes
+
+
 def test_a_file_that_breaks_the_parser_is_skipped_not_fatal(corpus_copy, monkeypatch):
     """The build goes on when one file raises something unexpected, and names it.
 
