@@ -121,18 +121,10 @@ def _looks_binary(raw: bytes) -> bool:
     if raw.startswith(_BINARY_MAGIC):
         return True
     sample = raw[:65536].strip(b"\x00")  # some scraped pages are padded with NUL bytes
+    # Random or compressed bytes have about 10% of these; text in any 8-bit encoding next to none
+    # (Cyrillic or Greek in a single-byte encoding is mostly bytes above 0x7f, and still text).
     controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
-    if controls > max(2, len(sample) // 100):
-        return True
-    try:
-        sample.decode("utf-8")
-        return False
-    except UnicodeDecodeError as exc:
-        if exc.start >= len(sample) - 3:
-            return False  # the sample cut a character in half
-    # Not UTF-8: single-byte encodings of real text have few bytes above 0x7f; random data has half.
-    high = sum(1 for b in sample if b > 0x7F)
-    return high > len(sample) * 0.3
+    return controls > max(2, len(sample) // 100)
 
 
 def _reads_back_as(raw: bytes, text: str) -> bool:
