@@ -434,7 +434,7 @@ def test_other_encodings_and_mojibake_are_indexed_as_the_original_text(bad_corpu
 @pytest.mark.parametrize("name, question, expected", [
     ("cafe-lumiere-2020-05-01.md", "Does Cafe Lumiere sell my data to brokers?", "résumé brokers"),
     ("brasserie-oeuvre.txt", "Does Brasserie Oeuvre share loyalty card data?", "We don’t share your “loyalty card” data"),
-    ("zurich-baeckerei.md", "What does the Wi-Fi log?", "The café’s Wi-Fi logs your device’s address"),
+    ("zurich-baeckerei.md", "How long are device addresses logged?", "The café’s Wi-Fi logs your device’s address"),
 ])
 def test_citations_from_re_encoded_files_round_trip(bad_corpus_run, monkeypatch, name, question, expected):
     monkeypatch.setenv("POLICYQA_CORPUS", str(bad_corpus_run.corpus))
