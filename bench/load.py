@@ -30,7 +30,8 @@ sys.path.insert(0, str(PROJECT / "tests"))
 
 SECTION = "## Concurrent load"
 
-# Found and silent answers, several companies, a version, an unknown company, another language.
+# Found and silent answers, several companies, a version, an unknown company, another language,
+# a question across companies and one across versions.
 QUESTIONS = [
     "Does Comindware share data with Salesforce?",
     "What does Azendoo use cookies for?",
@@ -42,6 +43,8 @@ QUESTIONS = [
     "Can I delete my Azendoo account?",
     "Comindware 会与 Salesforce 共享数据吗？",
     "Does axosoft.com use cookies?",
+    "Which companies share data with Salesforce?",
+    "What changed about cookies in Azalead's policy between 2014 and 2017?",
 ]
 
 

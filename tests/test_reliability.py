@@ -710,6 +710,8 @@ CONCURRENT_QUESTIONS = [
     "Can I delete my Azendoo account?",
     "Comindware 会与 Salesforce 共享数据吗？",
     "Does axosoft.com use cookies?",
+    "Which companies share data with Salesforce?",
+    "What changed about cookies in Azalead's policy between 2014 and 2017?",
 ]
 
 
