@@ -77,12 +77,14 @@ def clean_question(question) -> str:
     return text
 
 
-def ask(question: str, company: str | None = None, k: int = 5, config: Config | None = None) -> Answer:
+def ask(question: str, company: str | None = None, k: int = 5, config: Config | None = None,
+        policy_date: str | None = None) -> Answer:
     """Answer ``question`` from the indexed privacy policies.
 
     ``company`` (name or domain, any case) restricts the answer to that company; otherwise a
     company named in the question does. The newest policy version is used unless the question
-    names a year. Returns an ``Answer`` whose ``citations`` quote the policies verbatim.
+    names a year or ``policy_date`` (ISO date of one version) picks a version.
+    Returns an ``Answer`` whose ``citations`` quote the policies verbatim.
     Raises ``BadQuestion`` for an empty or over-long question.
     """
     quiet_third_parties()
@@ -112,6 +114,11 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
     if routed is not None:
         return routed
 
+    if policy_date:
+        policies = [p for p in policies if p.policy_date == policy_date
+                    and (not understood.companies or p.company in understood.companies)]
+        if not policies:
+            return _unknown_version_answer(text, understood.companies, policy_date, view)
     docs, newest, notes = _choose_versions(understood, policies)
     from index.embedder import embed_query
 
@@ -195,6 +202,14 @@ def _unknown_company_answer(question: str, name: str, policies: list[PolicyInfo]
         listed += f" and {len(known) - MAX_COMPANIES_LISTED:,} more"
     return Answer(question=question, found=False,
                   text=f"I have no privacy policy for {name}. The policies I know are: {listed}.")
+
+
+def _unknown_version_answer(question: str, companies: list[str], policy_date: str, view: IndexView) -> Answer:
+    dates = sorted({p.policy_date for p in view.policies.values() if not companies or p.company in companies})
+    whose = f"{companies[0]}'s" if len(companies) == 1 else "an indexed"
+    return Answer(question=question, found=False,
+                  text=f"I have no version of {whose} policy dated {policy_date}. The versions I know are: "
+                       f"{', '.join(dates)}.")
 
 
 def _choose_versions(understood: Understood, policies: list[PolicyInfo]) -> tuple[list[str], set[str], list[str]]:
