@@ -754,6 +754,65 @@ def test_stemmer_is_one_per_thread():
 
 
 # --------------------------------------------------------------------------------------------
+# The chat app (`python app.py`) through its API, as the browser and any API user reach it.
+# --------------------------------------------------------------------------------------------
+
+def _load_bench():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("policyqa_load_bench", PROJECT / "bench" / "load.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def api(chat_app):
+    from gradio_client import Client
+
+    return Client(chat_app.url, verbose=False)
+
+
+@pytest.mark.parametrize("question, message", [
+    ("   ", "The question is empty: ask something like"),
+    ("x" * 100_000, "The question is too long (100,000 characters; the limit is 2,000)"),
+    ("\x00\x07\x1b\x7f", "The question is empty"),
+    ("🍪🍪🍪", "The question has no words in it"),
+])
+def test_chat_api_gives_one_clear_sentence_for_bad_questions(api, question, message):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError) as info:
+        api.predict(question, None, None, None, api_name="/ask")
+    assert str(info.value).startswith(message) and "Traceback" not in str(info.value)
+
+
+@pytest.mark.parametrize("question", [
+    "Does\x07 Azalead\x1b sell my personal information?",
+    "Comindware 会与 Salesforce 共享数据吗？",
+    "Does Azendoo use cookies 🍪?",
+    "Does Facebook sell my data?",
+])
+def test_chat_api_answers_control_characters_other_languages_emoji_and_unknown_companies(api, seed_index, question):
+    got = api.predict(question, None, None, None, api_name="/ask")
+    expected = ask(question)
+    assert got["text"] == expected.text and got["found"] == expected.found
+    assert [c["excerpt"] for c in got["citations"]] == [c.excerpt for c in expected.citations]
+
+
+def test_concurrent_clients_through_the_chat_api_have_no_errors(chat_app, seed_index):
+    """A small run of bench/load.py (the full 20 x 10 is the benchmark): every answer right."""
+    bench = _load_bench()
+    result = bench.run_load(chat_app.url, clients=6, per_client=4)
+    assert result.errors == [] and result.requests == 24
+    assert bench.check_answers(result) == []
+    serial = {q: ask(q).text for q in {q for q, _ in result.answers}}
+    for question, answer in result.answers:
+        assert answer["text"] == serial[question], question
+
+
+# --------------------------------------------------------------------------------------------
 # Chroma server faults: a real `chroma run` process.
 # --------------------------------------------------------------------------------------------
 
