@@ -1,13 +1,15 @@
 """Concurrent load on the chat's API: N clients x M questions through `/ask`, on loopback.
 
-    .venv/bin/python bench/load.py [--clients 20] [--questions 10] [--write]
+    .venv/bin/python bench/load.py [--clients 20] [--questions 10] [--limits 1,2,4,8] [--write]
 
 Starts the real chat (`python app.py`) over the seed corpus (a temporary index is built first,
 untimed, unless POLICYQA_DATA points at one), connects ``--clients`` `gradio_client` clients, and
 has each ask ``--questions`` questions one after another, all clients at once. Every answer is
 checked against the question asked; any error fails the run. Reports latency per request (p50,
-p95, max) and throughput. ``--write`` puts the results in docs/performance.md under
-"Concurrent load", replacing that section only.
+p95, max) and throughput. ``--limits`` repeats the run, in the same invocation, with the chat
+queue's concurrency limit (``webui.app.CHAT_CONCURRENCY``) set to each value in turn, so the
+app's setting can be compared with others. ``--write`` puts the results in docs/performance.md
+under "Concurrent load", replacing that section only.
 """
 from __future__ import annotations
 
@@ -136,33 +138,72 @@ def _machine() -> str:
     return f"{cpu}, {os.cpu_count()} logical CPUs, Python {platform.python_version()}, {platform.system()}"
 
 
-def _app_concurrency() -> str:
-    try:
-        from webui.app import CHAT_CONCURRENCY, QUEUE_MAX_SIZE
+def _app_limit() -> int:
+    from webui.app import CHAT_CONCURRENCY
 
-        return f"queue `default_concurrency_limit={CHAT_CONCURRENCY}`, `max_size={QUEUE_MAX_SIZE}`"
-    except Exception:  # the bench still runs against an app laid out differently
-        return "queue settings of webui.app"
+    return CHAT_CONCURRENCY
 
 
-def section(result: LoadResult, command: str, load: str) -> str:
+# app.py with the chat queue's concurrency limit replaced (argv: port, limit); nothing else differs.
+_WITH_LIMIT = ("import runpy, sys; port, limit = sys.argv[1:3]; import webui.app as w; "
+               "w.CHAT_CONCURRENCY = int(limit); sys.argv = ['app.py', '--port', port]; "
+               "runpy.run_path('app.py', run_name='__main__')")
+
+
+def start_app_with_limit(env: dict[str, str], limit: int | None, timeout: float = 300.0):
+    """The real chat in a subprocess; ``limit`` replaces its queue's concurrency limit (None: its own)."""
+    import subprocess
+
+    from apprunner import RunningApp, free_port, http_status, start_app
+
+    if limit is None:
+        return start_app(env, timeout=timeout)
+    port = free_port()
+    full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1", "GRADIO_ANALYTICS_ENABLED": "False",
+                "HF_HUB_DISABLE_TELEMETRY": "1"}
+    process = subprocess.Popen([sys.executable, "-c", _WITH_LIMIT, str(port), str(limit)], cwd=PROJECT,
+                               env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+    app = RunningApp(f"http://127.0.0.1:{port}/", process)
+    threading.Thread(target=lambda: app.lines.extend(process.stdout), daemon=True).start()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the app exited with {process.returncode}:\n{app.output}")
+        if http_status(app.url, timeout=2) == 200:
+            return app
+        time.sleep(0.25)
+    app.stop()
+    raise RuntimeError(f"the app did not answer within {timeout:.0f} s")
+
+
+def section(runs: list[tuple[int, LoadResult, float]], app_limit: int, command: str) -> str:
+    """Markdown for docs/performance.md: one row per queue limit, in the order they ran."""
     ms = lambda s: f"{s * 1000:.0f} ms"  # noqa: E731
+    first = runs[0][1]
+    rows = []
+    for limit, result, load in runs:
+        mark = " (the app's)" if limit == app_limit else ""
+        rows.append(f"| {limit}{mark} | {result.requests} | {len(result.errors)} | {ms(result.percentile(50))} | "
+                    f"{ms(result.percentile(95))} | {ms(max(result.latencies, default=0))} | "
+                    f"{result.throughput:.1f}/s | {load:.1f} |")
     return "\n".join([
         SECTION,
         "",
-        f"{result.clients} concurrent `gradio_client` clients × {result.per_client} questions each through the "
-        f"chat's `/ask` API on loopback ({result.requests} requests), all clients starting together; the app "
-        f"({_app_concurrency()}) over the seed corpus. Measured "
-        f"{datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} on {_machine()}; {load}.",
+        f"{first.clients} concurrent `gradio_client` clients × {first.per_client} questions each through the "
+        f"chat's `/ask` API on loopback ({first.requests} requests per run), all clients starting together, "
+        f"against `python app.py` over the seed corpus (queue `max_size` as in `webui/app.py`). Measured "
+        f"{datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')} on {_machine()}, a machine shared with "
+        f"other jobs (the 1-minute load average at the start of each run is in the table; the benchmark and "
+        f"the app ran at niceness {os.nice(0)}).",
         "",
-        "| requests | errors | p50 | p95 | max | throughput |",
-        "| --- | --- | --- | --- | --- | --- |",
-        f"| {result.requests} | {len(result.errors)} | {ms(result.percentile(50))} | {ms(result.percentile(95))} | "
-        f"{ms(max(result.latencies))} | {result.throughput:.1f} requests/s |",
+        "| queue concurrency limit | requests | errors | p50 | p95 | max | throughput | load avg |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        *rows,
         "",
-        "Latency is per request, from the client's call to its answer, queueing in the app included: with "
-        "more clients than the queue runs at once, most of p95 is waiting in line. Every answer was "
-        "checked against its question.",
+        "Latency is per request, from the client's call to its answer, waiting in the app's queue "
+        "included: with 20 clients and a limit of a few, most of p95 is waiting in line. Every answer "
+        "was checked against its question. The clients run in the benchmark's own process on the same "
+        "cores as the app.",
         "",
         f"Command: `{command}`",
         "",
@@ -182,37 +223,43 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--questions", type=int, default=10, help="questions per client")
+    parser.add_argument("--limits", default="", help="queue concurrency limits to compare, e.g. 1,2,4,8 "
+                                                     "(default: the app's own)")
     parser.add_argument("--write", action="store_true", help="update docs/performance.md")
     args = parser.parse_args(argv)
-
-    from apprunner import start_app
 
     from index.build import build
     from index.config import get_config, quiet_third_parties
 
     quiet_third_parties()
+    app_limit = _app_limit()
+    limits = [int(x) for x in args.limits.split(",") if x.strip()] or [app_limit]
     env = {"POLICYQA_CORPUS": os.environ.get("POLICYQA_CORPUS", str(PROJECT / "corpus"))}
+    runs: list[tuple[int, LoadResult, float]] = []
+    problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="policyqa-load-") as tmp:
         env["POLICYQA_DATA"] = os.environ.get("POLICYQA_DATA") or tmp
         os.environ.update(env)
         build(get_config(), progress=False)  # untimed
-        app = start_app(env)
-        try:
-            load_before = os.getloadavg()[0]
-            result = run_load(app.url, args.clients, args.questions)
-        finally:
-            app.stop()
-    wrong = check_answers(result)
-    load = f"1-minute load average {load_before:.1f} when it started" if hasattr(os, "getloadavg") else ""
+        for limit in limits:
+            app = start_app_with_limit(env, None if limit == app_limit else limit)
+            try:
+                load = os.getloadavg()[0]
+                result = run_load(app.url, args.clients, args.questions)
+            finally:
+                app.stop()
+            runs.append((limit, result, load))
+            problems += result.errors + check_answers(result)
     command = f".venv/bin/python bench/load.py --clients {args.clients} --questions {args.questions}"
-    text = section(result, command, load)
+    if args.limits:
+        command += f" --limits {args.limits}"
+    text = section(runs, app_limit, command + (" --write" if args.write else ""))
     print(text)
-    for problem in result.errors + wrong:
+    for problem in problems:
         print("ERROR", problem, file=sys.stderr)
     if args.write:
         write_section(text)
-    return 1 if result.errors or wrong else 0
-
+    return 1 if problems else 0
 
 if __name__ == "__main__":
     sys.exit(main())
