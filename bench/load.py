@@ -201,9 +201,10 @@ def section(runs: list[tuple[int, LoadResult, float]], app_limit: int, command: 
         *rows,
         "",
         "Latency is per request, from the client's call to its answer, waiting in the app's queue "
-        "included: with 20 clients and a limit of a few, most of p95 is waiting in line. Every answer "
-        "was checked against its question. The clients run in the benchmark's own process on the same "
-        "cores as the app.",
+        "included. Each client asks its next question as soon as it has an answer, so the median is "
+        "about clients / throughput (Little's law): it measures how many answers per second the app "
+        "gives on these cores more than the cost of one answer. Every answer was checked against its "
+        "question. The clients run in the benchmark's own process on the same cores as the app.",
         "",
         f"Command: `{command}`",
         "",
