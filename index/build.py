@@ -27,6 +27,8 @@ from .policies import iso_date_of, parse_policy
 from .readers import SUPPORTED_SUFFIXES, Unreadable, read_document
 
 MANIFEST_VERSION = 1
+# Chunks embedded and stored together: a killed build loses at most this much work.
+STORE_BATCH = 64
 
 
 @dataclass
@@ -110,7 +112,7 @@ def is_stale(config: Config | None = None) -> bool:
     """True when the corpus, the model or the stored index no longer match the manifest."""
     config = config or get_config()
     manifest = load_manifest(config)
-    if manifest.get("model") != config.model or not (config.data_dir / "lexical").exists():
+    if manifest.get("model") != config.model or not (config.data_dir / "lexical" / "ids.json").exists():
         return True
     known = {**manifest["documents"], **manifest.get("skipped_stats", {})}
     try:
@@ -122,7 +124,7 @@ def is_stale(config: Config | None = None) -> bool:
     for path in files:
         rel = _rel(config, path)
         entry = known.get(rel)
-        if entry is None or _stat_key(path) != (entry.get("size"), entry.get("mtime_ns")):
+        if entry is None or (_stat_key(path) or (None, None)) != (entry.get("size"), entry.get("mtime_ns")):
             return True
     return False
 
@@ -159,6 +161,20 @@ class _Parsed:
 
 
 def _parse_file(config: Config, path: Path, overrides: dict) -> _Parsed:
+    """Read, parse and chunk one file. Raises ``Unreadable`` (with the reason) when it must be skipped."""
+    try:
+        return _parse_readable_file(config, path, overrides)
+    except Unreadable:
+        raise
+    except OSError as exc:
+        raise Unreadable(f"cannot be read ({exc.strerror or exc})") from None
+    except Exception as exc:  # one odd file must not stop the build; its reason is reported
+        raise Unreadable(f"could not be processed ({type(exc).__name__}: {exc})") from None
+
+
+def _parse_readable_file(config: Config, path: Path, overrides: dict) -> _Parsed:
+    if path.is_symlink() and not _inside(path.resolve(), config.corpus_dir):
+        raise Unreadable("a link to a file outside the corpus folder (not followed)")
     doc = read_document(path)
     stat = path.stat()
     policy = parse_policy(doc.text, path.name, company=overrides.get("company"),
@@ -181,6 +197,7 @@ def _parse_file(config: Config, path: Path, overrides: dict) -> _Parsed:
         })
     entry = {
         "sha256": doc.raw_sha256,
+        "text_sha256": _text_fingerprint(doc.text),
         "size": stat.st_size,
         "mtime_ns": stat.st_mtime_ns,
         "company": policy.company,
@@ -195,6 +212,19 @@ def _parse_file(config: Config, path: Path, overrides: dict) -> _Parsed:
         "chunks": chunk_entries,
     }
     return _Parsed(entry, chunks)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def _text_fingerprint(text: str) -> str:
+    """Same words in the same order, whatever the encoding, line endings or spacing of the file."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
 
 
 def _progress_bar(total: int, progress):
@@ -246,7 +276,7 @@ def build(config: Config | None = None, progress=True, overrides: dict[str, dict
         for path in corpus_files(config.corpus_dir):
             rel = _rel(config, path)
             previous = old_docs.get(rel)
-            key = _stat_key(path) if path.is_file() else None
+            key = _stat_key(path)
             if (previous and key == (previous["size"], previous["mtime_ns"])
                     and old_overrides.get(rel) == merged_overrides.get(rel)):
                 entry = previous
@@ -262,12 +292,13 @@ def build(config: Config | None = None, progress=True, overrides: dict[str, dict
                     continue
                 entry = result.entry
                 parsed[rel] = result
-            if entry["sha256"] in by_sha:
-                skipped[rel] = f"duplicate of {by_sha[entry['sha256']]}"
+            fingerprint = entry.get("text_sha256") or entry["sha256"]
+            if fingerprint in by_sha:
+                skipped[rel] = f"duplicate of {by_sha[fingerprint]}"
                 skipped_stats[rel] = {"size": entry["size"], "mtime_ns": entry["mtime_ns"]}
                 parsed.pop(rel, None)
                 continue
-            by_sha[entry["sha256"]] = rel
+            by_sha[fingerprint] = rel
             documents[rel] = entry
 
         wanted: dict[str, tuple[str, dict]] = {}
@@ -281,8 +312,17 @@ def build(config: Config | None = None, progress=True, overrides: dict[str, dict
         extra = [cid for cid in existing if cid not in wanted]
 
         # Chunks that must be embedded but whose file we did not re-read (e.g. after a killed build).
-        for rel in {wanted[cid][0] for cid in missing} - set(parsed):
-            parsed[rel] = _parse_file(config, config.corpus_dir / rel, merged_overrides.get(rel, {}))
+        for rel in sorted({wanted[cid][0] for cid in missing} - set(parsed)):
+            try:
+                parsed[rel] = _parse_file(config, config.corpus_dir / rel, merged_overrides.get(rel, {}))
+            except Unreadable as reason:
+                skipped[rel] = str(reason)
+                skipped_stats[rel] = {"size": None, "mtime_ns": None}
+                documents.pop(rel)
+        if set(documents) != {rel for rel, _ in wanted.values()}:
+            wanted = {cid: (rel, chunk) for cid, (rel, chunk) in wanted.items() if rel in documents}
+            missing = [cid for cid in wanted if cid not in existing]
+            extra = [cid for cid in existing if cid not in wanted]
         texts_by_id: dict[str, str] = {}
         for rel, result in parsed.items():
             for chunk, meta in zip(result.chunks, result.entry["chunks"]):
@@ -292,7 +332,7 @@ def build(config: Config | None = None, progress=True, overrides: dict[str, dict
             store.delete(extra)
         if missing:
             update, close = _progress_bar(len(missing), progress)
-            batch = 256
+            batch = STORE_BATCH
             try:
                 for i in range(0, len(missing), batch):
                     ids = missing[i:i + batch]
@@ -303,7 +343,7 @@ def build(config: Config | None = None, progress=True, overrides: dict[str, dict
                 close()
 
         lexical_dir = config.data_dir / "lexical"
-        if missing or extra or parsed or not lexical_dir.exists() or model_changed:
+        if missing or extra or parsed or model_changed or not _lexical_matches(lexical_dir, wanted):
             ids, texts = _all_chunk_texts(config, documents, parsed)
             LexicalIndex.build(ids, texts).save(lexical_dir)
 
@@ -329,6 +369,14 @@ def build(config: Config | None = None, progress=True, overrides: dict[str, dict
     report.skipped = skipped
     report.seconds = round(time.perf_counter() - started, 3)
     return report
+
+
+def _lexical_matches(folder: Path, wanted: dict) -> bool:
+    """True when the saved keyword index loads and covers exactly the wanted chunks."""
+    try:
+        return set(LexicalIndex.load(folder).ids) == set(wanted)
+    except Exception:  # missing or damaged: it is rebuilt
+        return False
 
 
 def _chunk_metadata(entry: dict, rel: str) -> dict:

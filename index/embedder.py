@@ -7,7 +7,9 @@ from functools import lru_cache
 from .config import DEFAULT_MODEL, quiet_third_parties
 from .errors import ConfigError
 
-_lock = threading.Lock()
+# Loading is serialised so that threads asking at once share one model. Encoding is not: it is
+# thread-safe (tests/test_reliability.py runs 20 threads at once) and torch runs it outside the GIL.
+_load_lock = threading.Lock()
 
 
 def resolve_model_path(name: str) -> str:
@@ -19,20 +21,30 @@ def resolve_model_path(name: str) -> str:
     return name
 
 
-@lru_cache(maxsize=2)
-def load_model(name: str):
-    """A ``SentenceTransformer`` for ``name`` (a model name or a local path), loaded offline."""
-    quiet_third_parties()
-    with _lock:
-        from sentence_transformers import SentenceTransformer
+_models: dict[str, object] = {}
 
-        try:
-            return SentenceTransformer(resolve_model_path(name))
-        except Exception as exc:  # many loader errors; the user needs one message
-            raise ConfigError(
-                f"cannot load embedding model '{name}' offline ({type(exc).__name__}: {exc}). "
-                "Set POLICYQA_MODEL to a local sentence-transformers folder, or unset it for the default."
-            ) from None
+
+def load_model(name: str):
+    """A ``SentenceTransformer`` for ``name`` (a model name or a local path), loaded offline, once."""
+    model = _models.get(name)
+    if model is not None:
+        return model
+    quiet_third_parties()
+    with _load_lock:
+        if name not in _models:
+            from sentence_transformers import SentenceTransformer
+
+            try:
+                loaded = SentenceTransformer(resolve_model_path(name))
+            except Exception as exc:  # many loader errors; the user needs one message
+                raise ConfigError(
+                    f"cannot load embedding model '{name}' offline ({type(exc).__name__}: {exc}). "
+                    "Set POLICYQA_MODEL to a local sentence-transformers folder, or unset it for the default."
+                ) from None
+            if len(_models) >= 2:
+                _models.clear()
+            _models[name] = loaded
+        return _models[name]
 
 
 def max_tokens(name: str) -> int:
@@ -67,5 +79,6 @@ def word_pieces(name: str, word: str) -> int:
 
 def embed_query(name: str, text: str):
     """One query's unit-length embedding."""
-    return load_model(name).encode([text], normalize_embeddings=True, convert_to_numpy=True,
-                                   show_progress_bar=False)[0].astype("float32")
+    vector = load_model(name).encode([text], normalize_embeddings=True, convert_to_numpy=True,
+                                     show_progress_bar=False)
+    return vector[0].astype("float32")

@@ -15,3 +15,7 @@ class ServerUnavailable(PolicyQAError):
 
 class BadQuestion(PolicyQAError):
     """The question cannot be answered as given (empty, too long, ...)."""
+
+
+class IndexDamaged(PolicyQAError):
+    """Files of the built index are missing or unreadable; rebuilding repairs them."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import Config, get_config
-from .errors import PolicyQAError
+from .errors import IndexDamaged, PolicyQAError
 
 DENSE_WEIGHT = 0.8  # tuned on the tune half of policyqa-dev (scripts/tune_fusion.py, docs/quality.md)
 LEXICAL_WEIGHT = 0.2
@@ -76,7 +76,11 @@ class IndexView:
             for i, chunk in enumerate(entry["chunks"]):
                 self.chunks[chunk["id"]] = (rel, chunk)
                 self.chunk_place[chunk["id"]] = i
-        self.lexical = LexicalIndex.load(config.data_dir / "lexical")
+        try:
+            self.lexical = LexicalIndex.load(config.data_dir / "lexical")
+        except Exception as exc:  # missing or half-written files: bm25s and json raise many types
+            raise IndexDamaged(f"the keyword index in {config.data_dir / 'lexical'} is damaged "
+                               f"({type(exc).__name__}): run `python -m index` to repair it") from None
         self.doc_of_position = np.array([self.chunks[cid][0] if cid in self.chunks else "" for cid in self.lexical.ids],
                                         dtype=object)
         self.store = VectorStore(config)

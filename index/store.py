@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from .config import Config, quiet_third_parties
-from .errors import ConfigError, ServerUnavailable
+from .errors import ConfigError, IndexDamaged, ServerUnavailable
 
 BATCH = 1000
 
@@ -60,7 +60,15 @@ class VectorStore:
         except Exception as exc:
             if self.config.chroma_url and _is_connection_error(exc):
                 raise ServerUnavailable(_down_message(self.config.chroma_url, exc)) from None
+            if type(exc).__name__ == "NotFoundError" and self._collection is not None:
+                self._collection = None  # fetched again once the index is rebuilt
+                raise self._vectors_gone() from None
             raise
+
+    def _vectors_gone(self) -> IndexDamaged:
+        where = f"the Chroma server at {self.config.chroma_url}" if self.config.chroma_url else str(self.config.chroma_dir)
+        return IndexDamaged(f"the vectors of the index are gone from {where} (was it restarted on an empty "
+                            f"folder?): run `python -m index` to rebuild them")
 
     @property
     def collection(self):
@@ -114,10 +122,13 @@ class VectorStore:
         return out
 
     def query(self, embedding, k: int, where: dict | None = None) -> list[DenseHit]:
-        """Nearest chunks by cosine similarity, optionally filtered on metadata."""
+        """Nearest chunks by cosine similarity, optionally filtered on metadata.
+
+        Only an index with chunks is queried, so an empty store means its vectors were lost.
+        """
         total = self.count()
         if total == 0:
-            return []
+            raise self._vectors_gone()
         result = self._guard(self.collection.query, query_embeddings=[embedding], n_results=min(k, total),
                              where=where or None, include=["distances"])
         return [DenseHit(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0])]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import time
 
 from index.config import Config, get_config, quiet_third_parties
-from index.errors import BadQuestion, PolicyQAError
+from index.errors import BadQuestion, IndexDamaged, PolicyQAError
 from index.embedder import word_pieces
 from index.lexical import stems, words
 from index.retrieval import Hit, IndexView, PolicyInfo, open_index
@@ -20,6 +20,7 @@ from .records import Answer, Citation
 MAX_EXCERPT_CHARS = 1200
 MAX_HIGHLIGHT_CHARS = 600
 MAX_LIST_ITEMS = 15
+MAX_COMPANIES_LISTED = 20
 # Below this dense similarity the best passage is unrelated to the question.
 MIN_DENSE_SIMILARITY = 0.22
 # Share of the question's topic words that must appear somewhere in the policy.
@@ -50,15 +51,27 @@ def ensure_index(config: Config, progress=True) -> IndexView:
             if is_stale(config):
                 build(config, progress=progress)
             _last_check[key] = time.monotonic()
-    return open_index(config)
+    try:
+        return open_index(config)
+    except IndexDamaged:
+        with _ensure_lock:  # repair once: the build rewrites what is missing or damaged
+            build(config, progress=progress)
+        return open_index(config)
 
 
 def clean_question(question) -> str:
     """Validate and normalise a question, or raise ``BadQuestion`` with a message for the user."""
     if not isinstance(question, str):
         raise BadQuestion("the question must be text")
-    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]", " ", question)
+    if len(question) > 50 * MAX_QUESTION_CHARS:  # do not even scan a pasted book
+        raise BadQuestion(f"the question is too long ({len(question):,} characters; the limit is "
+                          f"{MAX_QUESTION_CHARS:,}). Ask one short question at a time.")
+    # Control and format characters, and lone surrogates (what undecodable bytes on a command line become).
+    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff\ud800-\udfff]",
+                  " ", question)
     text = " ".join(text.split())
+    if not text and re.search(r"[\ud800-\udfff]", question):
+        raise BadQuestion("the question is not readable text (its bytes are not UTF-8; check the terminal's encoding)")
     if not text:
         raise BadQuestion("the question is empty: ask something like 'Does Comindware share data with Salesforce?'")
     if len(text) > MAX_QUESTION_CHARS:
@@ -89,6 +102,7 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
     policies = list(view.policies.values())
     understood = understand(text, policies)
 
+    company = _clean_company(company)
     if company:
         from .question import find_companies
 
@@ -175,10 +189,25 @@ def query_stems(understood: Understood) -> list[str]:
     return own + [s for s in expand_stems(understood.content_words) if s not in own]
 
 
+def _clean_company(company) -> str | None:
+    """The ``company`` argument without control characters; None when it is blank."""
+    if company is None:
+        return None
+    if not isinstance(company, str):
+        raise BadQuestion("the company must be a name or a domain, as text")
+    cleaned = " ".join(re.sub(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ud800-\udfff]", " ", company).split())
+    if len(cleaned) > 200:
+        raise BadQuestion("the company name is too long (the limit is 200 characters)")
+    return cleaned or None
+
+
 def _unknown_company_answer(question: str, name: str, policies: list[PolicyInfo]) -> Answer:
     known = sorted({p.company for p in policies})
+    listed = ", ".join(known[:MAX_COMPANIES_LISTED])
+    if len(known) > MAX_COMPANIES_LISTED:
+        listed += f" and {len(known) - MAX_COMPANIES_LISTED:,} more"
     return Answer(question=question, found=False,
-                  text=f"I have no privacy policy for {name}. The policies I know are: {', '.join(known)}.")
+                  text=f"I have no privacy policy for {name}. The policies I know are: {listed}.")
 
 
 def _unknown_version_answer(question: str, companies: list[str], policy_date: str, view: IndexView) -> Answer:
@@ -255,12 +284,14 @@ _stem_cache: dict[tuple[str, str], frozenset] = {}
 
 def _doc_stems(view: IndexView, doc: str) -> frozenset:
     key = (view.policies[doc].source, str(view.manifest_mtime))
-    if key not in _stem_cache:
-        if len(_stem_cache) > 512:
-            _stem_cache.clear()
+    found = _stem_cache.get(key)
+    if found is None:
         text = view.source_text(doc)
-        _stem_cache[key] = frozenset(stems(text)) | frozenset(words(text))
-    return _stem_cache[key]
+        found = frozenset(stems(text)) | frozenset(words(text))
+        if len(_stem_cache) > 512:
+            _stem_cache.clear()  # another thread may be reading: it keeps its own reference
+        _stem_cache[key] = found
+    return found
 
 
 @dataclass

@@ -15,6 +15,7 @@ from index.errors import PolicyQAError
 from index.retrieval import open_index
 from qa.chat import (ALL_COMPANIES, NEWEST, answer_turn, ask_in_context, company_choices, growing_text,
                      versions_of)
+from qa.safe import safe_call
 
 from . import render
 from .upload import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES, BadUpload, add_uploads
@@ -101,12 +102,11 @@ def ask_endpoint(question: str, company: str | None = None, policy_date: str | N
         notes and citations (n, company, policy_date, section, score, excerpt, highlight, doc,
         start, end, highlight_start, highlight_end).
     """
-    try:
-        answer = ask_in_context(question, company=company or None, policy_date=policy_date or None,
-                                previous=previous or None)
-    except PolicyQAError as exc:
-        raise gr.Error(str(exc)) from None
-    return _without_source_paths(answer.to_dict())
+    reply = safe_call(ask_in_context, question, company=company or None, policy_date=policy_date or None,
+                      previous=previous or None)
+    if not reply.ok:  # a bad question, an unusable index or server, or a bug (logged): one sentence
+        raise gr.Error(reply.message)
+    return _without_source_paths(reply.answer.to_dict())
 
 
 def _without_source_paths(data):
@@ -202,12 +202,12 @@ def build_demo(config: Config | None = None) -> gr.Blocks:
             history.append({"role": "user", "content": render.user_message(message)})
             history.append({"role": "assistant", "content": render.pending_message()})
             yield history, gr.skip(), gr.skip(), ""
-            try:
-                turn = answer_turn(message, previous, company_filter, version_choice, config=config)
-            except PolicyQAError as exc:
-                history[-1] = {"role": "assistant", "content": render.error_message(str(exc))}
+            reply = safe_call(answer_turn, message, previous, company_filter, version_choice, config=config)
+            if not reply.ok:  # never a traceback: bugs are logged, the user gets one sentence
+                history[-1] = {"role": "assistant", "content": render.error_message(reply.message)}
                 yield history, gr.skip(), gr.skip(), ""
                 return
+            turn = reply.answer
             for prefix in growing_text(turn.answer.text, STREAM_PIECES):
                 history[-1] = {"role": "assistant", "content": render.partial_answer(prefix)}
                 yield history, gr.skip(), gr.skip(), ""
