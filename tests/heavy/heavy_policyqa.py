@@ -4,7 +4,7 @@ Not collected by default (the file name does not start with test_). Run it expli
 
     .venv/bin/python -m pytest tests/heavy/heavy_policyqa.py -s
 
-It takes several minutes on 2 cores. It checks, on the *report* half (companies never used for
+It takes 15-25 minutes on 2 busy cores; POLICYQA_HEAVY_SAMPLE=N runs a fixed sample of N. It checks, on the *report* half (companies never used for
 tuning) with the company passed, that PolicyQA beats the naive baseline by a clear margin and
 does not abstain on answerable questions.
 """
@@ -33,5 +33,8 @@ def test_policyqa_report_half_beats_the_baseline(tmp_path):
     report = evaluate(questions, config, company_given=True, baseline=True)
     ours, naive = summarise(report["system"]), summarise(report["baseline"])
     print("\n" + format_table({"PolicyQA": ours, "baseline": naive}))
-    assert ours.hit_at_1 >= naive.hit_at_1 + 0.05 and ours.hit_at_3 >= naive.hit_at_3 + 0.08
+    # Full report half (2026-11-22): 34.9 / 56.0 vs 26.2 / 42.2. A small POLICYQA_HEAVY_SAMPLE is too
+    # noisy for margins (150 questions: 33.3 vs 30.0), so a sample only has to be no worse.
+    h1, h3 = (0.05, 0.08) if sample is None else (0.0, 0.0)
+    assert ours.hit_at_1 >= naive.hit_at_1 + h1 and ours.hit_at_3 >= naive.hit_at_3 + h3
     assert ours.false_abstention_rate <= 0.05
