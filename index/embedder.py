@@ -40,21 +40,37 @@ def max_tokens(name: str) -> int:
     return int(load_model(name).max_seq_length)
 
 
-def embed(name: str, texts: list[str], batch_size: int = 64, progress=None):
-    """Unit-length embeddings (float32 array), ``progress(n)`` called after each batch."""
+def device(name: str) -> str:
+    """Where the model runs: ``cuda`` when a GPU is present (sentence-transformers picks it), else ``cpu``."""
+    return str(load_model(name).device)
+
+
+def batch_size_for(name: str) -> int:
+    """Texts per forward pass: larger on a GPU, where a batch costs little more than one text."""
+    return 256 if device(name).startswith("cuda") else 64
+
+
+def embed(name: str, texts: list[str], batch_size: int | None = None, progress=None):
+    """Unit-length embeddings (float32 array, in the order of ``texts``).
+
+    Texts are encoded shortest first in slices of similar length, so little of each batch is
+    padding; ``progress(n)`` is called after each slice.
+    """
     import numpy as np
 
     model = load_model(name)
-    out = []
-    for i in range(0, len(texts), batch_size):
-        batch = texts[i:i + batch_size]
-        out.append(model.encode(batch, batch_size=batch_size, normalize_embeddings=True,
-                                convert_to_numpy=True, show_progress_bar=False))
+    batch_size = batch_size or batch_size_for(name)
+    dim = (getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension)()
+    out = np.zeros((len(texts), dim), dtype="float32")
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    step = batch_size * 4
+    for i in range(0, len(order), step):
+        part = order[i:i + step]
+        out[part] = model.encode([texts[j] for j in part], batch_size=batch_size, normalize_embeddings=True,
+                                 convert_to_numpy=True, show_progress_bar=False)
         if progress:
-            progress(len(batch))
-    if not out:
-        return np.zeros((0, model.get_sentence_embedding_dimension()), dtype="float32")
-    return np.vstack(out).astype("float32")
+            progress(len(part))
+    return out
 
 
 def embed_query(name: str, text: str):

@@ -15,3 +15,7 @@ class ServerUnavailable(PolicyQAError):
 
 class BadQuestion(PolicyQAError):
     """The question cannot be answered as given (empty, too long, ...)."""
+
+
+class BadInput(PolicyQAError):
+    """An argument is malformed (a date that is not YYYY-MM-DD, ...)."""
