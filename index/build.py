@@ -107,11 +107,17 @@ def _stat_key(path: Path) -> tuple[int, int] | None:
         return None
 
 
+def store_identity(config: Config) -> str:
+    """Which vector store a manifest describes: the embedded one, or a server's collection."""
+    return f"{config.chroma_url or 'embedded'}#{config.collection}"
+
+
 def is_stale(config: Config | None = None) -> bool:
     """True when the corpus, the model or the stored index no longer match the manifest."""
     config = config or get_config()
     manifest = load_manifest(config)
-    if manifest.get("model") != config.model or not (config.data_dir / "lexical").exists():
+    if (manifest.get("model") != config.model or manifest.get("store") != store_identity(config)
+            or not (config.data_dir / "lexical").exists()):
         return True
     known = {**manifest["documents"], **manifest.get("skipped_stats", {})}
     try:
@@ -263,6 +269,7 @@ def build(config: Config | None = None, progress=True, overrides: dict[str, dict
         plan = _plan(config, old_docs, old, overrides or {})
         pending = config.data_dir / PENDING_MARK
         if (not model_changed and old.get("model") and not plan.to_parse and not pending.exists()
+                and old.get("store") == store_identity(config)
                 and len(plan.files) == len(old_docs) + len(old.get("skipped_stats", {}))
                 and (config.chroma_url or _store_files_present(config))
                 and (config.data_dir / "lexical").is_dir()):
@@ -305,8 +312,9 @@ def _build(config: Config, old: dict, old_docs: dict, model_changed: bool, plan:
         store.reset()
     old_ids = {c["id"] for e in old_docs.values() for c in e["chunks"]}
     # The store holds exactly the last manifest's chunks unless a build stopped half-way (the
-    # pending mark) or the count disagrees; only then are all its ids listed.
-    if not pending.exists() and store.count() == len(old_ids):
+    # pending mark), the manifest describes another store, or the count disagrees; only then
+    # are all its ids listed.
+    if not pending.exists() and old.get("store") == store_identity(config) and store.count() == len(old_ids):
         existing = old_ids
     else:
         existing = store.all_ids()
@@ -373,6 +381,7 @@ def _build(config: Config, old: dict, old_docs: dict, model_changed: bool, plan:
     manifest = {
         "version": MANIFEST_VERSION,
         "model": config.model,
+        "store": store_identity(config),
         "corpus": str(config.corpus_dir),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "documents": documents,

@@ -13,6 +13,10 @@ class ServerUnavailable(PolicyQAError):
     """The Chroma server named by POLICYQA_CHROMA_URL cannot be reached."""
 
 
+class IndexMissing(PolicyQAError):
+    """The vector store does not hold the index the manifest describes."""
+
+
 class BadQuestion(PolicyQAError):
     """The question cannot be answered as given (empty, too long, ...)."""
 

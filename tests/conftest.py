@@ -60,3 +60,66 @@ def corpus_copy(tmp_path, monkeypatch) -> Path:
     shutil.copytree(CORPUS, folder)
     monkeypatch.setenv("POLICYQA_CORPUS", str(folder))
     return folder
+
+
+class ChromaServer:
+    """A real `chroma run` on a free loopback port, serving a folder; stop and start it at will."""
+
+    def __init__(self, path: Path, log: Path):
+        import socket
+
+        self.path, self.log = path, log
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = None
+
+    def start(self, timeout: float = 60) -> None:
+        import subprocess
+        import sys
+        import time
+        import urllib.request
+
+        chroma = Path(sys.executable).parent / "chroma"
+        assert chroma.exists(), f"{chroma} is missing: chromadb installs it with the project"
+        env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [str(chroma), "run", "--path", str(self.path), "--host", "127.0.0.1", "--port", str(self.port)],
+                stdout=log, stderr=subprocess.STDOUT, env=env)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"chroma run exited ({self.process.returncode}): {self.log.read_text()[-2000:]}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/v2/heartbeat", timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"chroma run did not answer within {timeout} s: {self.log.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        import subprocess
+
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+
+@pytest.fixture
+def chroma_server(tmp_path, monkeypatch):
+    """A real Chroma server in a temp folder, and POLICYQA_CHROMA_URL pointing at it; stopped afterwards."""
+    server = ChromaServer(tmp_path / "chroma-server", tmp_path / "chroma-server.log")
+    server.start()
+    monkeypatch.setenv("POLICYQA_CHROMA_URL", server.url)
+    try:
+        yield server
+    finally:
+        server.stop()
