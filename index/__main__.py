@@ -40,7 +40,7 @@ def _print_report(report, as_json: bool, added: list[str] | None = None) -> None
             print(f"added: {policy['name']}  company: {policy['company']}  date: {policy['policy_date']}")
     print(f"documents: {report.documents}  sections: {report.sections}  chunks: {report.chunks}")
     print(f"embedded: {report.embedded}  reused: {report.reused}  removed: {report.removed}  "
-          f"seconds: {report.seconds}")
+          f"seconds: {report.seconds}" + (f"  device: {report.device}" if report.device else ""))
     for name, reason in report.skipped.items():
         print(f"skipped: {name}: {reason}")
 
