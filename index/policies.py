@@ -91,11 +91,12 @@ def parse_policy(text: str, file_name: str, company: str | None = None, policy_d
         domain = domain[4:]
     archive_date = archive.group("date") if archive else None
     effective = _stated_date(text)
-    title = _title(text) or hints.title or Path(file_name).stem
+    heading = _title(text)
+    title = heading or hints.title or Path(file_name).stem
     file_date = FILE_DATE.search(file_name)
     named = None
     if not (archive or title_domain):
-        named = (_clean_company(hints.site) if hints.site else None) or company_from_title(_title(text) or "") \
+        named = (_clean_company(hints.site) if hints.site else None) or company_from_title(heading or "") \
             or company_from_title(hints.title or "")
     resolved_company = company or named or _company_name(domain, file_name)
     resolved_date = (

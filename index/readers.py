@@ -109,6 +109,8 @@ _MAC_ROMAN_MOJIBAKE = re.compile(r"[¬√ƒ≈][^\s]")
 
 def repair_text(text: str) -> str:
     """Fix mojibake (ftfy, plus the Mac Roman pattern ftfy leaves alone) and drop control chars."""
+    if text.isascii() and "\x1b" not in text:
+        return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text)  # nothing for ftfy to repair
     import ftfy
 
     fixed = ftfy.fix_text(

@@ -73,8 +73,10 @@ class IndexView:
             for chunk in entry["chunks"]:
                 self.chunks[chunk["id"]] = (rel, chunk)
         self.lexical = LexicalIndex.load(config.data_dir / "lexical")
-        self.doc_of_position = np.array([self.chunks[cid][0] if cid in self.chunks else "" for cid in self.lexical.ids],
-                                        dtype=object)
+        self.doc_number = {rel: i for i, rel in enumerate(self.policies)}
+        # Policy number of each keyword-index position (-1: a chunk the manifest no longer has).
+        self.doc_of_position = np.array([self.doc_number.get(self.chunks[cid][0], -1) if cid in self.chunks else -1
+                                         for cid in self.lexical.ids], dtype=np.int64)
         self.store = VectorStore(config)
         self._texts: dict[str, str] = {}
         self._text_lock = threading.Lock()
@@ -93,6 +95,8 @@ class IndexView:
         from .store import DenseHit
 
         allowed = set(docs) if docs is not None else None
+        if allowed is not None and len(allowed) == len(self.policies) and allowed <= self.policies.keys():
+            allowed = None  # every policy: no filter to evaluate (it grows with the corpus)
         where = None
         if allowed is not None:
             if not allowed:
@@ -103,8 +107,9 @@ class IndexView:
 
         lexical_scores = self.lexical.scores(query_stems)
         if allowed is not None and len(lexical_scores):
-            mask = np.isin(self.doc_of_position, list(allowed))
-            lexical_scores = np.where(mask, lexical_scores, 0.0)
+            wanted = np.zeros(len(self.policies) + 1, dtype=bool)  # the last slot stands for -1
+            wanted[[self.doc_number[d] for d in allowed if d in self.doc_number]] = True
+            lexical_scores = np.where(wanted[self.doc_of_position], lexical_scores, 0.0)
         top_lexical = np.argsort(-lexical_scores)[: max(DENSE_CANDIDATES, k * 4)]
         lexical_by_id = {self.lexical.ids[i]: float(lexical_scores[i]) for i in top_lexical if lexical_scores[i] > 0}
         best_lexical = max(lexical_by_id.values(), default=0.0)
