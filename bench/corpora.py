@@ -1,4 +1,4 @@
-"""The benchmark corpora, as folders of symlinks under a persistent work folder.
+"""The benchmark corpora, as folders of copies under a persistent work folder.
 
 Three sizes: ``seed`` (the 5 policies in ``corpus/``), ``tosdr`` (586 ToS;DR policies) and ``big``
 (tosdr plus the 1,984 DMOZ policies). A policy keeps the same corpus-relative name in every
@@ -47,7 +47,11 @@ class BenchCorpus:
 
 
 def corpus(name: str) -> BenchCorpus:
-    """Create (or refresh) the symlink folder for ``name``; the shared data must exist."""
+    """Create (or refresh) the corpus folder for ``name``; the shared data must exist.
+
+    Files are copied with their modification times (a link out of the corpus folder would be
+    a different case for the indexer), so a re-index finds them unchanged.
+    """
     root = bench_dir()
     folder = root / "corpora" / name
     for sub, source in SOURCES[name]:
@@ -59,9 +63,12 @@ def corpus(name: str) -> BenchCorpus:
         for stale in set(os.listdir(target)) - wanted:
             (target / stale).unlink()
         for file_name in wanted:
-            link = target / file_name
-            if not link.is_symlink():
-                link.symlink_to(source / file_name)
+            copy = target / file_name
+            if copy.is_symlink():
+                copy.unlink()
+            original = (source / file_name).stat()
+            if not copy.exists() or copy.stat().st_size != original.st_size:
+                shutil.copy2(source / file_name, copy)
     return BenchCorpus(name, folder, root / "data" / name)
 
 

@@ -8,6 +8,24 @@ from .config import DEFAULT_MODEL, quiet_third_parties
 from .errors import ConfigError
 
 _lock = threading.Lock()
+# One short query gains nothing from several CPU threads, and on a busy machine threads that
+# wait for each other make it 3-10x slower (measured: docs/performance.md). Batches use them all.
+QUERY_THREADS = 1
+
+
+@lru_cache(maxsize=1)
+def _batch_threads() -> int:
+    """Torch's own choice of CPU threads, read once before anything changes it."""
+    import torch
+
+    return torch.get_num_threads()
+
+
+def _use_threads(n: int) -> None:
+    import torch
+
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
 
 
 def resolve_model_path(name: str) -> str:
@@ -27,6 +45,7 @@ def load_model(name: str):
         from sentence_transformers import SentenceTransformer
 
         try:
+            _batch_threads()
             return SentenceTransformer(resolve_model_path(name))
         except Exception as exc:  # many loader errors; the user needs one message
             raise ConfigError(
@@ -65,6 +84,7 @@ def embed(name: str, texts: list[str], batch_size: int | None = None, progress=N
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     step = batch_size * 4
     for i in range(0, len(order), step):
+        _use_threads(_batch_threads())
         part = order[i:i + step]
         out[part] = model.encode([texts[j] for j in part], batch_size=batch_size, normalize_embeddings=True,
                                  convert_to_numpy=True, show_progress_bar=False)
@@ -75,5 +95,7 @@ def embed(name: str, texts: list[str], batch_size: int | None = None, progress=N
 
 def embed_query(name: str, text: str):
     """One query's unit-length embedding."""
-    return load_model(name).encode([text], normalize_embeddings=True, convert_to_numpy=True,
-                                   show_progress_bar=False)[0].astype("float32")
+    model = load_model(name)
+    _use_threads(QUERY_THREADS)
+    return model.encode([text], normalize_embeddings=True, convert_to_numpy=True,
+                        show_progress_bar=False)[0].astype("float32")
