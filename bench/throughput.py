@@ -11,7 +11,9 @@ once, before timing. Efficiency = pipeline chunks/s / raw chunks/s of the adjace
 median over rounds is reported. Each pipeline stage other than encoding is also timed alone.
 
 Wall-clock rates swing with whatever else runs on the machine, so the process's CPU time is
-recorded too: ``cpu_efficiency`` compares CPU seconds per chunk, which other processes barely move.
+recorded too: ``cpu_efficiency`` compares CPU seconds per chunk, which other processes move less.
+With ``--threads 1`` no torch thread spins waiting for a descheduled sibling, so CPU time is the
+pipeline's real work.
 """
 from __future__ import annotations
 
@@ -127,12 +129,23 @@ def stages(corpus: Path) -> dict[str, float]:
         shutil.rmtree(data, ignore_errors=True)
 
 
+def torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--chunks", type=int, default=600)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice, all cores)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)  # before the model loads: the indexer keeps this count
     from index.config import quiet_third_parties
 
     quiet_third_parties()
@@ -161,7 +174,7 @@ def main() -> int:
     result = {
         "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} CPUs, {platform.python_version()}",
         "date": time.strftime("%Y-%m-%d %H:%M"),
-        "device": device(model_name), "batch_size": batch, "policies": len(list(corpus.iterdir())),
+        "device": device(model_name), "batch_size": batch, "torch_threads": torch_threads(), "policies": len(list(corpus.iterdir())),
         "chunks": len(texts), "rounds": rounds,
         "median_raw_chunks_per_s": statistics.median(r["raw_chunks_per_s"] for r in rounds),
         "median_pipeline_chunks_per_s": statistics.median(r["pipeline_chunks_per_s"] for r in rounds),

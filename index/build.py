@@ -115,11 +115,9 @@ def store_identity(config: Config) -> str:
 def is_stale(config: Config | None = None) -> bool:
     """True when the corpus, the model or the stored index no longer match the manifest."""
     config = config or get_config()
-    manifest = load_manifest(config)
-    if (manifest.get("model") != config.model or manifest.get("store") != store_identity(config)
-            or not (config.data_dir / "lexical").exists()):
+    model, store, known = _manifest_stats(config)
+    if model != config.model or store != store_identity(config) or not (config.data_dir / "lexical").exists():
         return True
-    known = {**manifest["documents"], **manifest.get("skipped_stats", {})}
     try:
         files = corpus_files(config.corpus_dir)
     except ConfigError:
@@ -127,11 +125,34 @@ def is_stale(config: Config | None = None) -> bool:
     if len(files) != len(known):
         return True
     for path in files:
-        rel = _rel(config, path)
-        entry = known.get(rel)
-        if entry is None or _stat_key(path) != (entry.get("size"), entry.get("mtime_ns")):
+        stats = known.get(_rel(config, path))
+        if stats is None or (_stat_key(path) or (None, None)) != stats:
             return True
     return False
+
+
+_stats_cache: dict[Path, tuple] = {}
+
+
+def _manifest_stats(config: Config) -> tuple[str | None, str | None, dict[str, tuple]]:
+    """Model, store and ``rel -> (size, mtime_ns)`` of the manifest, re-read only when it changes.
+
+    ``is_stale`` runs before questions; parsing a large manifest each time would cost more
+    than answering.
+    """
+    try:
+        stamp = config.manifest_path.stat().st_mtime_ns
+    except OSError:
+        return None, None, {}
+    cached = _stats_cache.get(config.manifest_path)
+    if cached and cached[0] == stamp:
+        return cached[1]
+    manifest = load_manifest(config)
+    known = {rel: (e.get("size"), e.get("mtime_ns"))
+             for rel, e in {**manifest["documents"], **manifest.get("skipped_stats", {})}.items()}
+    summary = (manifest.get("model"), manifest.get("store"), known)
+    _stats_cache[config.manifest_path] = (stamp, summary)
+    return summary
 
 
 def _rel(config: Config, path: Path) -> str:
