@@ -140,6 +140,34 @@ def cli_reindex(bench: BenchCorpus, chroma_url: str | None, times: int = 3) -> d
     return {"median_s": statistics.median(runs), "max_s": max(runs)}
 
 
+ADDED_POLICY = """<html><head><title>Benchmark Widgets Privacy Policy</title></head><body>
+<h1>Privacy Policy</h1><p>Last updated: May 4, 2022</p>
+<h2>Sharing</h2><p>We share your email address with our newsletter provider. We never sell personal data.</p>
+<h2>Retention</h2><p>We delete inactive accounts after two years. Backups are kept for thirty days.</p>
+</body></html>"""
+
+
+def add_and_remove(bench: BenchCorpus) -> dict:
+    """``python -m index add`` of one small HTML policy, then removing it again (each a whole command)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        page = Path(tmp) / "benchmark-widgets.html"
+        page.write_text(ADDED_POLICY)
+        env = {**os.environ, **bench.env()}
+        t = time.perf_counter()
+        out = subprocess.run([sys.executable, "-m", "index", "add", str(page), "--json"], capture_output=True,
+                             text=True, cwd=HERE.parent, env=env, timeout=3600)
+        add_s = time.perf_counter() - t
+        report = json.loads(out.stdout)
+        (bench.corpus_dir / report["added"][0]["name"]).unlink()
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "index", "--json"], capture_output=True, cwd=HERE.parent, env=env,
+                       check=True, timeout=3600)
+        remove_s = time.perf_counter() - t
+    return {"add_s": add_s, "embedded": report["embedded"], "remove_s": remove_s}
+
+
 def folder_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20 if path.exists() else 0.0
 
@@ -169,6 +197,8 @@ def measure(size: str) -> dict:
     print(f"[{size}] re-index embedded {result['reindex_embedded']}", flush=True)
     result["queries_embedded"] = run_child(bench.env(), "--child-queries")
     print(f"[{size}] queries embedded {result['queries_embedded']}", flush=True)
+    result["add_one_policy"] = add_and_remove(bench)
+    print(f"[{size}] add one policy {result['add_one_policy']}", flush=True)
 
     srv = bench_server.start(size)
     try:
@@ -227,6 +257,8 @@ def table() -> str:
         ("peak RSS, server mode: client / server, MiB",
          lambda r: f"{f(r['queries_server']['peak_rss_mb'])} / {f(r['queries_server']['server_peak_rss_mb'])}"),
         ("cold start to first answer, embedded, s", lambda r: f(r["queries_embedded"]["cold_start_s"], 1)),
+        ("`python -m index add` one HTML policy / remove it, s",
+         lambda r: f"{f(r['add_one_policy']['add_s'], 1)} / {f(r['add_one_policy']['remove_s'], 1)}"),
     ]
     for name, get in spec:
         cells = []

@@ -315,9 +315,9 @@ def _report_unchanged(old: dict) -> BuildReport:
 
 
 def _server_count(config: Config) -> int:
-    from .store import VectorStore
+    from .store import server_count
 
-    return VectorStore(config).count()
+    return server_count(config)
 
 
 def _build(config: Config, old: dict, old_docs: dict, model_changed: bool, plan: _Plan, progress) -> BuildReport:

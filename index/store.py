@@ -18,26 +18,57 @@ REQUEST_TIMEOUT_S = 300.0  # a large upsert to a busy server may take a while; a
 
 def _client(config: Config):
     quiet_third_parties()
+    if config.chroma_url:
+        base = _server_base(config)
+        # Chroma's client waits without limit (and contacts the server while it is constructed),
+        # so the server is asked first, with a deadline.
+        _heartbeat(config.chroma_url, base)
     import chromadb
     from chromadb.config import Settings
 
     settings = Settings(anonymized_telemetry=False)
     if config.chroma_url:
-        url = urlparse(config.chroma_url)
-        if url.scheme not in ("http", "https") or not url.hostname:
-            raise ConfigError(f"POLICYQA_CHROMA_URL must look like http://127.0.0.1:8000, not '{config.chroma_url}'")
-        port = url.port or (443 if url.scheme == "https" else 8000)
-        # Chroma's client waits without limit (and contacts the server while it is constructed),
-        # so the server is asked first, with a deadline.
-        _heartbeat(config.chroma_url, f"{url.scheme}://{url.hostname}:{port}")
+        url = urlparse(base)
         try:
-            client = chromadb.HttpClient(host=url.hostname, port=port, ssl=url.scheme == "https", settings=settings)
+            client = chromadb.HttpClient(host=url.hostname, port=url.port, ssl=url.scheme == "https",
+                                         settings=settings)
         except Exception as exc:
             raise ServerUnavailable(_down_message(config.chroma_url, exc)) from None
         _limit_waits(client)
         return client
     config.chroma_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(config.chroma_dir), settings=settings)
+
+
+def _server_base(config: Config) -> str:
+    url = urlparse(config.chroma_url)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise ConfigError(f"POLICYQA_CHROMA_URL must look like http://127.0.0.1:8000, not '{config.chroma_url}'")
+    return f"{url.scheme}://{url.hostname}:{url.port or (443 if url.scheme == 'https' else 8000)}"
+
+
+def server_count(config: Config) -> int:
+    """How many vectors the server's collection holds (0 when it has none), in two small requests.
+
+    Chroma's documented REST API, so an unchanged re-index in server mode does not pay for
+    importing the Chroma client.
+    """
+    import httpx
+
+    base = f"{_server_base(config)}/api/v2/tenants/default_tenant/databases/default_database/collections"
+    try:
+        with httpx.Client(timeout=httpx.Timeout(REQUEST_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)) as http:
+            found = http.get(f"{base}/{config.collection}")
+            if found.status_code == 404:
+                return 0
+            found.raise_for_status()
+            counted = http.get(f"{base}/{found.json()['id']}/count")
+            counted.raise_for_status()
+            return int(counted.json())
+    except httpx.HTTPStatusError:
+        raise
+    except Exception as exc:
+        raise ServerUnavailable(_down_message(config.chroma_url, exc)) from None
 
 
 def _heartbeat(shown_url: str, base: str) -> None:

@@ -50,7 +50,9 @@ def test_build_and_ask_against_the_server(chroma_server, small_corpus, tmp_path,
 
     answer = ask("Does Beta share my address with DHL?")
     assert answer.found and answer.citations[0].company == "Beta" and "DHL" in answer.citations[0].highlight
-    assert build(config, progress=False).embedded == 0
+    with monkeypatch.context() as m:  # unchanged: one count over HTTP; no client, no id listing
+        m.setattr(VectorStore, "__init__", lambda *a, **k: pytest.fail("the Chroma client was opened"))
+        assert build(config, progress=False).embedded == 0
 
     # A second machine with the same corpus and its own data folder embeds nothing.
     monkeypatch.setenv("POLICYQA_DATA", str(tmp_path / "second-machine"))
