@@ -167,6 +167,16 @@ class VectorStore:
         for i in range(0, len(ids), BATCH):
             self._guard(self.collection.delete, ids=ids[i:i + BATCH])
 
+    def vectors(self, ids: list[str]) -> dict:
+        """The stored embeddings of ``ids`` (those that exist), by id."""
+        import numpy as np
+
+        out = {}
+        for i in range(0, len(ids), BATCH):
+            got = self._guard(self.collection.get, ids=ids[i:i + BATCH], include=["embeddings"])
+            out.update({cid: np.asarray(vec, dtype="float32") for cid, vec in zip(got["ids"], got["embeddings"])})
+        return out
+
     def query(self, embedding, k: int, where: dict | None = None) -> list[DenseHit]:
         """Nearest chunks by cosine similarity, optionally filtered on metadata.
 

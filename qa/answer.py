@@ -92,12 +92,16 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
         understood.unknown_company = None
     if not understood.companies and understood.unknown_company:
         return _unknown_company_answer(text, understood.unknown_company, policies)
+    from .routes import answer_by_route  # questions across companies or across versions
+
+    routed = answer_by_route(understood, view, config)
+    if routed is not None:
+        return routed
 
     docs, newest, notes = _choose_versions(understood, policies)
-    query_stems = stems(text) + [s for s in expand_stems(understood.content_words) if s not in stems(text)]
     from index.embedder import embed_query
 
-    hits = view.hits(embed_query(config.model, text), query_stems, docs, k=max(k * 3, 10))
+    hits = view.hits(embed_query(config.model, text), query_stems(understood), docs, k=max(k * 3, 10))
     focus = understood.companies[0] if len(understood.companies) == 1 else None
     answer = Answer(question=text, text="", found=False, company=focus, notes=notes,
                     policy_date=view.policies[next(iter(newest))].policy_date if len(newest) == 1 else None)
@@ -105,22 +109,57 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
         answer.text = _silent_text(understood, view, docs, [])
         return answer
 
+    silent, missing = judge_silence(understood, view, docs, hits)
+    if silent:
+        answer.text = _silent_text(understood, view, docs, missing)
+        return answer
+
+    from .versions import add_earlier_version_line, prefer_version_that_speaks
+
+    ranked = prefer_version_that_speaks(understood, view, hits, _rerank(view, hits, understood, newest), newest)
+    answer.citations = _citations(view, ranked, k)
+    answer.found = bool(answer.citations)
+    answer.text = _answer_text(understood, answer.citations, view, newest) if answer.found else _silent_text(
+        understood, view, docs, missing)
+    if answer.found:
+        add_earlier_version_line(answer, understood, view, ranked, newest)
+    return answer
+
+
+def judge_silence(understood: Understood, view: IndexView, docs: list[str], hits: list[Hit]) -> tuple[bool, list[str]]:
+    """Whether the policies ``docs`` say nothing relevant, judged from their best ``hits``.
+
+    Returns ``(silent, missing)``: ``missing`` are the question's topic words none of ``docs``
+    mentions (the missing names first, when a missing name is what makes them silent).
+    """
     missing = _missing_topics(understood, view, docs)
     missing_lower = [m.lower() for m in missing]
     topic = understood.content_words
     covered = 1 - (len(missing) / len(topic)) if topic else 1.0
-    best_dense = max(h.dense for h in hits)
+    best_dense = max((h.dense for h in hits), default=0.0)
     entity_missing = [e.lower() for e in understood.entities if e.lower() in missing_lower]
-    practice_missing = bool(_YES_NO_START.match(text) and topic and topic[0] in missing)
-    if best_dense < MIN_DENSE_SIMILARITY or covered < MIN_TOPIC_COVERAGE or entity_missing or practice_missing:
-        answer.text = _silent_text(understood, view, docs, entity_missing or missing)
-        return answer
+    practice_missing = bool(_YES_NO_START.match(understood.question) and topic and topic[0] in missing)
+    from .names import missing_names
 
-    answer.citations = _citations(view, _rerank(view, hits, understood, newest), k)
-    answer.found = bool(answer.citations)
-    answer.text = _answer_text(understood, answer.citations, view, newest) if answer.found else _silent_text(
-        understood, view, docs, missing)
-    return answer
+    names_missing = missing_names(understood, view, docs)
+    silent = (not hits or best_dense < MIN_DENSE_SIMILARITY or covered < MIN_TOPIC_COVERAGE or bool(entity_missing)
+              or practice_missing or bool(names_missing))
+    return silent, entity_missing or names_missing or missing
+
+
+def stance(understood: Understood, sentence: str) -> str | None:
+    """``"no"`` when ``sentence`` speaks to the question's topic and negates it, ``"yes"`` when it
+    speaks to it plainly, None when it does not speak to the topic words at all."""
+    topic = {s for w in understood.content_words for s in variants(w)}
+    if not topic & set(stems(sentence)):
+        return None
+    return "no" if _NEGATION.search(sentence) else "yes"
+
+
+def query_stems(understood: Understood) -> list[str]:
+    """Keyword-search stems: the question's own, then its topic words' synonyms."""
+    own = stems(understood.question)
+    return own + [s for s in expand_stems(understood.content_words) if s not in own]
 
 
 def _unknown_company_answer(question: str, name: str, policies: list[PolicyInfo]) -> Answer:
@@ -293,9 +332,7 @@ def _answer_text(understood: Understood, citations: list[Citation], view: IndexV
     quote = _quote(first.highlight)
     lead = ""
     if _YES_NO_START.match(understood.question):
-        topic = {s for w in understood.content_words for s in variants(w)}
-        if topic & set(stems(first.highlight)):
-            lead = "No. " if _NEGATION.search(first.highlight) else "Yes. "
+        lead = {"yes": "Yes. ", "no": "No. "}.get(stance(understood, first.highlight), "")
     text = f"{older}{lead}{who} says: “{quote}” [1]"
     more = [c for c in citations[1:3] if c.company != first.company or c.section != first.section]
     if more:
@@ -326,6 +363,10 @@ def _topic_phrase(understood: Understood, missing: list[str]) -> str:
 
 def format_answer(answer: Answer) -> str:
     """Readable plain-text rendering for the CLI."""
+    if answer.kind != "policy":
+        from .routes import format_routed
+
+        return format_routed(answer)
     lines = [answer.text]
     for note in answer.notes:
         lines.append(f"  note: {note}")

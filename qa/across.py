@@ -1,0 +1,227 @@
+"""Questions across companies: "Which companies share data with Salesforce?", "Do any of them sell data?".
+
+One retrieval pass over every company's policy (the newest version, or the one in force in the
+year asked about, plus older versions), then the hits are grouped by company and each company's
+policy is judged with the same silence and evidence rules as a one-company answer.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import numpy as np
+
+from index.config import Config
+from index.retrieval import Hit, IndexView
+
+from .answer import _choose_versions, _citations, _quote, _rerank, _topic_phrase, judge_silence, query_stems, stance
+from .question import Understood
+from .records import Answer, Citation, CompanyFinding
+
+_GROUPS = r"(?:companies|services|sites|websites|firms|policies|ones)"
+_ANY_GROUP = rf"any\s+(?:of\s+(?:these|those|them)\b|of\s+the\s+{_GROUPS}\b|(?:company|service|site|website|firm|policy)\b)"
+_ACROSS_CUE = re.compile(
+    r"^\s*(?:which|who|whose)\b"
+    rf"|\b(?:which|what)\s+(?:of\s+(?:the|these|those|them)\s+)?{_GROUPS}\b"
+    rf"|\b(?:do|does|did|is|are|was|were|has|have|can|could|will|would)\s+{_ANY_GROUP}"
+    r"|\bany\s+of\s+(?:these|those|them)\b"
+    rf"|\bhow\s+many\s+(?:of\s+)?(?:the\s+|these\s+|those\s+)?{_GROUPS}\b",
+    re.I,
+)
+# "you", "this website": the asker has one company in mind, though the question does not name it.
+_ONE_ADDRESSEE = re.compile(r"\b(?:you|your|yours|this\s+\w+|the\s+(?:website|site|company|service|app|firm))\b", re.I)
+_SEVERAL = re.compile(rf"\b(?:companies|policies|services|sites|websites|firms|any\s+of|of\s+(?:them|these|those))\b",
+                      re.I)
+# A question about what policies mention asks about mentions, not about whether a practice happens.
+_MENTION_CUE = re.compile(r"\b(?:mention|mentions|mentioned|refer|refers|talk|talks|say|says|said|discuss|discusses)\b", re.I)
+# Chunks retrieved per company in the single pass, and its bounds.
+CANDIDATES_PER_COMPANY = 12
+MIN_CANDIDATES = 100
+MAX_CANDIDATES = 2000
+# Up to this many companies, the question asked of each is embedded before the search, in one batch,
+# and their mean is the search query; beyond it, a plain query first, then only the companies found.
+BATCH_ALL = 32
+
+
+# Each company's policy is judged as if the question were asked about it alone ("Do they ...?").
+_ONE_COMPANY_FORM = [
+    (re.compile(r"^\s*(?:which|what)\s+(?:of\s+(?:the|these|those)\s+)?polic(?:y|ies)\s+", re.I), "Does the policy "),
+    (re.compile(r"^\s*(?:which|what|how\s+many)\s+(?:of\s+(?:the|these|those)\s+)?"
+                r"(?:companies|services|sites|websites|firms|ones)\s+", re.I), "Do they "),
+    (re.compile(r"^\s*(?:which|how\s+many)\s+of\s+(?:them|these|those)\s+", re.I), "Do they "),
+    (re.compile(r"^\s*who\s+(?=[a-z]+s\b)", re.I), "Do they "),  # "Who sells data?", not "Who can I ask?"
+    (re.compile(rf"\b{_ANY_GROUP}(?:\s+{_GROUPS}\b)?", re.I), "they"),
+]
+
+
+def one_company_form(question: str) -> str:
+    """The question as it would be asked of one company: "Which companies sell data?" → "Do they sell data?"."""
+    for pattern, replacement in _ONE_COMPANY_FORM:
+        rewritten = pattern.sub(replacement, question, count=1)
+        if rewritten != question:
+            return " ".join(rewritten.split())
+    return question
+
+
+def is_across_question(understood: Understood) -> bool:
+    """A question that names several companies, or names none and asks "which", "who" or "do any"."""
+    if len(understood.companies) >= 2:
+        return True
+    question = understood.question
+    if understood.companies or not _ACROSS_CUE.search(question):
+        return False
+    return bool(_SEVERAL.search(question)) or not _ONE_ADDRESSEE.search(question)
+
+
+def answer_across(understood: Understood, view: IndexView, config: Config) -> Answer:
+    """Answer company by company from one retrieval pass; see the module docstring."""
+    from index.embedder import embed_query
+
+    policies = list(view.policies.values())
+    asked = understood.question
+    understood = replace(understood, question=one_company_form(asked))
+    targets = understood.companies or sorted({p.company for p in policies})
+    docs, judged, _ = _choose_versions(replace(understood, companies=targets), policies)
+    judged_doc = {view.policies[d].company: d for d in judged}
+    chunk_total = sum(view.policies[d].chunks for d in docs)
+    k = min(chunk_total, max(MIN_CANDIDATES, CANDIDATES_PER_COMPANY * len(targets)), MAX_CANDIDATES)
+    asked_of = _company_query_vectors(config, understood.question, targets if len(targets) <= BATCH_ALL else [])
+    query = _mean(list(asked_of.values())) if asked_of else embed_query(config.model, understood.question)
+    hits = view.hits(query, query_stems(understood), docs, k=k)
+    missing = sorted({h.company for h in hits} - set(asked_of))
+    asked_of.update(_company_query_vectors(config, understood.question, missing))
+    by_doc: dict[str, list[Hit]] = {}
+    for hit in _as_asked_of_each_company(view, asked_of, hits):
+        by_doc.setdefault(hit.doc, []).append(hit)
+
+    about_practice = not _MENTION_CUE.search(asked)
+    citations: list[Citation] = []
+    findings: list[CompanyFinding] = []
+    for company in targets:
+        doc = judged_doc.get(company)
+        if doc is None:
+            continue
+        evidence = _evidence(understood, view, doc, by_doc.get(doc, []), len(citations))
+        status = "silent"
+        if evidence:
+            status = "states_not" if about_practice and stance(understood, evidence.highlight) == "no" else "states"
+            citations.append(evidence)
+        earlier = None
+        older = [d for d in docs if view.policies[d].company == company and d != doc]
+        if status == "silent" and older:
+            earlier = _earliest_evidence(understood, view, older, by_doc, len(citations))
+            if earlier:
+                citations.append(earlier)
+        findings.append(CompanyFinding(company, view.policies[doc].policy_date, status,
+                                       (evidence,) if evidence else (), earlier))
+
+    answer = Answer(question=asked, text="", found=bool(citations), citations=citations,
+                    kind="companies", companies=findings)
+    answer.text = _across_text(understood, findings, about_practice)
+    return answer
+
+
+def _company_query_vectors(config: Config, question: str, companies: list[str]) -> dict:
+    """The question asked of each company ("Does Comindware use MailChimp?"), embedded in one batch.
+
+    Indexed passages carry their company's name, so the question naming the company matches its
+    passages far better than "Do they use MailChimp?" does, and the silence rules are calibrated
+    on questions that name the company.
+    """
+    if not companies:
+        return {}
+    from index.embedder import embed
+
+    return dict(zip(companies, embed(config.model, [_asked_of(question, c) for c in companies])))
+
+
+def _mean(vectors: list) -> np.ndarray:
+    mean = np.mean(np.asarray(vectors), axis=0)
+    return (mean / (np.linalg.norm(mean) or 1.0)).astype("float32")
+
+
+def _as_asked_of_each_company(view: IndexView, asked_of: dict, hits: list[Hit]) -> list[Hit]:
+    """The hits with their meaning score recomputed against the question asked of their own
+    company, from the candidates' stored vectors (one fetch, no second search)."""
+    from index.retrieval import DENSE_WEIGHT, LEXICAL_WEIGHT
+
+    if not hits:
+        return hits
+    stored = view.store.vectors([h.chunk_id for h in hits])
+    out = []
+    for hit in hits:
+        if hit.chunk_id not in stored or hit.company not in asked_of:
+            out.append(hit)
+            continue
+        dense = float(stored[hit.chunk_id] @ asked_of[hit.company])
+        out.append(replace(hit, dense=round(dense, 4), score=round(DENSE_WEIGHT * dense + LEXICAL_WEIGHT * hit.lexical, 4)))
+    return out
+
+
+def _asked_of(question: str, company: str) -> str:
+    """ "Do they use MailChimp?" asked of Comindware: "Does Comindware use MailChimp?"."""
+    named = re.sub(r"^\s*(?:do|does)\s+(?:they|the\s+policy)\b", f"Does {company}", question, count=1, flags=re.I)
+    named = re.sub(r"\b(?:they|the\s+policy)\b", company, named, count=1, flags=re.I)
+    return named if named != question else f"{company}: {question}"
+
+
+def _evidence(understood: Understood, view: IndexView, doc: str, hits: list[Hit], numbered: int) -> Citation | None:
+    """The one citation showing that ``doc`` states it, or None when the policy is silent."""
+    silent, _ = judge_silence(understood, view, [doc], hits)
+    if silent:
+        return None
+    cited = _citations(view, _rerank(view, hits, understood, {doc}), 1)
+    return replace(cited[0], n=numbered + 1) if cited else None
+
+
+def _earliest_evidence(understood: Understood, view: IndexView, older: list[str], by_doc: dict[str, list[Hit]],
+                       numbered: int) -> Citation | None:
+    """Evidence from the most recent older version that states it (when the judged one does not)."""
+    for doc in sorted(older, key=lambda d: view.policies[d].policy_date, reverse=True):
+        found = _evidence(understood, view, doc, by_doc.get(doc, []), numbered)
+        if found:
+            return found
+    return None
+
+
+def _across_text(understood: Understood, findings: list[CompanyFinding], about_practice: bool) -> str:
+    states = [f for f in findings if f.status == "states"]
+    denies = [f for f in findings if f.status == "states_not"]
+    silent = [f for f in findings if f.status == "silent"]
+    what = " ".join(understood.entities) or _topic_phrase(understood, [])
+    lines: list[str] = []
+    if states:
+        verb = "Stated" if about_practice else "Mentioned"
+        lines.append(f"{verb} in {len(states)} of {len(findings)} companies' policies:")
+        lines += [f"- {f.company} (policy of {f.policy_date}): “{_quote(f.citations[0].highlight)}” [{f.citations[0].n}]"
+                  for f in states]
+    if denies:
+        lines.append(f"{len(denies)} of {len(findings)} companies' policies say they do not:")
+        lines += [f"- {f.company} (policy of {f.policy_date}): “{_quote(f.citations[0].highlight)}” [{f.citations[0].n}]"
+                  for f in denies]
+    if silent:
+        names = _join([f"{f.company} ({f.policy_date})" for f in silent])
+        if not states and not denies:
+            lines.append(f"None of the {len(findings)} companies' policies mentions {what}: {names}.")
+        else:
+            lines.append(f"Not mentioned in the policies of {names}.")
+    for f in silent:
+        if f.earlier:
+            lines.append(f"In its {f.earlier.policy_date[:4]} policy ({f.earlier.policy_date}), {f.company} said: "
+                         f"“{_quote(f.earlier.highlight)}” [{f.earlier.n}]; its policy of {f.policy_date} does not.")
+    return "\n".join(lines)
+
+
+def _join(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def format_companies(answer: Answer) -> str:
+    """CLI rendering: the answer, then each company's citation with its section and offsets."""
+    lines = [answer.text]
+    for c in answer.citations:
+        lines.append("")
+        lines.append(f"[{c.n}] {c.company} · policy of {c.policy_date} · {c.section}")
+        lines.append(f"    “{_quote(c.highlight)}”")
+        lines.append(f"    {c.source}:{c.start}-{c.end}")
+    return "\n".join(lines)

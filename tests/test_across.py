@@ -1,0 +1,123 @@
+"""Questions across companies on the real seed corpus: who states it, who says not, who is silent."""
+import json
+
+from qa import ask
+from qa.answer import format_answer
+from qa.records import CompanyFinding
+
+COMPANIES = {"Axosoft", "Azalead", "Azendoo", "Comindware"}
+
+
+def _by_company(answer) -> dict[str, CompanyFinding]:
+    return {f.company: f for f in answer.companies}
+
+
+def _numbered_consistently(answer) -> None:
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    for finding in answer.companies:
+        for c in (*finding.citations, *((finding.earlier,) if finding.earlier else ())):
+            assert answer.citations[c.n - 1] == c
+            assert f"[{c.n}]" in answer.text
+            assert open(c.source).read()[c.start:c.end] == c.excerpt
+            assert c.company == finding.company
+
+
+def test_salesforce_is_stated_by_comindware_only(seed_index):
+    answer = ask("Which companies share data with Salesforce?")
+    assert answer.kind == "companies" and answer.found
+    found = _by_company(answer)
+    assert set(found) == COMPANIES
+    comindware = found["Comindware"]
+    assert comindware.status == "states" and comindware.policy_date == "2019-04-10"
+    assert "Salesforce" in comindware.citations[0].highlight
+    for name in COMPANIES - {"Comindware"}:
+        assert found[name].status == "silent" and not found[name].citations
+        assert name in answer.text
+    assert found["Azalead"].policy_date == "2017-12-31"  # the newest version is judged
+    assert {c.company for c in answer.citations} == {"Comindware"}
+    _numbered_consistently(answer)
+    json.dumps(answer.to_dict())
+
+
+def test_flash_cookies_only_in_azaleads_older_policy(seed_index):
+    # grep: "Flash" occurs only in corpus/azalead-2014-06-25.md
+    answer = ask("Which policies mention Flash cookies?")
+    found = _by_company(answer)
+    assert all(f.status == "silent" for f in found.values())
+    earlier = found["Azalead"].earlier
+    assert earlier is not None and earlier.policy_date == "2014-06-25" and "Flash" in earlier.highlight
+    assert all(found[name].earlier is None for name in COMPANIES - {"Azalead"})
+    assert "2014" in answer.text and "Flash" in answer.text
+    _numbered_consistently(answer)
+
+
+def test_year_judges_the_version_in_force(seed_index):
+    answer = ask("Which policies mentioned Flash cookies in 2014?")
+    azalead = _by_company(answer)["Azalead"]
+    assert azalead.status == "states" and azalead.policy_date == "2014-06-25"
+    assert "Flash" in azalead.citations[0].highlight
+    assert _by_company(answer)["Azendoo"].status == "silent"
+
+
+def test_negative_statements_are_told_apart(seed_index):
+    # grep: Axosoft "we do not sell it", Azalead 2017 "We do not sell or rent", Azendoo "We do not sell your
+    # information"; Comindware never says sell, sale, rent or trade.
+    answer = ask("Do any of these companies sell data?")
+    found = _by_company(answer)
+    assert {n for n, f in found.items() if f.status == "states_not"} == {"Axosoft", "Azalead", "Azendoo"}
+    assert found["Comindware"].status == "silent"
+    for name in ("Axosoft", "Azalead", "Azendoo"):
+        assert "sell" in found[name].citations[0].highlight.lower()
+    assert "do not" in answer.text
+
+
+def test_one_retrieval_pass_for_all_companies(seed_index, monkeypatch):
+    from index import retrieval
+
+    calls = []
+    original = retrieval.IndexView.hits
+
+    def counting(self, *args, **kwargs):
+        calls.append(args)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(retrieval.IndexView, "hits", counting)
+    from index import embedder
+
+    encodes = []
+    for name in ("embed", "embed_query"):
+        real = getattr(embedder, name)
+        monkeypatch.setattr(embedder, name, lambda *a, _real=real, _name=name, **k: encodes.append(_name) or _real(*a, **k))
+    answer = ask("Which companies use Google Analytics?")
+    assert len(calls) == 1
+    assert encodes == ["embed"]  # the question asked of each company, in one batch; no other model call
+    assert [f.company for f in answer.companies if f.status == "states"] == ["Azendoo"]
+
+
+def test_named_companies_are_compared_with_each_other(seed_index):
+    answer = ask("Do Azalead and Comindware use cookies?")
+    assert answer.kind == "companies"
+    assert {f.company for f in answer.companies} == {"Azalead", "Comindware"}
+    assert all(f.status == "states" and "cookie" in f.citations[0].highlight.lower() for f in answer.companies)
+
+
+def test_one_company_questions_are_not_routed(seed_index):
+    assert ask("Does Comindware share data with Salesforce?").kind == "policy"
+    assert ask("Which companies use cookies?", company="azendoo.com").kind == "policy"
+
+
+def test_cli_rendering_lists_companies_and_citations(seed_index):
+    text = format_answer(ask("Which companies share data with Salesforce?"))
+    assert text.startswith("Stated in 1 of 4")
+    assert "[1] Comindware · policy of 2019-04-10" in text
+    assert "Axosoft (2017-12-11)" in text and "Azendoo (2013-06-30)" in text
+
+
+def test_names_must_appear_as_written(seed_index):
+    # grep: "Do Not Track" occurs only in corpus/azalead-2017-12-31.md; every policy says "track" somewhere.
+    answer = ask("Do any of these companies respond to Do Not Track signals?")
+    found = _by_company(answer)
+    assert found["Azalead"].status == "states_not" and "DNT" in found["Azalead"].citations[0].highlight
+    assert all(found[name].status == "silent" for name in COMPANIES - {"Azalead"})
+    single = ask("Does Comindware respond to Do Not Track signals?")
+    assert not single.found and "Do Not Track" in single.text
