@@ -11,6 +11,7 @@ from index.errors import BadQuestion, PolicyQAError
 from index.lexical import stems
 from index.retrieval import Hit, IndexView, PolicyInfo, open_index
 
+from .presence import union_over
 from .question import MAX_QUESTION_CHARS, Understood, expand_stems, understand, variants
 from .records import Answer, Citation
 
@@ -214,9 +215,7 @@ def _missing_topics(understood: Understood, view: IndexView, docs: list[str]) ->
     """Topic words of the question that no searched policy mentions, synonyms included."""
     if not understood.content_words:
         return []
-    present: set[str] = set()
-    for doc in docs:
-        present.update(_doc_stems(view, doc))
+    present = union_over(view, docs, "stems", lambda ds: frozenset().union(*(_doc_stems(view, d) for d in ds)))
     return [w for w in understood.content_words if not (variants(w) & present)]
 
 
