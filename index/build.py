@@ -49,22 +49,49 @@ class BuildReport:
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
     """Every file under the corpus folder, hidden ones excepted, in a stable order."""
+    return [path for _, path, _ in corpus_entries(corpus_dir)]
+
+
+def corpus_entries(corpus_dir: Path) -> list[tuple[str, Path, tuple[int, int] | None]]:
+    """``(relative name, path, (size, mtime_ns))`` of every corpus file, hidden ones excepted.
+
+    A folder named like a policy file ("policy.md/") is listed too (and reported, not walked
+    into silently). One directory scan, no per-file path arithmetic: this runs before questions.
+    """
     if not corpus_dir.exists():
         raise ConfigError(f"the corpus folder {corpus_dir} does not exist (set POLICYQA_CORPUS)")
     if not corpus_dir.is_dir():
         raise ConfigError(f"the corpus path {corpus_dir} is not a folder (set POLICYQA_CORPUS)")
-    found = []
-    for root, dirs, files in os.walk(corpus_dir):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if not name.startswith("."):
-                found.append(Path(root) / name)
-    # A folder named like a file ("policy.md/") is reported, not walked into silently.
-    for root, dirs, _ in os.walk(corpus_dir):
-        for d in dirs:
-            if Path(d).suffix.lower() in SUPPORTED_SUFFIXES:
-                found.append(Path(root) / d)
-    return sorted(set(found))
+    found: list[tuple[str, Path, tuple[int, int] | None]] = []
+
+    def walk(folder: str, prefix: str) -> None:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                rel = prefix + entry.name
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                if is_dir:
+                    if os.path.splitext(entry.name)[1].lower() in SUPPORTED_SUFFIXES:
+                        found.append((rel, Path(entry.path), _entry_key(entry)))
+                    walk(entry.path, rel + "/")
+                else:
+                    found.append((rel, Path(entry.path), _entry_key(entry)))
+
+    walk(str(corpus_dir), "")
+    found.sort(key=lambda item: item[0].split("/"))
+    return found
+
+
+def _entry_key(entry: os.DirEntry) -> tuple[int, int] | None:
+    try:
+        st = entry.stat()
+        return st.st_size, st.st_mtime_ns
+    except OSError:
+        return None
 
 
 def load_manifest(config: Config) -> dict:
@@ -115,43 +142,67 @@ def store_identity(config: Config) -> str:
 def is_stale(config: Config | None = None) -> bool:
     """True when the corpus, the model or the stored index no longer match the manifest."""
     config = config or get_config()
-    model, store, known = _manifest_stats(config)
-    if model != config.model or store != store_identity(config) or not (config.data_dir / "lexical").exists():
+    summary = load_summary(config)
+    if (summary.get("model") != config.model or summary.get("store") != store_identity(config)
+            or not (config.data_dir / "lexical").exists()):
         return True
     try:
-        files = corpus_files(config.corpus_dir)
+        entries = corpus_entries(config.corpus_dir)
     except ConfigError:
         return True
-    if len(files) != len(known):
-        return True
-    for path in files:
-        stats = known.get(_rel(config, path))
-        if stats is None or (_stat_key(path) or (None, None)) != stats:
-            return True
-    return False
+    return not _same_files(entries, summary)
 
 
-_stats_cache: dict[Path, tuple] = {}
+def _same_files(entries: list, summary: dict) -> bool:
+    """The corpus holds exactly the summary's files, each with its recorded size and mtime."""
+    known = summary.get("files", {})
+    return len(entries) == len(known) and all(list(key or (None, None)) == known.get(rel) for rel, _, key in entries)
 
 
-def _manifest_stats(config: Config) -> tuple[str | None, str | None, dict[str, tuple]]:
-    """Model, store and ``rel -> (size, mtime_ns)`` of the manifest, re-read only when it changes.
+SUMMARY_NAME = "manifest.summary.json"
+_summary_cache: dict[Path, tuple] = {}
 
-    ``is_stale`` runs before questions; parsing a large manifest each time would cost more
-    than answering.
+
+def summarise(manifest: dict) -> dict:
+    """What an unchanged re-index and ``is_stale`` need from a manifest, small enough to read often."""
+    docs = manifest.get("documents", {})
+    files = {rel: [e.get("size"), e.get("mtime_ns")] for rel, e in docs.items()}
+    files.update({rel: [e.get("size"), e.get("mtime_ns")] for rel, e in manifest.get("skipped_stats", {}).items()})
+    return {
+        "model": manifest.get("model"), "store": manifest.get("store"), "files": files,
+        "overrides": manifest.get("overrides", {}), "skipped": manifest.get("skipped", {}),
+        "documents": len(docs), "sections": sum(e["sections"] for e in docs.values()),
+        "chunks": sum(len(e["chunks"]) for e in docs.values()),
+    }
+
+
+def _write_summary(config: Config, summary: dict) -> None:
+    st = config.manifest_path.stat()
+    summary = {**summary, "manifest": [st.st_size, st.st_mtime_ns]}
+    _write_json_atomic(config.data_dir / SUMMARY_NAME, summary)
+    _summary_cache[config.manifest_path] = (summary["manifest"], summary)
+
+
+def load_summary(config: Config) -> dict:
+    """The manifest's summary: from its small file when that matches the manifest, else derived.
+
+    Cached per manifest version, so asking often re-reads nothing while the index is unchanged.
     """
     try:
-        stamp = config.manifest_path.stat().st_mtime_ns
+        st = config.manifest_path.stat()
     except OSError:
-        return None, None, {}
-    cached = _stats_cache.get(config.manifest_path)
+        return summarise({})
+    stamp = [st.st_size, st.st_mtime_ns]
+    cached = _summary_cache.get(config.manifest_path)
     if cached and cached[0] == stamp:
         return cached[1]
-    manifest = load_manifest(config)
-    known = {rel: (e.get("size"), e.get("mtime_ns"))
-             for rel, e in {**manifest["documents"], **manifest.get("skipped_stats", {})}.items()}
-    summary = (manifest.get("model"), manifest.get("store"), known)
-    _stats_cache[config.manifest_path] = (stamp, summary)
+    try:
+        summary = json.loads((config.data_dir / SUMMARY_NAME).read_text())
+        if summary.get("manifest") != stamp:
+            raise ValueError("written for another manifest")
+    except (OSError, ValueError):
+        summary = {**summarise(load_manifest(config)), "manifest": None}  # None: not on disk yet
+    _summary_cache[config.manifest_path] = (stamp, summary)
     return summary
 
 
@@ -244,14 +295,12 @@ def _plan(config: Config, old_docs: dict, old: dict, overrides: dict[str, dict])
     merged = {**old_overrides, **overrides}
     old_skips = old.get("skipped_stats", {})
     files = []
-    for path in corpus_files(config.corpus_dir):
-        rel = _rel(config, path)
+    for rel, path, key in corpus_entries(config.corpus_dir):
         previous = old_docs.get(rel) or (None if rel not in old_skips else {"skipped": old_skips[rel]})
-        key = _stat_key(path) if path.is_file() else None
         valid = None
-        if previous and old_overrides.get(rel) == merged.get(rel):
+        if previous and key is not None and old_overrides.get(rel) == merged.get(rel):
             stats = previous.get("skipped") or previous
-            if key == (stats.get("size"), stats.get("mtime_ns")) and key is not None:
+            if key == (stats.get("size"), stats.get("mtime_ns")):
                 valid = previous
         files.append((rel, path, valid))
     # A duplicate stays skipped only while the file it duplicates is kept unchanged.
@@ -261,6 +310,16 @@ def _plan(config: Config, old_docs: dict, old: dict, overrides: dict[str, dict])
         if original is not None and original not in kept:
             files[i] = (rel, path, None)
     return _Plan(files, merged, old_overrides)
+
+
+def _unchanged(config: Config, summary: dict, overrides: dict[str, dict]) -> bool:
+    """True when the last build still stands: same model, store, overrides and files (by stat)."""
+    if (summary.get("model") != config.model or summary.get("store") != store_identity(config)
+            or (config.data_dir / PENDING_MARK).exists() or not (config.data_dir / "lexical").is_dir()
+            or {**summary["overrides"], **overrides} != summary["overrides"]
+            or not (config.chroma_url or _store_files_present(config))):
+        return False
+    return _same_files(corpus_entries(config.corpus_dir), summary)
 
 
 def _store_files_present(config: Config) -> bool:
@@ -284,34 +343,26 @@ def build(config: Config | None = None, progress=True, overrides: dict[str, dict
     config = config or get_config()
     started = time.perf_counter()
     with _build_lock(config):
+        summary = load_summary(config)
+        if _unchanged(config, summary, overrides or {}):
+            # On a server the manifest alone cannot vouch for the vectors: one count, no id listing.
+            if not config.chroma_url or _server_count(config) == summary["chunks"]:
+                if summary.get("manifest") is None and config.manifest_path.exists():
+                    _write_summary(config, summary)  # an index built before summaries existed
+                return BuildReport(documents=summary["documents"], sections=summary["sections"],
+                                   chunks=summary["chunks"], reused=summary["chunks"],
+                                   skipped=dict(summary["skipped"]),
+                                   seconds=round(time.perf_counter() - started, 3))
         old = load_manifest(config)
         model_changed = old.get("model") not in (None, config.model)
         old_docs = {} if model_changed else old["documents"]
         plan = _plan(config, old_docs, old, overrides or {})
-        pending = config.data_dir / PENDING_MARK
-        if (not model_changed and old.get("model") and not plan.to_parse and not pending.exists()
-                and old.get("store") == store_identity(config)
-                and len(plan.files) == len(old_docs) + len(old.get("skipped_stats", {}))
-                and (config.chroma_url or _store_files_present(config))
-                and (config.data_dir / "lexical").is_dir()):
-            report = _report_unchanged(old)
-            # On a server the manifest alone cannot vouch for the vectors: one count, no id listing.
-            if not config.chroma_url or _server_count(config) == report.chunks:
-                report.seconds = round(time.perf_counter() - started, 3)
-                return report
         report = _build(config, old, old_docs, model_changed, plan, progress)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
 
 PENDING_MARK = "build.pending"
-
-
-def _report_unchanged(old: dict) -> BuildReport:
-    docs = old["documents"]
-    chunks = sum(len(e["chunks"]) for e in docs.values())
-    return BuildReport(documents=len(docs), sections=sum(e["sections"] for e in docs.values()), chunks=chunks,
-                       reused=chunks, skipped=dict(old.get("skipped", {})))
 
 
 def _server_count(config: Config) -> int:
@@ -358,7 +409,7 @@ def _build(config: Config, old: dict, old_docs: dict, model_changed: bool, plan:
                 result = next(results)
                 if isinstance(result, Unreadable):
                     skipped[rel] = str(result)
-                    key = _stat_key(path) if path.is_file() else None
+                    key = _stat_key(path)
                     skipped_stats[rel] = {"size": key[0] if key else None, "mtime_ns": key[1] if key else None}
                     continue
                 entry = result.entry
@@ -411,6 +462,7 @@ def _build(config: Config, old: dict, old_docs: dict, model_changed: bool, plan:
         "overrides": {k: v for k, v in plan.overrides.items() if k in documents},
     }
     _write_json_atomic(config.manifest_path, manifest)
+    _write_summary(config, summarise(manifest))
     pending.unlink(missing_ok=True)
     retrieval.forget_cached_index()
 

@@ -41,6 +41,7 @@ def test_unchanged_corpus_reads_no_file_and_asks_chroma_nothing(small_corpus, mo
         forbid(m, build_module, "read_document")
         forbid(m, build_module, "_parse_file")
         forbid(m, VectorStore, "__init__")  # the embedded store is not even opened
+        forbid(m, build_module, "load_manifest")  # its small summary is enough
         manifest_before = get_config().manifest_path.stat().st_mtime_ns
         again = build(get_config(), progress=False)
     assert (again.embedded, again.reused, again.removed, again.chunks) == (0, first.chunks, 0, first.chunks)
