@@ -5,8 +5,9 @@
     python bench/scale.py --table           # the growth table from the saved results
 
 For each size: the unchanged re-index (``build()`` in-process, and the whole ``python -m index``
-command), then ``qa.ask`` latency p50/p95 over fixed questions (after warm-up) and the peak RSS of
-a fresh process that loads the index and answers them, with the embedded store and against a
+command), then ``qa.ask`` latency p50/p95 over fixed questions (100: 90 naming one of 10 sampled
+companies, 10 naming none) asked twice in a fresh process (the second pass is the warm figure),
+and that process's peak RSS, with the embedded store and against a
 `chroma run` server holding a copy of the same vectors (copied, not re-embedded). Server mode
 also times a second machine joining: a fresh data folder indexing the same corpus against the
 filled server (parse and BM25 only). Results go to ``<bench dir>/results/<size>.json``.
@@ -48,7 +49,6 @@ UNSCOPED = [
     "Do they collect biometric data?", "How do I access my data?", "Do they use Flash cookies?",
 ]
 QUESTIONS_PER_RUN = 100
-WARM_UP = 5
 
 
 def questions(companies: list[str], seed: int = 7) -> list[str]:
@@ -67,36 +67,38 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def child_queries() -> None:
-    """Run in a fresh process: load, warm up, answer the questions, report latencies and peak RSS."""
+    """Run in a fresh process: load, then ask every question twice; report latencies and peak RSS.
+
+    The first pass meets each policy for the first time (its text is read and its words counted
+    once); the second pass is the warm steady state the latency targets are about.
+    """
     import resource
 
     started = time.perf_counter()
     from qa import ask
     from index.retrieval import open_index
 
-    first = time.perf_counter()
     view = open_index()
     companies = sorted({p.company for p in view.policies.values()})
     qs = questions(companies)
     ask(qs[0])
     cold_s = time.perf_counter() - started
-    first_question_s = time.perf_counter() - first
-    for q in qs[1:WARM_UP + 1]:
-        ask(q)
-    latencies, scoped, unscoped = [], [], []
-    for q in qs:
-        t = time.perf_counter()
-        ask(q)
-        ms = (time.perf_counter() - t) * 1000
-        latencies.append(ms)
-        (unscoped if q in UNSCOPED else scoped).append(ms)
-    print(json.dumps({
-        "questions": len(qs), "p50_ms": statistics.median(latencies), "p95_ms": percentile(latencies, 95),
-        "scoped_p50_ms": statistics.median(scoped), "scoped_p95_ms": percentile(scoped, 95),
-        "unscoped_p50_ms": statistics.median(unscoped), "unscoped_p95_ms": percentile(unscoped, 95),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "cold_start_s": cold_s, "first_question_s": first_question_s,
-    }))
+    passes = []
+    for _ in range(2):
+        latencies, scoped, unscoped = [], [], []
+        for q in qs:
+            t = time.perf_counter()
+            ask(q)
+            ms = (time.perf_counter() - t) * 1000
+            latencies.append(ms)
+            (unscoped if q in UNSCOPED else scoped).append(ms)
+        passes.append({"p50_ms": statistics.median(latencies), "p95_ms": percentile(latencies, 95),
+                       "max_ms": max(latencies),
+                       "scoped_p50_ms": statistics.median(scoped), "scoped_p95_ms": percentile(scoped, 95),
+                       "unscoped_p50_ms": statistics.median(unscoped), "unscoped_p95_ms": percentile(unscoped, 95)})
+    print(json.dumps({"questions": len(qs), **passes[1], "first_pass": passes[0],
+                      "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "cold_start_s": cold_s, "load_average": os.getloadavg()}))
 
 
 def run_child(env: dict[str, str], *args: str) -> dict:
@@ -247,11 +249,14 @@ def table() -> str:
         ("unchanged re-index, `python -m index`, embedded, s", lambda r: f(r["reindex_embedded"]["cli"]["median_s"], 2)),
         ("unchanged re-index, `build()`, server, s", lambda r: f(r["reindex_server"]["in_process"]["median_s"], 2)),
         ("second machine joins the server (parse + BM25), s", lambda r: f(r["server_second_machine_join_s"], 1)),
-        ("query p50 / p95, embedded, ms",
+        ("query p50 / p95, embedded, warm, ms",
          lambda r: f"{f(r['queries_embedded']['p50_ms'])} / {f(r['queries_embedded']['p95_ms'])}"),
-        ("query p50 / p95, server, ms",
+        ("query p50 / p95, embedded, first time each policy is asked about, ms",
+         lambda r: f"{f(r['queries_embedded']['first_pass']['p50_ms'])} / "
+                   f"{f(r['queries_embedded']['first_pass']['p95_ms'])}"),
+        ("query p50 / p95, server, warm, ms",
          lambda r: f"{f(r['queries_server']['p50_ms'])} / {f(r['queries_server']['p95_ms'])}"),
-        ("unscoped query p50 / p95, embedded, ms",
+        ("no company named: p50 / p95, embedded, warm, ms",
          lambda r: f"{f(r['queries_embedded']['unscoped_p50_ms'])} / {f(r['queries_embedded']['unscoped_p95_ms'])}"),
         ("peak RSS of the asking process, embedded, MiB", lambda r: f(r["queries_embedded"]["peak_rss_mb"])),
         ("peak RSS, server mode: client / server, MiB",
