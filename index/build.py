@@ -106,12 +106,26 @@ def load_manifest(config: Config) -> dict:
 
 
 def _write_json_atomic(path: Path, data: dict) -> None:
+    """Write JSON atomically: one line per top-level key, and per entry of a top-level mapping.
+
+    Readable with a pager and fast: each line is written by json's C encoder (``indent`` would
+    switch to its pure-Python one, seconds for a large manifest).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    text = json.dumps(data, indent=1, ensure_ascii=False)
-    # Keep [start, end] pairs on one line so the manifest stays readable.
-    text = re.sub(r"\[\s+(-?\d+),\s+(-?\d+)\s+\]", r"[\1, \2]", text)
-    tmp.write_text(text)
+
+    def dumps(value) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    lines = []
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            inner = ",\n".join(f"  {dumps(k)}: {dumps(v)}" for k, v in value.items())
+            lines.append(f" {dumps(key)}: {{\n{inner}\n }}")
+        else:
+            lines.append(f" {dumps(key)}: {dumps(value)}")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write("{\n" + ",\n".join(lines) + "\n}\n")
     os.replace(tmp, path)
 
 
@@ -447,8 +461,8 @@ def _build(config: Config, old: dict, old_docs: dict, model_changed: bool, plan:
 
     lexical_dir = config.data_dir / "lexical"
     if embedder.embedded or extra or parsed or not lexical_dir.exists() or model_changed:
-        ids, texts = _all_chunk_texts(config, documents, parsed)
-        LexicalIndex.build(ids, texts).save(lexical_dir)
+        ids, tokens = _all_chunk_tokens(config, documents, parsed, LexicalIndex.load_tokens(lexical_dir))
+        LexicalIndex.build_from_tokens(ids, tokens).save(lexical_dir)
 
     manifest = {
         "version": MANIFEST_VERSION,
@@ -589,6 +603,24 @@ class _Embedder:
 
 def _chunk_metadata(entry: dict, rel: str) -> dict:
     return {"doc": rel, "company": entry["company"].lower(), "policy_date": entry["policy_date"] or ""}
+
+
+def _all_chunk_tokens(config: Config, documents: dict, parsed: dict[str, _Parsed],
+                      cached: dict[str, list[str]]) -> tuple[list[str], list[list[str]]]:
+    """Every chunk's stems for the keyword index: cached ones reused, the others computed."""
+    from .lexical import stems
+
+    ids, tokens = [], []
+    for rel, entry in documents.items():
+        chunk_ids = [meta["id"] for meta in entry["chunks"]]
+        if rel not in parsed and all(cid in cached for cid in chunk_ids):
+            ids += chunk_ids
+            tokens += [cached[cid] for cid in chunk_ids]
+            continue
+        doc_ids, texts = _all_chunk_texts(config, {rel: entry}, parsed)
+        ids += doc_ids
+        tokens += [stems(text) or ["_"] for text in texts]
+    return ids, tokens
 
 
 def _all_chunk_texts(config: Config, documents: dict, parsed: dict[str, _Parsed]) -> tuple[list[str], list[str]]:

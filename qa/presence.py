@@ -14,6 +14,7 @@ from index.retrieval import IndexView
 
 T = TypeVar("T")
 MAX_SETS = 4
+SMALL_SET = 8  # unions of this few policies are cheap from their own caches; keep the slots for big ones
 
 _lock = threading.Lock()
 _unions: dict[tuple, object] = {}
@@ -21,6 +22,8 @@ _unions: dict[tuple, object] = {}
 
 def union_over(view: IndexView, docs: list[str], kind: str, combine: Callable[[list[str]], T]) -> T:
     """``combine(docs)`` for this index version, remembered by (``kind``, the set of ``docs``)."""
+    if len(docs) <= SMALL_SET:
+        return combine(docs)
     key = (kind, view.config.data_dir, view.manifest_mtime, frozenset(docs))
     with _lock:
         if key in _unions:
