@@ -54,9 +54,13 @@ def test_one_changed_file_is_the_only_one_read_and_ids_are_not_listed(small_corp
     original = build_module.read_document
     monkeypatch.setattr(build_module, "read_document", lambda path: read.append(path.name) or original(path))
     forbid(monkeypatch, VectorStore, "all_ids")  # the manifest and a count vouch for the store
+    texts_of = []  # documents whose chunk texts are rebuilt for the keyword index
+    all_texts = build_module._all_chunk_texts
+    monkeypatch.setattr(build_module, "_all_chunk_texts",
+                        lambda config, docs, parsed: texts_of.extend(docs) or all_texts(config, docs, parsed))
     (small_corpus / "beta.md").write_text(POLICIES["beta.md"] + "\n## Children\n\nWe do not serve children.\n")
     changed = build(get_config(), progress=False)
-    assert read == ["beta.md"]
+    assert read == ["beta.md"] and texts_of == ["beta.md"]  # the others' stems come from the cache
     assert changed.embedded == 1 and changed.chunks == first.chunks + 1 and changed.removed == 0
 
 
