@@ -11,23 +11,36 @@ from .errors import PolicyQAError
 
 
 def _date(value: str) -> str:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        raise argparse.ArgumentTypeError(f"'{value}' is not a date like 2017-12-31")
-    return value
+    from datetime import date
+
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return date.fromisoformat(value).isoformat()
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"'{value}' is not a date like 2017-12-31")
 
 
 def _print_report(report, as_json: bool, added: list[str] | None = None) -> None:
     data = report.to_dict()
     if added is not None:
-        data = {"added": added, **data}
+        from .build import load_manifest
+
+        documents = load_manifest(get_config())["documents"]
+        policies = [{"name": rel, "company": documents[rel]["company"], "policy_date": documents[rel]["policy_date"]}
+                    for rel in added if rel in documents]
+        data = {"added": policies, **data}
     if as_json:
         print(json.dumps(data, indent=2))
         return
     if added is not None:
-        print(f"added: {', '.join(added) if added else 'nothing'}")
+        if not data["added"]:
+            print("added: nothing")
+        for policy in data["added"]:
+            print(f"added: {policy['name']}  company: {policy['company']}  date: {policy['policy_date']}")
     print(f"documents: {report.documents}  sections: {report.sections}  chunks: {report.chunks}")
     print(f"embedded: {report.embedded}  reused: {report.reused}  removed: {report.removed}  "
-          f"seconds: {report.seconds}")
+          f"seconds: {report.seconds}" + (f"  device: {report.device}" if report.device else ""))
     for name, reason in report.skipped.items():
         print(f"skipped: {name}: {reason}")
 
@@ -40,8 +53,10 @@ def main(argv: list[str] | None = None) -> int:
         parser = argparse.ArgumentParser(prog="python -m index add",
                                          description="Add policy files or folders (.md, .txt, .html, .pdf).")
         parser.add_argument("paths", nargs="+", metavar="PATH")
-        parser.add_argument("--company", help="company name, when the document does not say")
-        parser.add_argument("--date", type=_date, help="policy date YYYY-MM-DD, when the document does not say")
+        parser.add_argument("--company", help="company name for these policies (default: read from each document, "
+                                              "else its file name)")
+        parser.add_argument("--date", type=_date, help="policy date YYYY-MM-DD (default: the document's 'Last "
+                                                       "updated'/'Effective' date or metadata, else the file's)")
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
         args = parser.parse_args(argv[1:])
     else:

@@ -21,14 +21,12 @@ from pathlib import Path
 
 from .chunking import Chunk, chunk_policy
 from .config import Config, get_config
-from .errors import ConfigError
+from .errors import BadInput, ConfigError
 from .lexical import LexicalIndex
 from .policies import iso_date_of, parse_policy
 from .readers import SUPPORTED_SUFFIXES, Unreadable, read_document
 
 MANIFEST_VERSION = 1
-# Chunks embedded and stored together: a killed build loses at most this much work.
-STORE_BATCH = 64
 
 
 @dataclass
@@ -43,6 +41,7 @@ class BuildReport:
     removed: int = 0
     skipped: dict[str, str] = field(default_factory=dict)
     seconds: float = 0.0
+    device: str = ""  # where chunks were embedded ("cpu", "cuda:0"); empty when none were
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -50,22 +49,49 @@ class BuildReport:
 
 def corpus_files(corpus_dir: Path) -> list[Path]:
     """Every file under the corpus folder, hidden ones excepted, in a stable order."""
+    return [path for _, path, _ in corpus_entries(corpus_dir)]
+
+
+def corpus_entries(corpus_dir: Path) -> list[tuple[str, Path, tuple[int, int] | None]]:
+    """``(relative name, path, (size, mtime_ns))`` of every corpus file, hidden ones excepted.
+
+    A folder named like a policy file ("policy.md/") is listed too (and reported, not walked
+    into silently). One directory scan, no per-file path arithmetic: this runs before questions.
+    """
     if not corpus_dir.exists():
         raise ConfigError(f"the corpus folder {corpus_dir} does not exist (set POLICYQA_CORPUS)")
     if not corpus_dir.is_dir():
         raise ConfigError(f"the corpus path {corpus_dir} is not a folder (set POLICYQA_CORPUS)")
-    found = []
-    for root, dirs, files in os.walk(corpus_dir):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        for name in sorted(files):
-            if not name.startswith("."):
-                found.append(Path(root) / name)
-    # A folder named like a file ("policy.md/") is reported, not walked into silently.
-    for root, dirs, _ in os.walk(corpus_dir):
-        for d in dirs:
-            if Path(d).suffix.lower() in SUPPORTED_SUFFIXES:
-                found.append(Path(root) / d)
-    return sorted(set(found))
+    found: list[tuple[str, Path, tuple[int, int] | None]] = []
+
+    def walk(folder: str, prefix: str) -> None:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                rel = prefix + entry.name
+                try:
+                    is_dir = entry.is_dir()
+                except OSError:
+                    is_dir = False
+                if is_dir:
+                    if os.path.splitext(entry.name)[1].lower() in SUPPORTED_SUFFIXES:
+                        found.append((rel, Path(entry.path), _entry_key(entry)))
+                    walk(entry.path, rel + "/")
+                else:
+                    found.append((rel, Path(entry.path), _entry_key(entry)))
+
+    walk(str(corpus_dir), "")
+    found.sort(key=lambda item: item[0].split("/"))
+    return found
+
+
+def _entry_key(entry: os.DirEntry) -> tuple[int, int] | None:
+    try:
+        st = entry.stat()
+        return st.st_size, st.st_mtime_ns
+    except OSError:
+        return None
 
 
 def load_manifest(config: Config) -> dict:
@@ -80,12 +106,26 @@ def load_manifest(config: Config) -> dict:
 
 
 def _write_json_atomic(path: Path, data: dict) -> None:
+    """Write JSON atomically: one line per top-level key, and per entry of a top-level mapping.
+
+    Readable with a pager and fast: each line is written by json's C encoder (``indent`` would
+    switch to its pure-Python one, seconds for a large manifest).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    text = json.dumps(data, indent=1, ensure_ascii=False)
-    # Keep [start, end] pairs on one line so the manifest stays readable.
-    text = re.sub(r"\[\s+(-?\d+),\s+(-?\d+)\s+\]", r"[\1, \2]", text)
-    tmp.write_text(text)
+
+    def dumps(value) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    lines = []
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            inner = ",\n".join(f"  {dumps(k)}: {dumps(v)}" for k, v in value.items())
+            lines.append(f" {dumps(key)}: {{\n{inner}\n }}")
+        else:
+            lines.append(f" {dumps(key)}: {dumps(value)}")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write("{\n" + ",\n".join(lines) + "\n}\n")
     os.replace(tmp, path)
 
 
@@ -108,25 +148,76 @@ def _stat_key(path: Path) -> tuple[int, int] | None:
         return None
 
 
+def store_identity(config: Config) -> str:
+    """Which vector store a manifest describes: the embedded one, or a server's collection."""
+    return f"{config.chroma_url or 'embedded'}#{config.collection}"
+
+
 def is_stale(config: Config | None = None) -> bool:
     """True when the corpus, the model or the stored index no longer match the manifest."""
     config = config or get_config()
-    manifest = load_manifest(config)
-    if manifest.get("model") != config.model or not (config.data_dir / "lexical" / "ids.json").exists():
+    summary = load_summary(config)
+    if (summary.get("model") != config.model or summary.get("store") != store_identity(config)
+            or not (config.data_dir / "lexical").exists()):
         return True
-    known = {**manifest["documents"], **manifest.get("skipped_stats", {})}
     try:
-        files = corpus_files(config.corpus_dir)
+        entries = corpus_entries(config.corpus_dir)
     except ConfigError:
         return True
-    if len(files) != len(known):
-        return True
-    for path in files:
-        rel = _rel(config, path)
-        entry = known.get(rel)
-        if entry is None or (_stat_key(path) or (None, None)) != (entry.get("size"), entry.get("mtime_ns")):
-            return True
-    return False
+    return not _same_files(entries, summary)
+
+
+def _same_files(entries: list, summary: dict) -> bool:
+    """The corpus holds exactly the summary's files, each with its recorded size and mtime."""
+    known = summary.get("files", {})
+    return len(entries) == len(known) and all(list(key or (None, None)) == known.get(rel) for rel, _, key in entries)
+
+
+SUMMARY_NAME = "manifest.summary.json"
+_summary_cache: dict[Path, tuple] = {}
+
+
+def summarise(manifest: dict) -> dict:
+    """What an unchanged re-index and ``is_stale`` need from a manifest, small enough to read often."""
+    docs = manifest.get("documents", {})
+    files = {rel: [e.get("size"), e.get("mtime_ns")] for rel, e in docs.items()}
+    files.update({rel: [e.get("size"), e.get("mtime_ns")] for rel, e in manifest.get("skipped_stats", {}).items()})
+    return {
+        "model": manifest.get("model"), "store": manifest.get("store"), "files": files,
+        "overrides": manifest.get("overrides", {}), "skipped": manifest.get("skipped", {}),
+        "documents": len(docs), "sections": sum(e["sections"] for e in docs.values()),
+        "chunks": sum(len(e["chunks"]) for e in docs.values()),
+    }
+
+
+def _write_summary(config: Config, summary: dict) -> None:
+    st = config.manifest_path.stat()
+    summary = {**summary, "manifest": [st.st_size, st.st_mtime_ns]}
+    _write_json_atomic(config.data_dir / SUMMARY_NAME, summary)
+    _summary_cache[config.manifest_path] = (summary["manifest"], summary)
+
+
+def load_summary(config: Config) -> dict:
+    """The manifest's summary: from its small file when that matches the manifest, else derived.
+
+    Cached per manifest version, so asking often re-reads nothing while the index is unchanged.
+    """
+    try:
+        st = config.manifest_path.stat()
+    except OSError:
+        return summarise({})
+    stamp = [st.st_size, st.st_mtime_ns]
+    cached = _summary_cache.get(config.manifest_path)
+    if cached and cached[0] == stamp:
+        return cached[1]
+    try:
+        summary = json.loads((config.data_dir / SUMMARY_NAME).read_text())
+        if summary.get("manifest") != stamp:
+            raise ValueError("written for another manifest")
+    except (OSError, ValueError):
+        summary = {**summarise(load_manifest(config)), "manifest": None}  # None: not on disk yet
+    _summary_cache[config.manifest_path] = (stamp, summary)
+    return summary
 
 
 def _rel(config: Config, path: Path) -> str:
@@ -161,24 +252,11 @@ class _Parsed:
 
 
 def _parse_file(config: Config, path: Path, overrides: dict) -> _Parsed:
-    """Read, parse and chunk one file. Raises ``Unreadable`` (with the reason) when it must be skipped."""
-    try:
-        return _parse_readable_file(config, path, overrides)
-    except Unreadable:
-        raise
-    except OSError as exc:
-        raise Unreadable(f"cannot be read ({exc.strerror or exc})") from None
-    except Exception as exc:  # one odd file must not stop the build; its reason is reported
-        raise Unreadable(f"could not be processed ({type(exc).__name__}: {exc})") from None
-
-
-def _parse_readable_file(config: Config, path: Path, overrides: dict) -> _Parsed:
-    if path.is_symlink() and not _inside(path.resolve(), config.corpus_dir):
-        raise Unreadable("a link to a file outside the corpus folder (not followed)")
     doc = read_document(path)
     stat = path.stat()
     policy = parse_policy(doc.text, path.name, company=overrides.get("company"),
-                          policy_date=overrides.get("policy_date"), fallback_date=iso_date_of(stat.st_mtime))
+                          policy_date=overrides.get("policy_date"), fallback_date=iso_date_of(stat.st_mtime),
+                          hints=doc.hints)
     chunks = chunk_policy(policy)
     if not chunks:
         raise Unreadable("no sentences found in the document")
@@ -197,7 +275,6 @@ def _parse_readable_file(config: Config, path: Path, overrides: dict) -> _Parsed
         })
     entry = {
         "sha256": doc.raw_sha256,
-        "text_sha256": _text_fingerprint(doc.text),
         "size": stat.st_size,
         "mtime_ns": stat.st_mtime_ns,
         "company": policy.company,
@@ -214,34 +291,57 @@ def _parse_readable_file(config: Config, path: Path, overrides: dict) -> _Parsed
     return _Parsed(entry, chunks)
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.relative_to(folder.resolve())
-        return True
-    except ValueError:
+@dataclass
+class _Plan:
+    """Which corpus files can keep their manifest entry and which must be read again."""
+
+    files: list[tuple[str, Path, dict | None]]  # (rel, path, previous entry when still valid)
+    overrides: dict[str, dict]
+    old_overrides: dict[str, dict]
+
+    @property
+    def to_parse(self) -> list[tuple[str, Path]]:
+        return [(rel, path) for rel, path, entry in self.files if entry is None]
+
+
+def _plan(config: Config, old_docs: dict, old: dict, overrides: dict[str, dict]) -> _Plan:
+    old_overrides = old.get("overrides", {})
+    merged = {**old_overrides, **overrides}
+    old_skips = old.get("skipped_stats", {})
+    files = []
+    for rel, path, key in corpus_entries(config.corpus_dir):
+        previous = old_docs.get(rel) or (None if rel not in old_skips else {"skipped": old_skips[rel]})
+        valid = None
+        if previous and key is not None and old_overrides.get(rel) == merged.get(rel):
+            stats = previous.get("skipped") or previous
+            if key == (stats.get("size"), stats.get("mtime_ns")):
+                valid = previous
+        files.append((rel, path, valid))
+    # A duplicate stays skipped only while the file it duplicates is kept unchanged.
+    kept = {rel for rel, _, entry in files if entry is not None and "skipped" not in entry}
+    for i, (rel, path, entry) in enumerate(files):
+        original = (entry or {}).get("skipped", {}).get("duplicate_of")
+        if original is not None and original not in kept:
+            files[i] = (rel, path, None)
+    return _Plan(files, merged, old_overrides)
+
+
+def _unchanged(config: Config, summary: dict, overrides: dict[str, dict]) -> bool:
+    """True when the last build still stands: same model, store, overrides and files (by stat)."""
+    if (summary.get("model") != config.model or summary.get("store") != store_identity(config)
+            or (config.data_dir / PENDING_MARK).exists() or not (config.data_dir / "lexical").is_dir()
+            or {**summary["overrides"], **overrides} != summary["overrides"]
+            or not (config.chroma_url or _store_files_present(config))):
         return False
+    return _same_files(corpus_entries(config.corpus_dir), summary)
 
 
-def _text_fingerprint(text: str) -> str:
-    """Same words in the same order, whatever the encoding, line endings or spacing of the file."""
-    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+def _store_files_present(config: Config) -> bool:
+    """A cheap sign that the store the manifest describes still exists (no Chroma import).
 
-
-def _progress_bar(total: int, progress):
-    if callable(progress):
-        done = [0]
-
-        def update(n: int) -> None:
-            done[0] += n
-            progress(done[0], total)
-
-        return update, lambda: None
-    if progress:
-        from tqdm import tqdm
-
-        bar = tqdm(total=total, desc="embedding", unit="chunk", file=sys.stderr, dynamic_ncols=True)
-        return bar.update, bar.close
-    return None, lambda: None
+    A server is asked instead (``VectorStore.count``); this is only for the embedded store.
+    """
+    return (config.chroma_dir / "chroma.sqlite3").is_file()
 
 
 def build(config: Config | None = None, progress=True, overrides: dict[str, dict] | None = None) -> BuildReport:
@@ -249,138 +349,278 @@ def build(config: Config | None = None, progress=True, overrides: dict[str, dict
 
     ``progress``: True for a terminal progress bar, a ``callable(done, total)``, or False.
     ``overrides``: per-file ``{"company": ..., "policy_date": ...}`` keyed by path relative to the corpus.
-    """
-    from . import retrieval
-    from .embedder import embed
-    from .store import VectorStore
 
+    An unchanged corpus is recognised from file sizes and modification times alone: nothing is
+    read, parsed or embedded, and the vector store is not asked for its ids. Files that must be
+    read are parsed on a background thread while the main thread embeds what is already parsed.
+    """
     config = config or get_config()
-    overrides = overrides or {}
     started = time.perf_counter()
-    report = BuildReport()
     with _build_lock(config):
+        summary = load_summary(config)
+        if _unchanged(config, summary, overrides or {}):
+            # On a server the manifest alone cannot vouch for the vectors: one count, no id listing.
+            if not config.chroma_url or _server_count(config) == summary["chunks"]:
+                if summary.get("manifest") is None and config.manifest_path.exists():
+                    _write_summary(config, summary)  # an index built before summaries existed
+                return BuildReport(documents=summary["documents"], sections=summary["sections"],
+                                   chunks=summary["chunks"], reused=summary["chunks"],
+                                   skipped=dict(summary["skipped"]),
+                                   seconds=round(time.perf_counter() - started, 3))
         old = load_manifest(config)
         model_changed = old.get("model") not in (None, config.model)
-        store = VectorStore(config)
-        if model_changed:
-            store.reset()
         old_docs = {} if model_changed else old["documents"]
-        old_overrides = old.get("overrides", {})
-        merged_overrides = {**old_overrides, **overrides}
-
-        documents: dict[str, dict] = {}
-        parsed: dict[str, _Parsed] = {}
-        skipped: dict[str, str] = {}
-        skipped_stats: dict[str, dict] = {}
-        by_sha: dict[str, str] = {}
-        for path in corpus_files(config.corpus_dir):
-            rel = _rel(config, path)
-            previous = old_docs.get(rel)
-            key = _stat_key(path)
-            if (previous and key == (previous["size"], previous["mtime_ns"])
-                    and old_overrides.get(rel) == merged_overrides.get(rel)):
-                entry = previous
-            else:
-                try:
-                    result = _parse_file(config, path, merged_overrides.get(rel, {}))
-                except Unreadable as reason:
-                    skipped[rel] = str(reason)
-                    if key:
-                        skipped_stats[rel] = {"size": key[0], "mtime_ns": key[1]}
-                    else:
-                        skipped_stats[rel] = {"size": None, "mtime_ns": None}
-                    continue
-                entry = result.entry
-                parsed[rel] = result
-            fingerprint = entry.get("text_sha256") or entry["sha256"]
-            if fingerprint in by_sha:
-                skipped[rel] = f"duplicate of {by_sha[fingerprint]}"
-                skipped_stats[rel] = {"size": entry["size"], "mtime_ns": entry["mtime_ns"]}
-                parsed.pop(rel, None)
-                continue
-            by_sha[fingerprint] = rel
-            documents[rel] = entry
-
-        wanted: dict[str, tuple[str, dict]] = {}
-        for rel, entry in documents.items():
-            for chunk in entry["chunks"]:
-                wanted[chunk["id"]] = (rel, chunk)
-        unchanged = (not model_changed and not parsed and set(documents) == set(old_docs)
-                     and store.count() == len(wanted))
-        existing = set(wanted) if unchanged else store.all_ids()
-        missing = [cid for cid in wanted if cid not in existing]
-        extra = [cid for cid in existing if cid not in wanted]
-
-        # Chunks that must be embedded but whose file we did not re-read (e.g. after a killed build).
-        for rel in sorted({wanted[cid][0] for cid in missing} - set(parsed)):
-            try:
-                parsed[rel] = _parse_file(config, config.corpus_dir / rel, merged_overrides.get(rel, {}))
-            except Unreadable as reason:
-                skipped[rel] = str(reason)
-                skipped_stats[rel] = {"size": None, "mtime_ns": None}
-                documents.pop(rel)
-        if set(documents) != {rel for rel, _ in wanted.values()}:
-            wanted = {cid: (rel, chunk) for cid, (rel, chunk) in wanted.items() if rel in documents}
-            missing = [cid for cid in wanted if cid not in existing]
-            extra = [cid for cid in existing if cid not in wanted]
-        texts_by_id: dict[str, str] = {}
-        for rel, result in parsed.items():
-            for chunk, meta in zip(result.chunks, result.entry["chunks"]):
-                texts_by_id[meta["id"]] = chunk.embed_text
-
-        if extra:
-            store.delete(extra)
-        if missing:
-            update, close = _progress_bar(len(missing), progress)
-            batch = STORE_BATCH
-            try:
-                for i in range(0, len(missing), batch):
-                    ids = missing[i:i + batch]
-                    vectors = embed(config.model, [texts_by_id[cid] for cid in ids], progress=update)
-                    metadatas = [_chunk_metadata(documents[wanted[cid][0]], wanted[cid][0]) for cid in ids]
-                    store.add(ids, vectors, metadatas)
-            finally:
-                close()
-
-        lexical_dir = config.data_dir / "lexical"
-        if missing or extra or parsed or model_changed or not _lexical_matches(lexical_dir, wanted):
-            ids, texts = _all_chunk_texts(config, documents, parsed)
-            LexicalIndex.build(ids, texts).save(lexical_dir)
-
-        manifest = {
-            "version": MANIFEST_VERSION,
-            "model": config.model,
-            "corpus": str(config.corpus_dir),
-            "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "documents": documents,
-            "skipped": skipped,
-            "skipped_stats": skipped_stats,
-            "overrides": {k: v for k, v in merged_overrides.items() if k in documents},
-        }
-        _write_json_atomic(config.manifest_path, manifest)
-        retrieval.forget_cached_index()
-
-    report.documents = len(documents)
-    report.sections = sum(e["sections"] for e in documents.values())
-    report.chunks = len(wanted)
-    report.embedded = len(missing)
-    report.reused = len(wanted) - len(missing)
-    report.removed = len(extra)
-    report.skipped = skipped
+        plan = _plan(config, old_docs, old, overrides or {})
+        report = _build(config, old, old_docs, model_changed, plan, progress)
     report.seconds = round(time.perf_counter() - started, 3)
     return report
 
 
-def _lexical_matches(folder: Path, wanted: dict) -> bool:
-    """True when the saved keyword index loads and covers exactly the wanted chunks."""
+PENDING_MARK = "build.pending"
+
+
+def _server_count(config: Config) -> int:
+    from .store import server_count
+
+    return server_count(config)
+
+
+def _build(config: Config, old: dict, old_docs: dict, model_changed: bool, plan: _Plan, progress) -> BuildReport:
+    from . import retrieval
+    from .embedder import device, embed
+    from .store import VectorStore
+
+    report = BuildReport()
+    store = VectorStore(config)
+    pending = config.data_dir / PENDING_MARK
+    if model_changed:
+        pending.touch()
+        store.reset()
+    old_ids = {c["id"] for e in old_docs.values() for c in e["chunks"]}
+    # The store holds exactly the last manifest's chunks unless a build stopped half-way (the
+    # pending mark), the manifest describes another store, or the count disagrees; only then
+    # are all its ids listed.
+    if not pending.exists() and old.get("store") == store_identity(config) and store.count() == len(old_ids):
+        existing = old_ids
+    else:
+        existing = store.all_ids()
+    pending.touch()
+
+    documents: dict[str, dict] = {}
+    parsed: dict[str, _Parsed] = {}
+    skipped: dict[str, str] = {}
+    skipped_stats: dict[str, dict] = {}
+    by_sha: dict[str, str] = {}
+    wanted: dict[str, tuple[str, dict]] = {}
+    embedder = _Embedder(config, store, progress)
+    with _parse_ahead(config, plan) as results:
+        for rel, path, entry in plan.files:
+            if entry is not None and "skipped" in entry:
+                skipped[rel] = old.get("skipped", {}).get(rel, "unreadable")
+                skipped_stats[rel] = entry["skipped"]
+                continue
+            if entry is None:
+                result = next(results)
+                if isinstance(result, Unreadable):
+                    skipped[rel] = str(result)
+                    key = _stat_key(path)
+                    skipped_stats[rel] = {"size": key[0] if key else None, "mtime_ns": key[1] if key else None}
+                    continue
+                entry = result.entry
+            else:
+                result = None
+            if entry["sha256"] in by_sha:
+                skipped[rel] = f"duplicate of {by_sha[entry['sha256']]}"
+                skipped_stats[rel] = {"size": entry["size"], "mtime_ns": entry["mtime_ns"],
+                                      "duplicate_of": by_sha[entry["sha256"]]}
+                continue
+            by_sha[entry["sha256"]] = rel
+            documents[rel] = entry
+            if result is not None:
+                parsed[rel] = result
+            for chunk in entry["chunks"]:
+                wanted[chunk["id"]] = (rel, chunk)
+            if result is not None:
+                embedder.offer(rel, entry, result, existing)
+    # Chunks that must be embedded but whose file was not re-read (lost from the store).
+    lost = [cid for cid in wanted if cid not in existing and wanted[cid][0] not in parsed]
+    for rel in sorted({wanted[cid][0] for cid in lost}):
+        try:
+            parsed[rel] = _parse_file(config, config.corpus_dir / rel, plan.overrides.get(rel, {}))
+        except Unreadable as reason:
+            skipped[rel] = str(reason)
+            skipped_stats[rel] = {"size": None, "mtime_ns": None}
+            documents.pop(rel)
+            wanted = {cid: v for cid, v in wanted.items() if v[0] != rel}
+            continue
+        embedder.offer(rel, documents[rel], parsed[rel], existing)
+    embedder.finish()
+    extra = [cid for cid in existing if cid not in wanted]
+    if extra:
+        store.delete(extra)
+
+    lexical_dir = config.data_dir / "lexical"
+    if embedder.embedded or extra or parsed or not lexical_dir.exists() or model_changed:
+        ids, tokens = _all_chunk_tokens(config, documents, parsed, LexicalIndex.load_tokens(lexical_dir))
+        LexicalIndex.build_from_tokens(ids, tokens).save(lexical_dir)
+
+    manifest = {
+        "version": MANIFEST_VERSION,
+        "model": config.model,
+        "store": store_identity(config),
+        "corpus": str(config.corpus_dir),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "documents": documents,
+        "skipped": skipped,
+        "skipped_stats": skipped_stats,
+        "overrides": {k: v for k, v in plan.overrides.items() if k in documents},
+    }
+    _write_json_atomic(config.manifest_path, manifest)
+    _write_summary(config, summarise(manifest))
+    pending.unlink(missing_ok=True)
+    retrieval.forget_cached_index()
+
+    report.documents = len(documents)
+    report.sections = sum(e["sections"] for e in documents.values())
+    report.chunks = len(wanted)
+    report.embedded = embedder.embedded
+    report.reused = len(wanted) - embedder.embedded
+    report.removed = len(extra)
+    report.skipped = skipped
+    report.device = device(config.model) if embedder.embedded else ""
+    return report
+
+
+@contextmanager
+def _parse_ahead(config: Config, plan: _Plan):
+    """Parse the files that need it, in corpus order, on a thread that runs ahead of the embedder.
+
+    Yields an iterator of ``_Parsed`` or ``Unreadable`` results in the order of ``plan.to_parse``.
+    """
+    import queue
+    import threading
+
+    todo = plan.to_parse
+    results: queue.Queue = queue.Queue(maxsize=PARSE_AHEAD_FILES)
+    stop = threading.Event()
+
+    def work() -> None:
+        for rel, path in todo:
+            if stop.is_set():
+                return
+            try:
+                item = _parse_file(config, path, plan.overrides.get(rel, {}))
+            except Unreadable as reason:
+                item = reason
+            except BaseException as exc:  # handed to the main thread, which raises it
+                item = _Failed(exc)
+            while not stop.is_set():
+                try:
+                    results.put(item, timeout=0.2)
+                    break
+                except queue.Full:
+                    continue
+
+    def take():
+        for _ in todo:
+            item = results.get()
+            if isinstance(item, _Failed):
+                raise item.exc
+            yield item
+
+    thread = threading.Thread(target=work, name="policyqa-parse", daemon=True)
+    thread.start()
     try:
-        return set(LexicalIndex.load(folder).ids) == set(wanted)
-    except Exception:  # missing or damaged: it is rebuilt
-        return False
+        yield take()
+    finally:
+        stop.set()
+        thread.join()
+
+
+@dataclass
+class _Failed:
+    exc: BaseException
+
+
+PARSE_AHEAD_FILES = 64
+EMBED_WINDOW = 1024  # chunks gathered before encoding: enough to sort by length, little to hold
+
+
+class _Embedder:
+    """Collects new chunks, encodes them a window at a time (sorted by length) and stores them."""
+
+    def __init__(self, config: Config, store, progress):
+        self.config = config
+        self.store = store
+        self.progress = progress
+        self.ids: list[str] = []
+        self.texts: list[str] = []
+        self.metadatas: list[dict] = []
+        self.embedded = 0
+        self.offered = 0
+        self._done = 0
+        self._bar = None
+
+    def offer(self, rel: str, entry: dict, parsed: _Parsed, existing: set[str]) -> None:
+        metadata = _chunk_metadata(entry, rel)
+        for chunk, meta in zip(parsed.chunks, entry["chunks"]):
+            if meta["id"] in existing:
+                continue
+            self.ids.append(meta["id"])
+            self.texts.append(chunk.embed_text)
+            self.metadatas.append(metadata)
+            self.offered += 1
+        if len(self.ids) >= EMBED_WINDOW:
+            self._flush()
+
+    def finish(self) -> None:
+        if self.ids:
+            self._flush()
+        if self._bar is not None:
+            self._bar.close()
+
+    def _flush(self) -> None:
+        from .embedder import embed
+
+        vectors = embed(self.config.model, self.texts, progress=self._tick)
+        self.store.add(self.ids, vectors, self.metadatas)
+        self.embedded += len(self.ids)
+        self.ids, self.texts, self.metadatas = [], [], []
+
+    def _tick(self, n: int) -> None:
+        self._done += n
+        if callable(self.progress):
+            self.progress(self._done, self.offered)
+        elif self.progress:
+            if self._bar is None:
+                from tqdm import tqdm
+
+                self._bar = tqdm(total=self.offered, desc="embedding", unit="chunk", file=sys.stderr,
+                                 dynamic_ncols=True)
+            self._bar.total = self.offered  # grows while files are still being parsed
+            self._bar.update(n)
 
 
 def _chunk_metadata(entry: dict, rel: str) -> dict:
     return {"doc": rel, "company": entry["company"].lower(), "policy_date": entry["policy_date"] or ""}
+
+
+def _all_chunk_tokens(config: Config, documents: dict, parsed: dict[str, _Parsed],
+                      cached: dict[str, list[str]]) -> tuple[list[str], list[list[str]]]:
+    """Every chunk's stems for the keyword index: cached ones reused, the others computed."""
+    from .lexical import stems
+
+    ids, tokens = [], []
+    for rel, entry in documents.items():
+        chunk_ids = [meta["id"] for meta in entry["chunks"]]
+        if rel not in parsed and all(cid in cached for cid in chunk_ids):
+            ids += chunk_ids
+            tokens += [cached[cid] for cid in chunk_ids]
+            continue
+        doc_ids, texts = _all_chunk_texts(config, {rel: entry}, parsed)
+        ids += doc_ids
+        tokens += [stems(text) or ["_"] for text in texts]
+    return ids, tokens
 
 
 def _all_chunk_texts(config: Config, documents: dict, parsed: dict[str, _Parsed]) -> tuple[list[str], list[str]]:
@@ -402,36 +642,45 @@ def _all_chunk_texts(config: Config, documents: dict, parsed: dict[str, _Parsed]
 
 def add(paths: list[str | Path], company: str | None = None, policy_date: str | None = None,
         config: Config | None = None, progress=True) -> tuple[list[str], BuildReport]:
-    """Copy policy files (or folders of them) into the corpus and index them.
+    """Add policy files (or folders of them) to the corpus and index them at once.
 
-    Returns the corpus-relative names that were added and the build report. Files that cannot
-    be read are reported in ``report.skipped`` and not copied.
+    Each readable file is copied into ``<corpus>/added/`` unless it is already in the corpus
+    folder, or the same bytes are already indexed (adding a file twice changes nothing).
+    ``company``/``policy_date`` override what is read from the documents; given again for a file
+    already indexed, they correct it. Returns the corpus-relative names of the policies given
+    (new or already present) and the build report; unreadable files are in ``report.skipped``
+    under the path given, with the reason, and are not copied.
     """
     config = config or get_config()
+    if policy_date and not _is_iso_date(policy_date):
+        raise BadInput(f"the policy date must look like 2019-04-10, not '{policy_date}'")
     config.corpus_dir.mkdir(parents=True, exist_ok=True)
+    wanted = {k: v for k, v in {"company": company, "policy_date": policy_date}.items() if v}
+    known = {entry["sha256"]: rel for rel, entry in load_manifest(config)["documents"].items()}
     added: list[str] = []
     pre_skipped: dict[str, str] = {}
     overrides: dict[str, dict] = {}
     for given in paths:
-        given = Path(given)
+        given = Path(given).expanduser()
         if not given.exists():
             pre_skipped[str(given)] = "no such file or folder"
             continue
-        files = [given] if given.is_file() else [p for p in sorted(given.rglob("*")) if p.is_file()
-                                                  and not p.name.startswith(".")]
-        for path in files:
+        for path in _policy_files(given):
             try:
-                read_document(path)
+                doc = read_document(path)
             except Unreadable as reason:
                 pre_skipped[str(path)] = str(reason)
                 continue
-            target = _free_name(config.corpus_dir / "added", path.name, path)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            if target.resolve() != path.resolve():
-                shutil.copyfile(path, target)
-            rel = _rel(config, target)
-            added.append(rel)
-            wanted = {k: v for k, v in {"company": company, "policy_date": policy_date}.items() if v}
+            rel = _inside_corpus(config, path) or known.get(doc.raw_sha256)
+            if rel is None:
+                target = _free_name(config.corpus_dir / "added", path.name, path)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if not target.exists():
+                    shutil.copy2(path, target)
+                rel = _rel(config, target)
+                known[doc.raw_sha256] = rel
+            if rel not in added:
+                added.append(rel)
             if wanted:
                 overrides[rel] = wanted
     report = build(config, progress=progress, overrides=overrides)
@@ -439,7 +688,31 @@ def add(paths: list[str | Path], company: str | None = None, policy_date: str | 
     return added, report
 
 
+def _is_iso_date(value: str) -> bool:
+    from datetime import date
+
+    try:
+        return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)) and bool(date.fromisoformat(value))
+    except ValueError:
+        return False
+
+
+def _policy_files(given: Path) -> list[Path]:
+    if given.is_file():
+        return [given]
+    return [p for p in sorted(given.rglob("*"))
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(given).parts)]
+
+
+def _inside_corpus(config: Config, path: Path) -> str | None:
+    try:
+        return path.resolve().relative_to(config.corpus_dir).as_posix()
+    except ValueError:
+        return None
+
+
 def _free_name(folder: Path, name: str, source: Path) -> Path:
+    """``folder/name``, or ``name-2``, ``name-3``... when a different file already has the name."""
     target = folder / name
     stem, suffix = Path(name).stem, Path(name).suffix
     n = 2

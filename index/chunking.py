@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .boilerplate import boilerplate_blocks
 from .policies import Policy, Section
 
 MAX_CHUNK_TOKENS = 120  # cl100k tokens of body text; leaves room under MiniLM's 256 word pieces
@@ -110,27 +111,65 @@ def _trim(text: str, span: Span) -> Span:
 
 
 def split_sentences(text: str, start: int, end: int) -> list[Span]:
-    """Sentence spans of ``text[start:end]``; list items, table rows and headings stand alone."""
-    sentences: list[Span] = []
-    for block in _blocks(text, start, end):
+    """Sentence spans of ``text[start:end]``; list items, table rows and headings stand alone.
+
+    Page furniture (menus, runs of bare links, leaked code; see ``boilerplate``) is left out.
+    """
+    return [s for run in sentence_runs(text, start, end) for s in run]
+
+
+def sentence_runs(text: str, start: int, end: int) -> list[list[Span]]:
+    """Sentences of ``text[start:end]`` in runs that no skipped boilerplate block interrupts."""
+    blocks = _blocks(text, start, end)
+    junk = boilerplate_blocks([text[b.start:b.end] for b in blocks])
+    runs: list[list[Span]] = []
+    current: list[Span] = []
+    for i, block in enumerate(blocks):
+        if i in junk:
+            if current:
+                runs.append(current)
+                current = []
+            continue
         if text[block.start:block.end].lstrip().startswith("#"):
             continue  # the heading is in the section path already
-        if not plain_text(text[block.start:block.end]):
+        current.extend(_block_sentences(text, block))
+    if current:
+        runs.append(current)
+    return runs
+
+
+def _word_before(text: str, floor: int, pos: int) -> str:
+    i = pos
+    while i > floor and not text[i - 1].isspace():
+        i -= 1
+    return text[i:pos]
+
+
+def _next_char(text: str, pos: int, end: int) -> str:
+    while pos < end and text[pos].isspace():
+        pos += 1
+    return text[pos] if pos < end else ""
+
+
+def _block_sentences(text: str, block: Span) -> list[Span]:
+    sentences: list[Span] = []
+    cursor = block.start
+    for match in _SENTENCE_END.finditer(text, block.start, block.end):
+        last = _word_before(text, cursor, match.start()).lower().lstrip("(\"“*_")
+        if last in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", last):
             continue
-        cursor = block.start
-        for match in _SENTENCE_END.finditer(text, block.start, block.end):
-            word = re.search(r"(\S+)$", text[cursor:match.start()])
-            last = (word.group(1) if word else "").lower().lstrip("(\"“*_")
-            if last in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", last):
-                continue
-            after = text[match.end():block.end].lstrip()
-            if after and not (after[0].isupper() or after[0].isdigit() or after[0] in "\"“(*_[•"):
-                continue
-            sentences.append(_trim(text, Span(cursor, match.end())))
-            cursor = match.end()
-        if cursor < block.end and text[cursor:block.end].strip():
-            sentences.append(_trim(text, Span(cursor, block.end)))
-    return [s for s in sentences if s.end > s.start and plain_text(text[s.start:s.end])]
+        after = _next_char(text, match.end(), block.end)
+        if after and not (after.isupper() or after.isdigit() or after in "\"“(*_[•"):
+            continue
+        sentences.append(_trim(text, Span(cursor, match.end())))
+        cursor = match.end()
+    if cursor < block.end and text[cursor:block.end].strip():
+        sentences.append(_trim(text, Span(cursor, block.end)))
+    return [s for s in sentences if s.end > s.start and _has_words(text[s.start:s.end])]
+
+
+def _has_words(markdown: str) -> bool:
+    return any(c.isalnum() for c in markdown) and bool(plain_text(markdown))
 
 
 def _split_long(text: str, span: Span, limit: int) -> list[Span]:
@@ -158,29 +197,39 @@ def _prefix(policy: Policy, section: Section) -> str:
 
 
 def chunk_policy(policy: Policy, max_tokens: int = MAX_CHUNK_TOKENS) -> list[Chunk]:
-    """Pack each section's sentences into chunks of at most ``max_tokens`` tokens."""
+    """Pack each section's sentences into chunks of at most ``max_tokens`` tokens.
+
+    A chunk never spans skipped boilerplate, so its ``start:end`` holds only the text it embeds.
+    """
     chunks: list[Chunk] = []
     text = policy.text
     for section in policy.sections:
         prefix = _prefix(policy, section)
-        group: list[Span] = []
-        group_tokens = 0
-
-        def flush() -> None:
-            nonlocal group, group_tokens
+        for run in sentence_runs(text, section.start, section.end):
+            group: list[tuple[Span, str]] = []
+            group_tokens = 0
+            for sentence in run:
+                plain = plain_text(text[sentence.start:sentence.end])
+                n = count_tokens(plain)
+                if n <= max_tokens:
+                    parts = [(sentence, plain, n)]
+                else:
+                    parts = []
+                    for piece in _split_long(text, sentence, max_tokens):
+                        piece_plain = plain_text(text[piece.start:piece.end])
+                        parts.append((piece, piece_plain, count_tokens(piece_plain)))
+                for part, part_plain, m in parts:
+                    if group and group_tokens + m > max_tokens:
+                        chunks.append(_chunk(section, group, prefix))
+                        group, group_tokens = [], 0
+                    group.append((part, part_plain))
+                    group_tokens += m
             if group:
-                body = " ".join(plain_text(text[s.start:s.end]) for s in group)
-                chunks.append(Chunk(section, group[0].start, group[-1].end, tuple(group), body, f"{prefix} {body}"))
-            group, group_tokens = [], 0
-
-        for sentence in split_sentences(text, section.start, section.end):
-            n = count_tokens(plain_text(text[sentence.start:sentence.end]))
-            parts = [sentence] if n <= max_tokens else _split_long(text, sentence, max_tokens)
-            for part in parts:
-                m = n if len(parts) == 1 else count_tokens(plain_text(text[part.start:part.end]))
-                if group and group_tokens + m > max_tokens:
-                    flush()
-                group.append(part)
-                group_tokens += m
-        flush()
+                chunks.append(_chunk(section, group, prefix))
     return chunks
+
+
+def _chunk(section: Section, group: list[tuple[Span, str]], prefix: str) -> Chunk:
+    body = " ".join(plain for _, plain in group)
+    spans = tuple(span for span, _ in group)
+    return Chunk(section, spans[0].start, spans[-1].end, spans, body, f"{prefix} {body}")

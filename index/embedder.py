@@ -10,6 +10,24 @@ from .errors import ConfigError
 # Loading is serialised so that threads asking at once share one model. Encoding is not: it is
 # thread-safe (tests/test_reliability.py runs 20 threads at once) and torch runs it outside the GIL.
 _load_lock = threading.Lock()
+# One short query gains nothing from several CPU threads, and on a busy machine threads that
+# wait for each other make it 3-10x slower (measured: docs/performance.md). Batches use them all.
+QUERY_THREADS = 1
+
+
+@lru_cache(maxsize=1)
+def _batch_threads() -> int:
+    """Torch's own choice of CPU threads, read once before anything changes it."""
+    import torch
+
+    return torch.get_num_threads()
+
+
+def _use_threads(n: int) -> None:
+    import torch
+
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
 
 
 def resolve_model_path(name: str) -> str:
@@ -35,6 +53,7 @@ def load_model(name: str):
             from sentence_transformers import SentenceTransformer
 
             try:
+                _batch_threads()
                 loaded = SentenceTransformer(resolve_model_path(name))
             except Exception as exc:  # many loader errors; the user needs one message
                 raise ConfigError(
@@ -52,21 +71,38 @@ def max_tokens(name: str) -> int:
     return int(load_model(name).max_seq_length)
 
 
-def embed(name: str, texts: list[str], batch_size: int = 64, progress=None):
-    """Unit-length embeddings (float32 array), ``progress(n)`` called after each batch."""
+def device(name: str) -> str:
+    """Where the model runs: ``cuda`` when a GPU is present (sentence-transformers picks it), else ``cpu``."""
+    return str(load_model(name).device)
+
+
+def batch_size_for(name: str) -> int:
+    """Texts per forward pass: larger on a GPU, where a batch costs little more than one text."""
+    return 256 if device(name).startswith("cuda") else 64
+
+
+def embed(name: str, texts: list[str], batch_size: int | None = None, progress=None):
+    """Unit-length embeddings (float32 array, in the order of ``texts``).
+
+    Texts are encoded shortest first in slices of similar length, so little of each batch is
+    padding; ``progress(n)`` is called after each slice.
+    """
     import numpy as np
 
     model = load_model(name)
-    out = []
-    for i in range(0, len(texts), batch_size):
-        batch = texts[i:i + batch_size]
-        out.append(model.encode(batch, batch_size=batch_size, normalize_embeddings=True,
-                                convert_to_numpy=True, show_progress_bar=False))
+    batch_size = batch_size or batch_size_for(name)
+    dim = (getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension)()
+    out = np.zeros((len(texts), dim), dtype="float32")
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    step = batch_size * 4
+    for i in range(0, len(order), step):
+        _use_threads(_batch_threads())
+        part = order[i:i + step]
+        out[part] = model.encode([texts[j] for j in part], batch_size=batch_size, normalize_embeddings=True,
+                                 convert_to_numpy=True, show_progress_bar=False)
         if progress:
-            progress(len(batch))
-    if not out:
-        return np.zeros((0, model.get_sentence_embedding_dimension()), dtype="float32")
-    return np.vstack(out).astype("float32")
+            progress(len(part))
+    return out
 
 
 @lru_cache(maxsize=4096)
@@ -79,6 +115,7 @@ def word_pieces(name: str, word: str) -> int:
 
 def embed_query(name: str, text: str):
     """One query's unit-length embedding."""
-    vector = load_model(name).encode([text], normalize_embeddings=True, convert_to_numpy=True,
-                                     show_progress_bar=False)
-    return vector[0].astype("float32")
+    model = load_model(name)
+    _use_threads(QUERY_THREADS)
+    return model.encode([text], normalize_embeddings=True, convert_to_numpy=True,
+                        show_progress_bar=False)[0].astype("float32")

@@ -13,9 +13,17 @@ class ServerUnavailable(PolicyQAError):
     """The Chroma server named by POLICYQA_CHROMA_URL cannot be reached."""
 
 
+class IndexMissing(PolicyQAError):
+    """The vector store does not hold the index the manifest describes."""
+
+
 class BadQuestion(PolicyQAError):
     """The question cannot be answered as given (empty, too long, ...)."""
 
 
 class IndexDamaged(PolicyQAError):
     """Files of the built index are missing or unreadable; rebuilding repairs them."""
+
+
+class BadInput(PolicyQAError):
+    """An argument is malformed (a date that is not YYYY-MM-DD, ...)."""

@@ -48,21 +48,48 @@ def stem_word(word: str) -> str:
     return _stemmer().stemWord(word.lower())
 
 
+TOKENS_VOCAB = "chunk_tokens.json"  # our own cache of each chunk's stems, so a rebuild need not
+TOKENS_IDS = "chunk_tokens.npy"  # re-read and re-stem the chunks that did not change
+TOKENS_OFFSETS = "chunk_offsets.npy"
+
+
 class LexicalIndex:
     """BM25 over chunk texts, addressed by chunk id."""
 
-    def __init__(self, retriever, ids: list[str]):
+    def __init__(self, retriever, ids: list[str], tokens: list[list[str]] | None = None):
         self._retriever = retriever
         self.ids = ids
         self.position = {cid: i for i, cid in enumerate(ids)}
+        self.tokens = tokens
 
     @classmethod
     def build(cls, ids: list[str], texts: list[str]) -> "LexicalIndex":
+        return cls.build_from_tokens(ids, [stems(t) or ["_"] for t in texts])
+
+    @classmethod
+    def build_from_tokens(cls, ids: list[str], tokens: list[list[str]]) -> "LexicalIndex":
+        """From each chunk's stems (``stems(text)``), e.g. reused from ``load_tokens``."""
         import bm25s
 
         retriever = bm25s.BM25()
-        retriever.index([stems(t) or ["_"] for t in texts] or [["_"]], show_progress=False)
-        return cls(retriever, list(ids))
+        retriever.index(tokens or [["_"]], show_progress=False)
+        return cls(retriever, list(ids), tokens)
+
+    @staticmethod
+    def load_tokens(folder: Path) -> dict[str, list[str]]:
+        """Chunk id -> stems, as saved with the index; empty when there is no usable cache."""
+        try:
+            vocab = json.loads((folder / TOKENS_VOCAB).read_text())
+            flat = np.load(folder / TOKENS_IDS)
+            offsets = np.load(folder / TOKENS_OFFSETS)
+            ids = json.loads((folder / "ids.json").read_text())
+            if len(offsets) != len(ids) + 1:
+                return {}
+        except (OSError, ValueError):
+            return {}
+        words_of = [vocab[i] for i in flat.tolist()]
+        bounds = offsets.tolist()
+        return {cid: words_of[bounds[i]:bounds[i + 1]] for i, cid in enumerate(ids)}
 
     def save(self, folder: Path) -> None:
         """Write atomically: a temporary folder renamed over the old one."""
@@ -71,12 +98,22 @@ class LexicalIndex:
         tmp.mkdir(parents=True)
         self._retriever.save(str(tmp), show_progress=False)
         (tmp / "ids.json").write_text(json.dumps(self.ids))
+        if self.tokens is not None:
+            self._save_tokens(tmp)
         old = folder.with_name(folder.name + ".old")
         shutil.rmtree(old, ignore_errors=True)
         if folder.exists():
             folder.rename(old)
         tmp.rename(folder)
         shutil.rmtree(old, ignore_errors=True)
+
+    def _save_tokens(self, folder: Path) -> None:
+        number: dict[str, int] = {}
+        flat = [number.setdefault(word, len(number)) for chunk in self.tokens for word in chunk]
+        offsets = np.cumsum([0] + [len(chunk) for chunk in self.tokens], dtype=np.int64)
+        (folder / TOKENS_VOCAB).write_text(json.dumps(list(number), ensure_ascii=False))
+        np.save(folder / TOKENS_IDS, np.asarray(flat, dtype=np.int32))
+        np.save(folder / TOKENS_OFFSETS, offsets)
 
     @classmethod
     def load(cls, folder: Path) -> "LexicalIndex":

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
+from .readers import DocumentHints
+
 _md = MarkdownIt("commonmark").enable("table")
 
 ARCHIVE_NOTE = re.compile(
@@ -66,23 +68,40 @@ class Policy:
 
 
 def parse_policy(text: str, file_name: str, company: str | None = None, policy_date: str | None = None,
-                 fallback_date: str | None = None) -> Policy:
-    """Build a ``Policy`` from its text. ``company``/``policy_date`` override what the text says."""
+                 fallback_date: str | None = None, hints: DocumentHints | None = None) -> Policy:
+    """Build a ``Policy`` from its text. ``company``/``policy_date`` override what the text says.
+
+    Without them the company is, in order: the archived site's domain, a domain in the title
+    ("# example.com privacy policy"), the page's site name, the name in the title ("Acme
+    Privacy Policy", "Privacy Notice of Acme"), the page's URL, then the file name. The date is
+    the archive date, a stated date ("Last updated", "Effective"), a date in the file name, the
+    file's own metadata (HTML meta, PDF), then ``fallback_date``.
+    """
+    hints = hints or DocumentHints()
     head = text[:3000]
     archive = ARCHIVE_NOTE.search(head)
     domain = archive.group("domain").lower() if archive else None
-    if not domain:
-        match = TITLE_DOMAIN.search(head) or URL_FIRST_LINE.match(head)
-        domain = match.group("domain").lower() if match else None
+    title_domain = TITLE_DOMAIN.search(head)
+    if not domain and title_domain:
+        domain = title_domain.group("domain").lower()
+    url_domain = URL_FIRST_LINE.match(head) or (URL_FIRST_LINE.match(hints.url) if hints.url else None)
+    if not domain and url_domain:
+        domain = url_domain.group("domain").lower()
     if domain and domain.startswith("www."):
         domain = domain[4:]
     archive_date = archive.group("date") if archive else None
     effective = _stated_date(text)
-    title = _title(text) or Path(file_name).stem
+    heading = _title(text)
+    title = heading or hints.title or Path(file_name).stem
     file_date = FILE_DATE.search(file_name)
-    resolved_company = company or _company_name(domain, file_name)
+    named = None
+    if not (archive or title_domain):
+        named = (_clean_company(hints.site) if hints.site else None) or company_from_title(heading or "") \
+            or company_from_title(hints.title or "")
+    resolved_company = company or named or _company_name(domain, file_name)
     resolved_date = (
-        policy_date or archive_date or effective or (file_date.group(1) if file_date else None) or fallback_date or ""
+        policy_date or archive_date or effective or (file_date.group(1) if file_date else None) or hints.date
+        or fallback_date or ""
     )
     skip = 0
     if archive:
@@ -99,6 +118,39 @@ def parse_policy(text: str, file_name: str, company: str | None = None, policy_d
         sections=sections,
         archive_date=archive_date,
     )
+
+
+_POLICY_WORDS = r"(?:online\s+|website\s+|global\s+|customer\s+|consumer\s+)?(?:privacy|data\s+protection|data\s+privacy)\s+(?:policy|notice|statement|policies)"
+_NAME_FIRST = re.compile(rf"^(?P<name>.+?)(?:['’]s)?\s*[-–—|:·,]?\s*{_POLICY_WORDS}\b", re.I)
+_NAME_LAST = re.compile(rf"^{_POLICY_WORDS}\s*(?:of|for|at|[-–—|:·])\s*(?P<name>.+)$", re.I)
+_GENERIC = re.compile(r"^(?:our|the|this|your|my|a|an|website|site|web|online|app|global|general|updated|new|"
+                      r"full|current|complete|company|home|welcome)(?:\s+(?:website|site|web|online|app))?$", re.I)
+_LEGAL_SUFFIX = re.compile(r"[\s,]+(?:inc|incorporated|llc|l\.l\.c|ltd|limited|plc|gmbh|s\.a|sa|ag|corp|corporation|"
+                           r"co|company|pty|b\.v|bv|s\.r\.l|srl|sas|oy|ab|as)\.?$", re.I)
+
+
+def company_from_title(title: str) -> str | None:
+    """The company in a title like "Acme Privacy Policy", "Privacy Notice | Acme" or "Acme, Inc. - Privacy"."""
+    title = " ".join(title.replace("*", "").split())
+    if not title or len(title) > 120:
+        return None
+    match = _NAME_FIRST.match(title) or _NAME_LAST.match(title)
+    if not match:
+        return None
+    name = _clean_company(match.group("name"))
+    if name and title.isupper() and len(name) > 3:
+        name = name.title()  # "ACME CORP PRIVACY POLICY": shouting is not the name's spelling
+    return name
+
+
+def _clean_company(name: str) -> str | None:
+    name = re.split(r"\s+[-–—|:·]\s+", name.strip())[0]  # "Acme | Home" -> "Acme"
+    name = name.strip(" -–—|:·,.\"'“”")
+    for _ in range(2):
+        name = _LEGAL_SUFFIX.sub("", name).strip(" ,.")
+    if not name or _GENERIC.match(name) or len(name.split()) > 6 or not re.search(r"[^\W\d_]", name):
+        return None
+    return name
 
 
 def _company_name(domain: str | None, file_name: str) -> str:

@@ -23,12 +23,23 @@ class Unreadable(Exception):
 
 
 @dataclass(frozen=True)
+class DocumentHints:
+    """What a file says about itself outside its text: HTML ``<title>``/``<meta>``, PDF metadata."""
+
+    title: str | None = None  # <title>, PDF /Title
+    site: str | None = None  # og:site_name, application-name
+    url: str | None = None  # canonical link, og:url
+    date: str | None = None  # ISO date: article:modified_time, PDF /ModDate or /CreationDate
+
+
+@dataclass(frozen=True)
 class ReadDocument:
     path: Path  # the file the user gave us
     text: str  # what we index and cite
     kind: str  # "markdown", "text", "html" or "pdf"
     raw_sha256: str
     is_verbatim: bool  # True when reading `path` as UTF-8 gives exactly `text`
+    hints: DocumentHints = DocumentHints()
 
 
 def read_document(path: Path) -> ReadDocument:
@@ -43,21 +54,23 @@ def read_document(path: Path) -> ReadDocument:
         raise Unreadable("empty file")
     sha = hashlib.sha256(raw).hexdigest()
 
+    hints = DocumentHints()
     if suffix == ".pdf":
-        text, kind = _pdf_text(raw), "pdf"
+        (text, hints), kind = _pdf_text(raw), "pdf"
     else:
         if _looks_binary(raw):
             raise Unreadable("binary file, not text")
         decoded = _decode(raw)
         if suffix in (".html", ".htm") or _looks_like_html(decoded):
             text, kind = html_to_markdown(decoded), "html"
+            hints = html_hints(decoded)
         else:
             text = repair_text(decoded)
             kind = "markdown" if suffix in (".md", ".markdown") else "text"
     if not text.strip():
         raise Unreadable("no text found in the document")
     verbatim = kind in ("markdown", "text") and _reads_back_as(raw, text)
-    return ReadDocument(path=path, text=text, kind=kind, raw_sha256=sha, is_verbatim=verbatim)
+    return ReadDocument(path=path, text=text, kind=kind, raw_sha256=sha, is_verbatim=verbatim, hints=hints)
 
 
 def _read_regular_file(path: Path) -> bytes:
@@ -157,6 +170,8 @@ _MAC_ROMAN_MOJIBAKE = re.compile(r"[¬√ƒ≈][^\s]")
 
 def repair_text(text: str) -> str:
     """Fix mojibake (ftfy, plus the Mac Roman pattern ftfy leaves alone) and drop control chars."""
+    if text.isascii() and "\x1b" not in text:
+        return re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", text)  # nothing for ftfy to repair
     import ftfy
 
     fixed = ftfy.fix_text(
@@ -218,7 +233,45 @@ def html_to_markdown(html: str) -> str:
     return repair_text("\n\n".join(lines) + "\n") if lines else ""
 
 
-def _pdf_text(raw: bytes) -> str:
+def html_hints(html: str) -> DocumentHints:
+    """Title, site name, canonical URL and modification date from an HTML page's head."""
+    from bs4 import BeautifulSoup
+
+    head = html[: html.lower().find("</head>") + 7] if "</head>" in html.lower() else html[:20000]
+    soup = BeautifulSoup(head, "html.parser")
+
+    def meta(*names: str) -> str | None:
+        for name in names:
+            tag = soup.find("meta", attrs={"property": name}) or soup.find("meta", attrs={"name": name})
+            if tag and tag.get("content", "").strip():
+                return " ".join(tag["content"].split())
+        return None
+
+    canonical = soup.find("link", rel="canonical")
+    title = " ".join(soup.title.get_text(" ", strip=True).split()) if soup.title else None
+    return DocumentHints(
+        title=title or meta("og:title"),
+        site=meta("og:site_name", "application-name"),
+        url=(canonical.get("href") if canonical else None) or meta("og:url"),
+        date=_iso_date(meta("article:modified_time", "last-modified", "dcterms.modified", "date",
+                            "article:published_time")),
+    )
+
+
+def _iso_date(value: str | None) -> str | None:
+    """``2020-03-04T...``, ``D:20200304...`` (PDF) or ``20200304`` to ``2020-03-04``."""
+    if not value:
+        return None
+    match = re.search(r"(?:D:)?(\d{4})-?(\d{2})-?(\d{2})", value)
+    if not match:
+        return None
+    year, month, day = (int(g) for g in match.groups())
+    if not (1990 <= year <= 2100 and 1 <= month <= 12 and 1 <= day <= 31):
+        return None
+    return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def _pdf_text(raw: bytes) -> tuple[str, DocumentHints]:
     import io
 
     try:
@@ -234,4 +287,18 @@ def _pdf_text(raw: bytes) -> str:
             joined = " ".join(block.split())
             if joined:
                 paragraphs.append(joined)
-    return repair_text("\n\n".join(paragraphs) + "\n") if paragraphs else ""
+    text = repair_text("\n\n".join(paragraphs) + "\n") if paragraphs else ""
+    return text, _pdf_hints(reader, paragraphs[0] if paragraphs else "")
+
+
+def _pdf_hints(reader, first_paragraph: str) -> DocumentHints:
+    """PDF metadata; a PDF without a /Title is titled by its first line when that names the policy."""
+    try:
+        info = reader.metadata or {}
+        title = str(info.get("/Title") or "").strip() or None
+        date = _iso_date(str(info.get("/ModDate") or "")) or _iso_date(str(info.get("/CreationDate") or ""))
+    except Exception:  # damaged metadata is not worth losing the text over
+        info, title, date = {}, None, None
+    if not title and len(first_paragraph.split()) <= 12 and re.search(r"privacy|data protection", first_paragraph, re.I):
+        title = first_paragraph
+    return DocumentHints(title=" ".join(title.split()) if title else None, date=date)

@@ -16,6 +16,7 @@ from .errors import IndexDamaged, PolicyQAError
 DENSE_WEIGHT = 0.8  # tuned on the tune half of policyqa-dev (scripts/tune_fusion.py, docs/quality.md)
 LEXICAL_WEIGHT = 0.2
 DENSE_CANDIDATES = 60
+POST_FILTER_SHARE = 0.5  # searching at least this share of the chunks: filter after Chroma, not in it
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,10 @@ class IndexView:
         except Exception as exc:  # missing or half-written files: bm25s and json raise many types
             raise IndexDamaged(f"the keyword index in {config.data_dir / 'lexical'} is damaged "
                                f"({type(exc).__name__}): run `python -m index` to repair it") from None
-        self.doc_of_position = np.array([self.chunks[cid][0] if cid in self.chunks else "" for cid in self.lexical.ids],
-                                        dtype=object)
+        self.doc_number = {rel: i for i, rel in enumerate(self.policies)}
+        # Policy number of each keyword-index position (-1: a chunk the manifest no longer has).
+        self.doc_of_position = np.array([self.doc_number.get(self.chunks[cid][0], -1) if cid in self.chunks else -1
+                                         for cid in self.lexical.ids], dtype=np.int64)
         self.store = VectorStore(config)
         self._texts: dict[str, str] = {}
         self._text_lock = threading.Lock()
@@ -114,19 +117,31 @@ class IndexView:
         from .store import DenseHit
 
         allowed = set(docs) if docs is not None else None
+        if allowed is not None and len(allowed) == len(self.policies) and allowed <= self.policies.keys():
+            allowed = None  # every policy: no filter to evaluate (it grows with the corpus)
         where = None
+        candidates = max(DENSE_CANDIDATES, k * 4)
+        keep = None
         if allowed is not None:
             if not allowed:
                 return []
-            where = {"doc": {"$in": sorted(allowed)}} if len(allowed) > 1 else {"doc": next(iter(allowed))}
-        dense: list[DenseHit] = self.store.query(query_embedding, max(DENSE_CANDIDATES, k * 4), where)
-        dense_by_id = {h.id: h.similarity for h in dense if h.id in self.chunks}
+            share = sum(self.policies[d].chunks for d in allowed if d in self.policies) / max(len(self.chunks), 1)
+            if share >= POST_FILTER_SHARE:
+                # Most policies: filtering inside Chroma costs more than asking for a few more
+                # neighbours and dropping the others here.
+                keep, candidates = allowed, int(candidates / share) + 1
+            else:
+                where = {"doc": {"$in": sorted(allowed)}} if len(allowed) > 1 else {"doc": next(iter(allowed))}
+        dense: list[DenseHit] = self.store.query(query_embedding, candidates, where)
+        dense_by_id = {h.id: h.similarity for h in dense
+                       if h.id in self.chunks and (keep is None or self.chunks[h.id][0] in keep)}
 
         lexical_scores = self.lexical.scores(query_stems)
         if allowed is not None and len(lexical_scores):
-            mask = np.isin(self.doc_of_position, list(allowed))
-            lexical_scores = np.where(mask, lexical_scores, 0.0)
-        top_lexical = np.argsort(-lexical_scores)[: max(DENSE_CANDIDATES, k * 4)]
+            wanted = np.zeros(len(self.policies) + 1, dtype=bool)  # the last slot stands for -1
+            wanted[[self.doc_number[d] for d in allowed if d in self.doc_number]] = True
+            lexical_scores = np.where(wanted[self.doc_of_position], lexical_scores, 0.0)
+        top_lexical = _top(lexical_scores, max(DENSE_CANDIDATES, k * 4))
         lexical_by_id = {self.lexical.ids[i]: float(lexical_scores[i]) for i in top_lexical if lexical_scores[i] > 0}
         best_lexical = max(lexical_by_id.values(), default=0.0)
         floor_dense = min(dense_by_id.values(), default=0.0)
@@ -147,6 +162,14 @@ class IndexView:
                            tuple(tuple(s) for s in chunk["sentences"]), info.source, round(score, 4),
                            round(d, 4), round(lex, 4)))
         return out
+
+
+def _top(scores: np.ndarray, n: int) -> np.ndarray:
+    """Positions of the ``n`` highest scores, highest first, without sorting all of them."""
+    if len(scores) <= n:
+        return np.argsort(-scores)
+    best = np.argpartition(-scores, n)[:n]
+    return best[np.argsort(-scores[best])]
 
 
 def _mtime(path: Path) -> float:

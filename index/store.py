@@ -4,34 +4,90 @@ We always hand Chroma our own embeddings: its default embedding function downloa
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from .config import Config, quiet_third_parties
-from .errors import ConfigError, IndexDamaged, ServerUnavailable
+from .errors import ConfigError, IndexDamaged, IndexMissing, ServerUnavailable
 
 BATCH = 1000
+CONNECT_TIMEOUT_S = 5.0  # an unreachable host fails fast instead of after the OS's TCP retries
+REQUEST_TIMEOUT_S = 300.0  # a large upsert to a busy server may take a while; a hung one may not
 
 
 def _client(config: Config):
     quiet_third_parties()
+    if config.chroma_url:
+        base = _server_base(config)
+        # Chroma's client waits without limit (and contacts the server while it is constructed),
+        # so the server is asked first, with a deadline.
+        _heartbeat(config.chroma_url, base)
     import chromadb
     from chromadb.config import Settings
 
     settings = Settings(anonymized_telemetry=False)
     if config.chroma_url:
-        url = urlparse(config.chroma_url)
-        if url.scheme not in ("http", "https") or not url.hostname:
-            raise ConfigError(f"POLICYQA_CHROMA_URL must look like http://127.0.0.1:8000, not '{config.chroma_url}'")
-        port = url.port or (443 if url.scheme == "https" else 8000)
+        url = urlparse(base)
         try:
-            client = chromadb.HttpClient(host=url.hostname, port=port, ssl=url.scheme == "https", settings=settings)
-            client.heartbeat()
+            client = chromadb.HttpClient(host=url.hostname, port=url.port, ssl=url.scheme == "https",
+                                         settings=settings)
         except Exception as exc:
             raise ServerUnavailable(_down_message(config.chroma_url, exc)) from None
+        _limit_waits(client)
         return client
     config.chroma_dir.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(config.chroma_dir), settings=settings)
+
+
+def _server_base(config: Config) -> str:
+    url = urlparse(config.chroma_url)
+    if url.scheme not in ("http", "https") or not url.hostname:
+        raise ConfigError(f"POLICYQA_CHROMA_URL must look like http://127.0.0.1:8000, not '{config.chroma_url}'")
+    return f"{url.scheme}://{url.hostname}:{url.port or (443 if url.scheme == 'https' else 8000)}"
+
+
+def server_count(config: Config) -> int:
+    """How many vectors the server's collection holds (0 when it has none), in two small requests.
+
+    Chroma's documented REST API, so an unchanged re-index in server mode does not pay for
+    importing the Chroma client.
+    """
+    import httpx
+
+    base = f"{_server_base(config)}/api/v2/tenants/default_tenant/databases/default_database/collections"
+    try:
+        with httpx.Client(timeout=httpx.Timeout(REQUEST_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)) as http:
+            found = http.get(f"{base}/{config.collection}")
+            if found.status_code == 404:
+                return 0
+            found.raise_for_status()
+            counted = http.get(f"{base}/{found.json()['id']}/count")
+            counted.raise_for_status()
+            return int(counted.json())
+    except httpx.HTTPStatusError:
+        raise
+    except Exception as exc:
+        raise ServerUnavailable(_down_message(config.chroma_url, exc)) from None
+
+
+def _heartbeat(shown_url: str, base: str) -> None:
+    import httpx
+
+    try:
+        response = httpx.get(f"{base}/api/v2/heartbeat", timeout=CONNECT_TIMEOUT_S)
+        response.raise_for_status()
+    except Exception as exc:
+        raise ServerUnavailable(_down_message(shown_url, exc)) from None
+
+
+def _limit_waits(client) -> None:
+    """Give the client's HTTP session deadlines (best effort: it is Chroma's private attribute)."""
+    import httpx
+
+    session = getattr(getattr(client, "_server", None), "_session", None)
+    if isinstance(session, httpx.Client):
+        session.timeout = httpx.Timeout(REQUEST_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
 
 
 def _down_message(url: str, exc: Exception) -> str:
@@ -60,9 +116,15 @@ class VectorStore:
         except Exception as exc:
             if self.config.chroma_url and _is_connection_error(exc):
                 raise ServerUnavailable(_down_message(self.config.chroma_url, exc)) from None
-            if type(exc).__name__ == "NotFoundError" and self._collection is not None:
+            if type(exc).__name__ == "NotFoundError":
+                had_collection = self._collection is not None
                 self._collection = None  # fetched again once the index is rebuilt
-                raise self._vectors_gone() from None
+                if had_collection:
+                    raise self._vectors_gone() from None
+                if self.config.chroma_url:
+                    raise IndexMissing(f"the Chroma server at {self.config.chroma_url} has no collection "
+                                       f"'{self.config.collection}' (was it started with another --path?). "
+                                       f"Run `python -m index` to index the corpus into it.") from None
             raise
 
     def _vectors_gone(self) -> IndexDamaged:
@@ -73,6 +135,9 @@ class VectorStore:
     @property
     def collection(self):
         if self._collection is None:
+            if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]", self.config.collection):
+                raise ConfigError(f"POLICYQA_COLLECTION must be 3-512 letters, digits, '.', '_' or '-', "
+                                  f"starting and ending with a letter or digit, not '{self.config.collection}'")
             self._collection = self._guard(
                 self._client.get_or_create_collection,
                 name=self.config.collection,
@@ -124,24 +189,40 @@ class VectorStore:
     def query(self, embedding, k: int, where: dict | None = None) -> list[DenseHit]:
         """Nearest chunks by cosine similarity, optionally filtered on metadata.
 
-        Only an index with chunks is queried, so an empty store means its vectors were lost.
+        One request: Chroma returns fewer than ``k`` when fewer match, so no count is asked first.
+        Only an index with chunks is queried, so an empty answer from an empty store means its
+        vectors were lost.
         """
-        total = self.count()
-        if total == 0:
-            raise self._vectors_gone()
-        result = self._guard(self.collection.query, query_embeddings=[embedding], n_results=min(k, total),
+        result = self._guard(self.collection.query, query_embeddings=[embedding], n_results=k,
                              where=where or None, include=["distances"])
+        if not result["ids"][0] and self.count() == 0:
+            raise self._vectors_gone()
         return [DenseHit(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0])]
 
 
 def _is_connection_error(exc: Exception) -> bool:
     names = {type(e).__name__ for e in _chain(exc)}
     text = str(exc).lower()
-    return bool(names & {"ConnectError", "ConnectionError", "ConnectTimeout", "ReadTimeout", "RemoteProtocolError",
-                         "ConnectionRefusedError", "ReadError", "WriteError"}) or "connect" in text
+    return bool(names & {"ConnectError", "ConnectionError", "ConnectTimeout", "ReadTimeout", "WriteTimeout",
+                         "PoolTimeout", "RemoteProtocolError", "ConnectionRefusedError", "ReadError", "WriteError"}
+                ) or "connect" in text
 
 
 def _chain(exc: BaseException):
     while exc is not None:
         yield exc
         exc = exc.__cause__ or exc.__context__
+
+
+def copy_vectors(source: Config, target: Config, batch: int = BATCH) -> int:
+    """Copy every vector and its metadata from one store to another (embedded to server, say).
+
+    Moving an index to a Chroma server this way costs no embedding; returns how many were copied.
+    """
+    src, dst = VectorStore(source), VectorStore(target)
+    total = src.count()
+    for offset in range(0, total, batch):
+        got = src._guard(src.collection.get, include=["embeddings", "metadatas"], limit=batch, offset=offset)
+        if got["ids"]:
+            dst.add(got["ids"], got["embeddings"], got["metadatas"])
+    return total

@@ -15,6 +15,7 @@ from index.retrieval import Hit, IndexView, PolicyInfo, open_index
 from .cues import answer_kinds, looks_like_answer
 from .polarity import YES_NO_START, sentence_stance, yes_no_lead
 from .question import MAX_QUESTION_CHARS, VAGUE, Understood, is_practice, is_specific, expand_stems, understand, variants
+from .presence import union_over
 from .records import Answer, Citation
 
 MAX_EXCERPT_CHARS = 1200
@@ -266,9 +267,7 @@ def _missing_topics(understood: Understood, view: IndexView, docs: list[str]) ->
     five at least). Names (capitalised words) count only as themselves: Salesforce is not sales."""
     if not understood.content_words:
         return []
-    present: set[str] = set()
-    for doc in docs:
-        present.update(_doc_stems(view, doc))
+    present = union_over(view, docs, "stems", lambda ds: frozenset().union(*(_doc_stems(view, d) for d in ds)))
     names = {e.lower() for e in understood.entities}
 
     def in_family(word: str) -> bool:

@@ -13,6 +13,7 @@ from index.chunking import plain_text
 from index.lexical import stem_word, words
 from index.retrieval import IndexView
 
+from .presence import union_over
 from .question import Understood
 
 _TOKEN = re.compile(r"[A-Za-z][\w&'’-]*")
@@ -58,7 +59,10 @@ def missing_names(understood: Understood, view: IndexView, docs: list[str]) -> l
     names = name_phrases(understood, company_words)
     if not names:
         return []
-    forms = [_forms(view, doc) for doc in docs]
+    if len(docs) <= 1:
+        forms = [_forms(view, doc) for doc in docs]
+    else:
+        forms = [union_over(view, docs, "forms", lambda ds: _joined(view, ds))]
     missing = []
     for run in names:
         if all(_looks_coined(t) for t in run):  # acronyms and coined names ("EU GDPR"), each on its own
@@ -70,6 +74,12 @@ def missing_names(understood: Understood, view: IndexView, docs: list[str]) -> l
         if not found:
             missing.append(" ".join(run))
     return missing
+
+
+def _joined(view: IndexView, docs: list[str]) -> tuple[str, frozenset]:
+    """All of ``docs`` as one form: stems joined so that no phrase spans two policies, words pooled."""
+    forms = [_forms(view, doc) for doc in docs]
+    return "\x00".join(stemmed for stemmed, _ in forms), frozenset().union(*(vocabulary for _, vocabulary in forms))
 
 
 def _forms(view: IndexView, doc: str) -> tuple[str, frozenset]:

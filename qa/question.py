@@ -144,6 +144,8 @@ def find_companies(text: str, policies: list[PolicyInfo]) -> list[str]:
     lowered = text.lower()
     found: list[tuple[int, str]] = []
     for alias in sorted(aliases, key=len, reverse=True):
+        if alias not in lowered:
+            continue  # cheap test first: a corpus has thousands of aliases, a question a few words
         for match in re.finditer(r"(?<![\w.])" + re.escape(alias) + r"(?![\w])", lowered):
             company = aliases[alias]
             if all(c != company for _, c in found):

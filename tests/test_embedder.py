@@ -1,0 +1,17 @@
+"""Embedding in length-sorted slices returns each text's own vector, in the caller's order."""
+import numpy as np
+
+from index.embedder import embed, embed_query, load_model
+
+
+def test_sorted_batches_keep_the_callers_order():
+    texts = ["We sell nothing.", "Cookies " * 40, "We keep logs for thirty days and then delete them.", "Hi",
+             "Our payment processor receives your card number, expiry date and billing address."]
+    done = []
+    vectors = embed("all-MiniLM-L6-v2", texts, batch_size=2, progress=done.append)
+    assert vectors.shape == (5, 384) and vectors.dtype == np.float32 and sum(done) == 5
+    model = load_model("all-MiniLM-L6-v2")
+    one_by_one = np.vstack([model.encode([t], normalize_embeddings=True) for t in texts])
+    assert np.allclose(vectors, one_by_one, atol=1e-4)
+    assert np.allclose(embed_query("all-MiniLM-L6-v2", texts[2]), one_by_one[2], atol=1e-4)
+    assert embed("all-MiniLM-L6-v2", []).shape == (0, 384)
