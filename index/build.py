@@ -158,7 +158,7 @@ def is_stale(config: Config | None = None) -> bool:
     config = config or get_config()
     summary = load_summary(config)
     if (summary.get("model") != config.model or summary.get("store") != store_identity(config)
-            or not (config.data_dir / "lexical").exists()):
+            or not lexical_looks_whole(config.data_dir / "lexical")):
         return True
     try:
         entries = corpus_entries(config.corpus_dir)
@@ -251,7 +251,51 @@ class _Parsed:
     chunks: list[Chunk]
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def _text_fingerprint(text: str) -> str:
+    """Same words in the same order, whatever the encoding, line endings or spacing of the file."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+
+
+def lexical_looks_whole(folder: Path) -> bool:
+    """Cheap check that the saved keyword index was written completely: every JSON file ends whole."""
+    try:
+        names = [p for p in folder.iterdir() if p.suffix == ".json"]
+        if not any(p.name == "ids.json" for p in names):
+            return False
+        for path in names:
+            with open(path, "rb") as handle:
+                handle.seek(max(path.stat().st_size - 16, 0))
+                if not handle.read().rstrip().endswith((b"]", b"}")):
+                    return False
+        return True
+    except OSError:
+        return False
+
+
 def _parse_file(config: Config, path: Path, overrides: dict) -> _Parsed:
+    try:
+        return _parse_readable_file(config, path, overrides)
+    except Unreadable:
+        raise
+    except PermissionError:
+        raise Unreadable("permission denied") from None
+    except OSError as exc:
+        raise Unreadable(f"cannot be read ({exc.strerror or exc})") from None
+    except Exception as exc:  # one odd file must not stop the build; its reason is reported
+        raise Unreadable(f"could not be processed ({type(exc).__name__}: {exc})") from None
+
+
+def _parse_readable_file(config: Config, path: Path, overrides: dict) -> _Parsed:
+    if path.is_symlink() and not _inside(path.resolve(), config.corpus_dir):
+        raise Unreadable("a link to a file outside the corpus folder (not followed)")
     doc = read_document(path)
     stat = path.stat()
     policy = parse_policy(doc.text, path.name, company=overrides.get("company"),
@@ -275,6 +319,7 @@ def _parse_file(config: Config, path: Path, overrides: dict) -> _Parsed:
         })
     entry = {
         "sha256": doc.raw_sha256,
+        "text_sha256": _text_fingerprint(doc.text),
         "size": stat.st_size,
         "mtime_ns": stat.st_mtime_ns,
         "company": policy.company,
@@ -329,7 +374,7 @@ def _plan(config: Config, old_docs: dict, old: dict, overrides: dict[str, dict])
 def _unchanged(config: Config, summary: dict, overrides: dict[str, dict]) -> bool:
     """True when the last build still stands: same model, store, overrides and files (by stat)."""
     if (summary.get("model") != config.model or summary.get("store") != store_identity(config)
-            or (config.data_dir / PENDING_MARK).exists() or not (config.data_dir / "lexical").is_dir()
+            or (config.data_dir / PENDING_MARK).exists() or not lexical_looks_whole(config.data_dir / "lexical")
             or {**summary["overrides"], **overrides} != summary["overrides"]
             or not (config.chroma_url or _store_files_present(config))):
         return False
@@ -429,12 +474,13 @@ def _build(config: Config, old: dict, old_docs: dict, model_changed: bool, plan:
                 entry = result.entry
             else:
                 result = None
-            if entry["sha256"] in by_sha:
-                skipped[rel] = f"duplicate of {by_sha[entry['sha256']]}"
+            fingerprint = entry.get("text_sha256") or entry["sha256"]
+            if fingerprint in by_sha:
+                skipped[rel] = f"duplicate of {by_sha[fingerprint]}"
                 skipped_stats[rel] = {"size": entry["size"], "mtime_ns": entry["mtime_ns"],
-                                      "duplicate_of": by_sha[entry["sha256"]]}
+                                      "duplicate_of": by_sha[fingerprint]}
                 continue
-            by_sha[entry["sha256"]] = rel
+            by_sha[fingerprint] = rel
             documents[rel] = entry
             if result is not None:
                 parsed[rel] = result
@@ -460,7 +506,7 @@ def _build(config: Config, old: dict, old_docs: dict, model_changed: bool, plan:
         store.delete(extra)
 
     lexical_dir = config.data_dir / "lexical"
-    if embedder.embedded or extra or parsed or not lexical_dir.exists() or model_changed:
+    if embedder.embedded or extra or parsed or not lexical_looks_whole(lexical_dir) or model_changed:
         ids, tokens = _all_chunk_tokens(config, documents, parsed, LexicalIndex.load_tokens(lexical_dir))
         LexicalIndex.build_from_tokens(ids, tokens).save(lexical_dir)
 
@@ -543,7 +589,7 @@ class _Failed:
 
 
 PARSE_AHEAD_FILES = 64
-EMBED_WINDOW = 1024  # chunks gathered before encoding: enough to sort by length, little to hold
+EMBED_WINDOW = 64  # chunks gathered before encoding and storing: sorted by length inside; small so a killed build loses little
 
 
 class _Embedder:

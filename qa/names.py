@@ -55,7 +55,9 @@ def _looks_coined(token: str) -> bool:
 
 def missing_names(understood: Understood, view: IndexView, docs: list[str]) -> list[str]:
     """The question's names that none of ``docs`` contains (multi-word names as stemmed phrases)."""
-    company_words = {w for c in understood.companies for w in words(c)}
+    from .question import _fold_accents
+
+    company_words = {w for c in understood.companies for w in words(c) + words(_fold_accents(c))}
     names = name_phrases(understood, company_words)
     if not names:
         return []

@@ -131,6 +131,7 @@ def company_aliases(policies: list[PolicyInfo]) -> dict[str, str]:
     aliases: dict[str, str] = {}
     for p in policies:
         aliases[p.company.lower()] = p.company
+        aliases.setdefault(_fold_accents(p.company).lower(), p.company)
         if p.domain:
             aliases[p.domain.lower()] = p.company
             label = p.domain.lower().split(".")
@@ -164,6 +165,7 @@ def understand(question: str, policies: list[PolicyInfo]) -> Understood:
     company_words = set()
     for company in understood.companies:
         company_words.update(words(company))
+        company_words.update(words(_fold_accents(company)))  # "Cafe Lumiere" names "Café Lumière"
         for p in policies:
             if p.company == company and p.domain:
                 company_words.update(words(p.domain))
@@ -184,6 +186,12 @@ def understand(question: str, policies: list[PolicyInfo]) -> Understood:
         if token[0].isupper() and token.lower() not in company_words and token not in _CAPITALISED_COMMON:
             understood.entities.append(token)
     return understood
+
+
+def _fold_accents(text: str) -> str:
+    import unicodedata
+
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
 def _unknown_company(question: str) -> str | None:
