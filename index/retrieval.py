@@ -5,6 +5,7 @@ Results are small typed records (``Hit``, ``PolicyInfo``), never raw Chroma dict
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,8 @@ DENSE_WEIGHT = 0.55
 LEXICAL_WEIGHT = 0.45
 DENSE_CANDIDATES = 60
 POST_FILTER_SHARE = 0.5  # searching at least this share of the chunks: filter after Chroma, not in it
+EXACT_CHUNKS = 3000  # searching at most this many chunks: exact similarity on their cached vectors
+CACHED_POLICY_VECTORS = 256  # policies whose vectors stay in memory (about 90 KiB per 60 chunks)
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,9 @@ class IndexView:
         self.manifest_mtime = _mtime(config.manifest_path)
         self.policies: dict[str, PolicyInfo] = {}
         self.chunks: dict[str, tuple[str, dict]] = {}
+        self.chunk_ids_of: dict[str, list[str]] = {}  # each policy's chunk ids, in text order
         for rel, entry in manifest["documents"].items():
+            self.chunk_ids_of[rel] = [chunk["id"] for chunk in entry["chunks"]]
             self.policies[rel] = PolicyInfo(rel, entry["company"], entry.get("domain"), entry["policy_date"],
                                             entry.get("effective_date"), entry.get("title", ""), entry["source"],
                                             len(entry["chunks"]))
@@ -81,6 +86,40 @@ class IndexView:
         self.store = VectorStore(config)
         self._texts: dict[str, str] = {}
         self._text_lock = threading.Lock()
+        self._vectors: OrderedDict[str, tuple[list[str], np.ndarray]] = OrderedDict()
+        self._vector_lock = threading.Lock()
+
+    def doc_vectors(self, doc: str) -> tuple[list[str], np.ndarray]:
+        """A policy's chunk ids and their stored vectors (rows), fetched once and kept (LRU)."""
+        with self._vector_lock:
+            if doc in self._vectors:
+                self._vectors.move_to_end(doc)
+                return self._vectors[doc]
+        wanted = self.chunk_ids_of.get(doc, [])
+        found = self.store.vectors(wanted)
+        ids = [cid for cid in wanted if cid in found]
+        matrix = np.vstack([found[cid] for cid in ids]) if ids else np.zeros((0, 0), dtype="float32")
+        with self._vector_lock:
+            self._vectors[doc] = (ids, matrix)
+            while len(self._vectors) > CACHED_POLICY_VECTORS:
+                self._vectors.popitem(last=False)
+        return ids, matrix
+
+    def _dense_exact(self, query_embedding, docs: set[str], n: int) -> list:
+        """Cosine similarity against every chunk of a few policies: exact, no index, no filter."""
+        from .store import DenseHit
+
+        ids: list[str] = []
+        blocks = []
+        for doc in sorted(docs):
+            doc_ids, matrix = self.doc_vectors(doc)
+            if doc_ids:
+                ids += doc_ids
+                blocks.append(matrix)
+        if not ids:
+            return []
+        similarity = np.vstack(blocks) @ np.asarray(query_embedding, dtype="float32")
+        return [DenseHit(ids[i], float(similarity[i])) for i in _top(similarity, n)]
 
     def source_text(self, doc: str) -> str:
         """The full text a policy's citations index into (cached)."""
@@ -111,7 +150,12 @@ class IndexView:
                 keep, candidates = allowed, int(candidates / share) + 1
             else:
                 where = {"doc": {"$in": sorted(allowed)}} if len(allowed) > 1 else {"doc": next(iter(allowed))}
-        dense: list[DenseHit] = self.store.query(query_embedding, candidates, where)
+        few = where is not None and sum(self.policies[d].chunks for d in allowed if d in self.policies) <= EXACT_CHUNKS
+        if few:
+            # One company's policies: their vectors, fetched once, beat a filtered search in Chroma.
+            dense: list[DenseHit] = self._dense_exact(query_embedding, allowed, candidates)
+        else:
+            dense = self.store.query(query_embedding, candidates, where)
         dense_by_id = {h.id: h.similarity for h in dense
                        if h.id in self.chunks and (keep is None or self.chunks[h.id][0] in keep)}
 
