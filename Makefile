@@ -6,9 +6,9 @@ export ANONYMIZED_TELEMETRY := False
 
 .PHONY: run test
 
-run:  ## set up, then answer the example question (the chat replaces this when it lands)
+run:  ## set up, then start the chat at http://127.0.0.1:7860 (builds the index first if needed)
 	@scripts/setup.sh run
-	.venv/bin/python -m qa "Does Comindware share data with Salesforce?"
+	.venv/bin/python app.py
 
 test:  ## set up, then run the whole test suite
 	@scripts/setup.sh test

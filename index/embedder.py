@@ -7,7 +7,9 @@ from functools import lru_cache
 from .config import DEFAULT_MODEL, quiet_third_parties
 from .errors import ConfigError
 
-_lock = threading.Lock()
+# Loading is serialised so that threads asking at once share one model. Encoding is not: it is
+# thread-safe (tests/test_reliability.py runs 20 threads at once) and torch runs it outside the GIL.
+_load_lock = threading.Lock()
 # One short query gains nothing from several CPU threads, and on a busy machine threads that
 # wait for each other make it 3-10x slower (measured: docs/performance.md). Batches use them all.
 QUERY_THREADS = 1
@@ -37,21 +39,31 @@ def resolve_model_path(name: str) -> str:
     return name
 
 
-@lru_cache(maxsize=2)
-def load_model(name: str):
-    """A ``SentenceTransformer`` for ``name`` (a model name or a local path), loaded offline."""
-    quiet_third_parties()
-    with _lock:
-        from sentence_transformers import SentenceTransformer
+_models: dict[str, object] = {}
 
-        try:
-            _batch_threads()
-            return SentenceTransformer(resolve_model_path(name))
-        except Exception as exc:  # many loader errors; the user needs one message
-            raise ConfigError(
-                f"cannot load embedding model '{name}' offline ({type(exc).__name__}: {exc}). "
-                "Set POLICYQA_MODEL to a local sentence-transformers folder, or unset it for the default."
-            ) from None
+
+def load_model(name: str):
+    """A ``SentenceTransformer`` for ``name`` (a model name or a local path), loaded offline, once."""
+    model = _models.get(name)
+    if model is not None:
+        return model
+    quiet_third_parties()
+    with _load_lock:
+        if name not in _models:
+            from sentence_transformers import SentenceTransformer
+
+            try:
+                _batch_threads()
+                loaded = SentenceTransformer(resolve_model_path(name))
+            except Exception as exc:  # many loader errors; the user needs one message
+                raise ConfigError(
+                    f"cannot load embedding model '{name}' offline ({type(exc).__name__}: {exc}). "
+                    "Set POLICYQA_MODEL to a local sentence-transformers folder, or unset it for the default."
+                ) from None
+            if len(_models) >= 2:
+                _models.clear()
+            _models[name] = loaded
+        return _models[name]
 
 
 def max_tokens(name: str) -> int:
@@ -91,6 +103,14 @@ def embed(name: str, texts: list[str], batch_size: int | None = None, progress=N
         if progress:
             progress(len(part))
     return out
+
+
+@lru_cache(maxsize=4096)
+def word_pieces(name: str, word: str) -> int:
+    """How many pieces the model's tokenizer cuts ``word`` into: everyday words are one piece,
+    rare technical terms (biometric, geolocation) several."""
+    tokenizer = getattr(load_model(name), "tokenizer", None)
+    return len(tokenizer.tokenize(word)) if tokenizer is not None else 1
 
 
 def embed_query(name: str, text: str):

@@ -21,5 +21,9 @@ class BadQuestion(PolicyQAError):
     """The question cannot be answered as given (empty, too long, ...)."""
 
 
+class IndexDamaged(PolicyQAError):
+    """Files of the built index are missing or unreadable; rebuilding repairs them."""
+
+
 class BadInput(PolicyQAError):
     """An argument is malformed (a date that is not YYYY-MM-DD, ...)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from functools import lru_cache
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -20,11 +20,17 @@ while who whom why will with would you your yours yourself yourselves s t don ma
 _WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?")
 
 
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
+_local = threading.local()
 
-    return Stemmer.Stemmer("english")
+
+def _stemmer():
+    """One stemmer per thread: PyStemmer's stemmers are not thread-safe."""
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        import Stemmer
+
+        stemmer = _local.stemmer = Stemmer.Stemmer("english")
+    return stemmer
 
 
 def words(text: str) -> list[str]:

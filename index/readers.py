@@ -8,7 +8,9 @@ raw file already reads back as the text we index, ``source`` is the file itself;
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,20 +44,12 @@ class ReadDocument:
 
 def read_document(path: Path) -> ReadDocument:
     """Read one policy file. Raises ``Unreadable`` with a short reason when it must be skipped."""
-    if path.is_dir():
-        raise Unreadable("is a directory")
     suffix = path.suffix.lower()
+    if path.is_dir():
+        raise Unreadable("is a folder, not a file")
     if suffix not in SUPPORTED_SUFFIXES:
         raise Unreadable(f"unsupported file type '{suffix or '(none)'}' (use .md, .txt, .html or .pdf)")
-    try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise Unreadable(f"too large ({size / 1e6:.0f} MB; the limit is {MAX_FILE_BYTES // 2**20} MiB)")
-        raw = path.read_bytes()
-    except PermissionError:
-        raise Unreadable("permission denied") from None
-    except OSError as exc:
-        raise Unreadable(f"cannot be read ({exc.strerror or exc})") from None
+    raw = _read_regular_file(path)
     if not raw.strip():
         raise Unreadable("empty file")
     sha = hashlib.sha256(raw).hexdigest()
@@ -64,7 +58,7 @@ def read_document(path: Path) -> ReadDocument:
     if suffix == ".pdf":
         (text, hints), kind = _pdf_text(raw), "pdf"
     else:
-        if b"\x00" in raw[:8192] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        if _looks_binary(raw):
             raise Unreadable("binary file, not text")
         decoded = _decode(raw)
         if suffix in (".html", ".htm") or _looks_like_html(decoded):
@@ -79,6 +73,73 @@ def read_document(path: Path) -> ReadDocument:
     return ReadDocument(path=path, text=text, kind=kind, raw_sha256=sha, is_verbatim=verbatim, hints=hints)
 
 
+def _read_regular_file(path: Path) -> bytes:
+    """The file's bytes; special files, broken links, unreadable and oversized files are refused.
+
+    The size is checked on the open descriptor before reading, so a huge file costs nothing, and
+    ``O_NONBLOCK`` keeps a named pipe from hanging the build.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise Unreadable(f"broken link (points to {os.readlink(path)}, which does not exist)") from None
+        raise Unreadable("disappeared while indexing") from None
+    except PermissionError:
+        raise Unreadable("permission denied (cannot be read)") from None
+    except OSError as exc:
+        raise Unreadable(f"cannot be opened ({exc.strerror or exc})") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise Unreadable("is a folder, not a file")
+        if not stat.S_ISREG(st.st_mode):
+            raise Unreadable(f"not a regular file (a {_file_kind(st.st_mode)})")
+        if st.st_size > MAX_FILE_BYTES:
+            raise Unreadable(f"too large ({st.st_size / 1e6:.0f} MB; the limit is {MAX_FILE_BYTES // 2**20} MiB)")
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise Unreadable(f"too large (over {MAX_FILE_BYTES // 2**20} MiB)")
+        return raw
+    except PermissionError:
+        raise Unreadable("permission denied (cannot be read)") from None
+    except OSError as exc:
+        raise Unreadable(f"cannot be read ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "named pipe"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return "special file"
+
+
+# Bytes that (almost) never occur in text: NUL and the C0 controls other than tab, line breaks, form feed, escape.
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13, 27))
+_BINARY_MAGIC = (b"%PDF-", b"PK\x03\x04", b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"\x1f\x8b", b"\x7fELF",
+                 b"\xfd7zXZ", b"7z\xbc\xaf", b"Rar!", b"\xd0\xcf\x11\xe0")
+
+
+def _looks_binary(raw: bytes) -> bool:
+    """True for images, archives, executables and random bytes; False for text in any common encoding."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False  # UTF-16 text is full of NUL bytes
+    if raw.startswith(_BINARY_MAGIC):
+        return True
+    sample = raw[:65536].strip(b"\x00")  # some scraped pages are padded with NUL bytes
+    # Random or compressed bytes have about 10% of these; text in any 8-bit encoding next to none
+    # (Cyrillic or Greek in a single-byte encoding is mostly bytes above 0x7f, and still text).
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
+    return controls > max(2, len(sample) // 100)
+
+
 def _reads_back_as(raw: bytes, text: str) -> bool:
     try:
         as_python_reads_it = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
@@ -91,7 +152,7 @@ def _decode(raw: bytes) -> str:
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = raw.decode("utf-16")
+        text = raw.decode("utf-16", errors="replace")
     else:
         try:
             text = raw.decode("utf-8")
@@ -146,10 +207,11 @@ def html_to_markdown(html: str) -> str:
     from bs4 import BeautifulSoup
 
     soup = BeautifulSoup(html, "html.parser")
-    for tag in soup(["script", "style", "noscript", "template", "iframe", "svg", "nav", "form", "head"]):
+    title = soup.title.get_text(" ", strip=True) if soup.title else ""
+    for tag in soup(["script", "style", "noscript", "template", "iframe", "svg", "nav", "form", "head",
+                     "object", "embed", "applet"]):
         tag.decompose()
     lines: list[str] = []
-    title = soup.title.get_text(" ", strip=True) if soup.title else ""
     body = soup.body or soup
     for element in body.find_all(["h1", "h2", "h3", "h4", "h5", "h6", *_BLOCK_TAGS]):
         if element.find(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "div", "section", "article", "table", "tr"]):

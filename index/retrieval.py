@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from .config import Config, get_config
-from .errors import PolicyQAError
+from .errors import IndexDamaged, PolicyQAError
 
-DENSE_WEIGHT = 0.55
-LEXICAL_WEIGHT = 0.45
+DENSE_WEIGHT = 0.8  # tuned on the tune half of policyqa-dev (scripts/tune_fusion.py, docs/quality.md)
+LEXICAL_WEIGHT = 0.2
 DENSE_CANDIDATES = 60
 POST_FILTER_SHARE = 0.5  # searching at least this share of the chunks: filter after Chroma, not in it
 EXACT_CHUNKS = 3000  # searching at most this many chunks: exact similarity on their cached vectors
@@ -70,15 +70,21 @@ class IndexView:
         self.manifest_mtime = _mtime(config.manifest_path)
         self.policies: dict[str, PolicyInfo] = {}
         self.chunks: dict[str, tuple[str, dict]] = {}
-        self.chunk_ids_of: dict[str, list[str]] = {}  # each policy's chunk ids, in text order
+        self.doc_chunks: dict[str, list[dict]] = {}  # each policy's chunks in text order
+        self.chunk_place: dict[str, int] = {}  # chunk id -> its index in doc_chunks[doc]
         for rel, entry in manifest["documents"].items():
-            self.chunk_ids_of[rel] = [chunk["id"] for chunk in entry["chunks"]]
             self.policies[rel] = PolicyInfo(rel, entry["company"], entry.get("domain"), entry["policy_date"],
                                             entry.get("effective_date"), entry.get("title", ""), entry["source"],
                                             len(entry["chunks"]))
-            for chunk in entry["chunks"]:
+            self.doc_chunks[rel] = list(entry["chunks"])
+            for i, chunk in enumerate(entry["chunks"]):
                 self.chunks[chunk["id"]] = (rel, chunk)
-        self.lexical = LexicalIndex.load(config.data_dir / "lexical")
+                self.chunk_place[chunk["id"]] = i
+        try:
+            self.lexical = LexicalIndex.load(config.data_dir / "lexical")
+        except Exception as exc:  # missing or half-written files: bm25s and json raise many types
+            raise IndexDamaged(f"the keyword index in {config.data_dir / 'lexical'} is damaged "
+                               f"({type(exc).__name__}): run `python -m index` to repair it") from None
         self.doc_number = {rel: i for i, rel in enumerate(self.policies)}
         # Policy number of each keyword-index position (-1: a chunk the manifest no longer has).
         self.doc_of_position = np.array([self.doc_number.get(self.chunks[cid][0], -1) if cid in self.chunks else -1
@@ -95,7 +101,7 @@ class IndexView:
             if doc in self._vectors:
                 self._vectors.move_to_end(doc)
                 return self._vectors[doc]
-        wanted = self.chunk_ids_of.get(doc, [])
+        wanted = [chunk["id"] for chunk in self.doc_chunks.get(doc, [])]
         found = self.store.vectors(wanted)
         ids = [cid for cid in wanted if cid in found]
         matrix = np.vstack([found[cid] for cid in ids]) if ids else np.zeros((0, 0), dtype="float32")
@@ -129,6 +135,19 @@ class IndexView:
                     self._texts.clear()
                 self._texts[doc] = Path(self.policies[doc].source).read_text(encoding="utf-8")
             return self._texts[doc]
+
+    def section_sentences(self, hit: "Hit") -> list[tuple[int, int]]:
+        """Sentence spans of the hit's section around it (its own chunk and the chunks beside it)."""
+        chunks = self.doc_chunks.get(hit.doc, [])
+        i = self.chunk_place.get(hit.chunk_id)
+        if i is None:
+            return [tuple(s) for s in hit.sentences]
+        lo = hi = i
+        while lo > 0 and chunks[lo - 1]["section"] == hit.section:
+            lo -= 1
+        while hi + 1 < len(chunks) and chunks[hi + 1]["section"] == hit.section:
+            hi += 1
+        return [tuple(s) for chunk in chunks[lo:hi + 1] for s in chunk["sentences"]]
 
     def hits(self, query_embedding, query_stems: list[str], docs: list[str] | None, k: int) -> list[Hit]:
         """Top ``k`` chunks of ``docs`` (all when None) by fused dense and keyword score."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from .config import Config, quiet_third_parties
-from .errors import ConfigError, IndexMissing, ServerUnavailable
+from .errors import ConfigError, IndexDamaged, IndexMissing, ServerUnavailable
 
 BATCH = 1000
 CONNECT_TIMEOUT_S = 5.0  # an unreachable host fails fast instead of after the OS's TCP retries
@@ -116,12 +116,21 @@ class VectorStore:
         except Exception as exc:
             if self.config.chroma_url and _is_connection_error(exc):
                 raise ServerUnavailable(_down_message(self.config.chroma_url, exc)) from None
-            if self.config.chroma_url and type(exc).__name__ == "NotFoundError":
-                self._collection = None
-                raise IndexMissing(f"the Chroma server at {self.config.chroma_url} has no collection "
-                                   f"'{self.config.collection}' (was it started with another --path?). "
-                                   f"Run `python -m index` to index the corpus into it.") from None
+            if type(exc).__name__ == "NotFoundError":
+                had_collection = self._collection is not None
+                self._collection = None  # fetched again once the index is rebuilt
+                if had_collection:
+                    raise self._vectors_gone() from None
+                if self.config.chroma_url:
+                    raise IndexMissing(f"the Chroma server at {self.config.chroma_url} has no collection "
+                                       f"'{self.config.collection}' (was it started with another --path?). "
+                                       f"Run `python -m index` to index the corpus into it.") from None
             raise
+
+    def _vectors_gone(self) -> IndexDamaged:
+        where = f"the Chroma server at {self.config.chroma_url}" if self.config.chroma_url else str(self.config.chroma_dir)
+        return IndexDamaged(f"the vectors of the index are gone from {where} (was it restarted on an empty "
+                            f"folder?): run `python -m index` to rebuild them")
 
     @property
     def collection(self):
@@ -181,9 +190,13 @@ class VectorStore:
         """Nearest chunks by cosine similarity, optionally filtered on metadata.
 
         One request: Chroma returns fewer than ``k`` when fewer match, so no count is asked first.
+        Only an index with chunks is queried, so an empty answer from an empty store means its
+        vectors were lost.
         """
         result = self._guard(self.collection.query, query_embeddings=[embedding], n_results=k,
                              where=where or None, include=["distances"])
+        if not result["ids"][0] and self.count() == 0:
+            raise self._vectors_gone()
         return [DenseHit(i, 1.0 - float(d)) for i, d in zip(result["ids"][0], result["distances"][0])]
 
 

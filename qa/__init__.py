@@ -7,5 +7,6 @@
 """
 from .answer import ask
 from .records import Answer, Citation
+from .safe import SafeReply, safe_ask, safe_call
 
-__all__ = ["ask", "Answer", "Citation"]
+__all__ = ["ask", "safe_ask", "safe_call", "SafeReply", "Answer", "Citation"]

@@ -6,7 +6,26 @@ import json
 import sys
 
 from index.config import quiet_third_parties
-from index.errors import BadQuestion, PolicyQAError
+
+
+def _log_errors_to_file() -> str | None:
+    """Send unexpected errors' tracebacks to ``<data>/errors.log`` instead of the terminal."""
+    import logging
+
+    from index.config import get_config
+
+    logger = logging.getLogger("policyqa")
+    logger.propagate = False
+    try:
+        path = get_config().data_dir / "errors.log"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8", delay=True)
+    except OSError:
+        logger.addHandler(logging.NullHandler())
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    return str(path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,20 +39,27 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.k < 1:
         parser.error("-k must be at least 1")
-    from .answer import ask, format_answer
+    from .answer import format_answer
+    from .safe import safe_ask
 
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")  # a terminal that cannot show a character gets "?"
+    error_log = _log_errors_to_file()
     try:
-        answer = ask(args.question, company=args.company, k=args.k)
-    except BadQuestion as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except PolicyQAError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        reply = safe_ask(args.question, company=args.company, k=args.k)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    if not reply.ok:
+        print(f"error: {reply.message}", file=sys.stderr)
+        if reply.kind == "failure" and error_log:
+            print(f"(details: {error_log})", file=sys.stderr)
+        return 2 if reply.kind == "bad_question" else 1
     if args.json:
-        print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+        print(json.dumps(reply.answer.to_dict(), indent=2, ensure_ascii=False))
     else:
-        print(format_answer(answer))
+        print(format_answer(reply.answer))
     return 0
 
 

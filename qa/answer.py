@@ -7,29 +7,35 @@ from dataclasses import dataclass
 import time
 
 from index.config import Config, get_config, quiet_third_parties
-from index.errors import BadQuestion, PolicyQAError
-from index.lexical import stems
+from index.errors import BadQuestion, IndexDamaged, PolicyQAError
+from index.embedder import word_pieces
+from index.lexical import stems, words
 from index.retrieval import Hit, IndexView, PolicyInfo, open_index
 
+from .cues import answer_kinds, looks_like_answer
+from .polarity import YES_NO_START, sentence_stance, yes_no_lead
+from .question import MAX_QUESTION_CHARS, VAGUE, Understood, is_practice, is_specific, expand_stems, understand, variants
 from .presence import union_over
-from .question import MAX_QUESTION_CHARS, Understood, expand_stems, understand, variants
 from .records import Answer, Citation
 
 MAX_EXCERPT_CHARS = 1200
+MAX_HIGHLIGHT_CHARS = 600
+MAX_LIST_ITEMS = 15
+MAX_COMPANIES_LISTED = 20
 # Below this dense similarity the best passage is unrelated to the question.
-MIN_DENSE_SIMILARITY = 0.30
+MIN_DENSE_SIMILARITY = 0.22
 # Share of the question's topic words that must appear somewhere in the policy.
 MIN_TOPIC_COVERAGE = 0.5
+# Words of one family share this many first letters (identity, identifiable).
+FAMILY_PREFIX = 5
 STALE_CHECK_SECONDS = 5.0
-SENTENCE_COVERAGE_WEIGHT = 0.35
+SENTENCE_COVERAGE_WEIGHT = 0.15  # tuned with the fusion weights (docs/quality.md)
+# Bonus for a sentence shaped like the wanted answer (qa.cues), in the same units as the fused score.
+ANSWER_SHAPE_WEIGHT = 0.05
+# A neighbouring sentence joins the highlight when it adds this share of the topic weight.
+NEIGHBOUR_GAIN = 0.25
 NEWEST_VERSION_BONUS = 0.05
 NEWEST_ADDRESSES_TOPIC = 0.6
-
-_NEGATION = re.compile(
-    r"\b(?:not|never|no|cannot|can't|won't|don't|doesn't|do\s+not|does\s+not|will\s+not|shall\s+not|neither|nor)\b",
-    re.I,
-)
-_YES_NO_START = re.compile(r"^\s*(?:does|do|did|is|are|was|were|can|could|will|would|has|have|should|may)\b", re.I)
 
 _ensure_lock = threading.Lock()
 _last_check: dict = {}
@@ -46,15 +52,27 @@ def ensure_index(config: Config, progress=True) -> IndexView:
             if is_stale(config):
                 build(config, progress=progress)
             _last_check[key] = time.monotonic()
-    return open_index(config)
+    try:
+        return open_index(config)
+    except IndexDamaged:
+        with _ensure_lock:  # repair once: the build rewrites what is missing or damaged
+            build(config, progress=progress)
+        return open_index(config)
 
 
 def clean_question(question) -> str:
     """Validate and normalise a question, or raise ``BadQuestion`` with a message for the user."""
     if not isinstance(question, str):
         raise BadQuestion("the question must be text")
-    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ufeff]", " ", question)
+    if len(question) > 50 * MAX_QUESTION_CHARS:  # do not even scan a pasted book
+        raise BadQuestion(f"the question is too long ({len(question):,} characters; the limit is "
+                          f"{MAX_QUESTION_CHARS:,}). Ask one short question at a time.")
+    # Control and format characters, and lone surrogates (what undecodable bytes on a command line become).
+    text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff\ud800-\udfff]",
+                  " ", question)
     text = " ".join(text.split())
+    if not text and re.search(r"[\ud800-\udfff]", question):
+        raise BadQuestion("the question is not readable text (its bytes are not UTF-8; check the terminal's encoding)")
     if not text:
         raise BadQuestion("the question is empty: ask something like 'Does Comindware share data with Salesforce?'")
     if len(text) > MAX_QUESTION_CHARS:
@@ -65,12 +83,14 @@ def clean_question(question) -> str:
     return text
 
 
-def ask(question: str, company: str | None = None, k: int = 5, config: Config | None = None) -> Answer:
+def ask(question: str, company: str | None = None, k: int = 5, config: Config | None = None,
+        policy_date: str | None = None) -> Answer:
     """Answer ``question`` from the indexed privacy policies.
 
     ``company`` (name or domain, any case) restricts the answer to that company; otherwise a
     company named in the question does. The newest policy version is used unless the question
-    names a year. Returns an ``Answer`` whose ``citations`` quote the policies verbatim.
+    names a year or ``policy_date`` (ISO date of one version) picks a version.
+    Returns an ``Answer`` whose ``citations`` quote the policies verbatim.
     Raises ``BadQuestion`` for an empty or over-long question.
     """
     quiet_third_parties()
@@ -83,6 +103,7 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
     policies = list(view.policies.values())
     understood = understand(text, policies)
 
+    company = _clean_company(company)
     if company:
         from .question import find_companies
 
@@ -99,6 +120,11 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
     if routed is not None:
         return routed
 
+    if policy_date:
+        policies = [p for p in policies if p.policy_date == policy_date
+                    and (not understood.companies or p.company in understood.companies)]
+        if not policies:
+            return _unknown_version_answer(text, understood.companies, policy_date, view)
     docs, newest, notes = _choose_versions(understood, policies)
     from index.embedder import embed_query
 
@@ -135,26 +161,27 @@ def judge_silence(understood: Understood, view: IndexView, docs: list[str], hits
     """
     missing = _missing_topics(understood, view, docs)
     missing_lower = [m.lower() for m in missing]
-    topic = understood.content_words
-    covered = 1 - (len(missing) / len(topic)) if topic else 1.0
+    topic = [w for w in understood.content_words if w not in VAGUE]
+    covered = 1 - (len([m for m in missing if m not in VAGUE]) / len(topic)) if topic else 1.0
     best_dense = max((h.dense for h in hits), default=0.0)
     entity_missing = [e.lower() for e in understood.entities if e.lower() in missing_lower]
-    practice_missing = bool(_YES_NO_START.match(understood.question) and topic and topic[0] in missing)
+    # A missing practice word (sell, share, cookies...) or rare technical term (biometric) proves
+    # silence; a missing everyday word (buy, reach, honor) does not.
+    practice_missing = bool(YES_NO_START.match(understood.question) and topic and topic[0] in missing
+                            and is_practice(topic[0]))
+    specific_missing = [m for m in missing if is_specific(m, lambda w: word_pieces(view.config.model, w))]
     from .names import missing_names
 
     names_missing = missing_names(understood, view, docs)
     silent = (not hits or best_dense < MIN_DENSE_SIMILARITY or covered < MIN_TOPIC_COVERAGE or bool(entity_missing)
-              or practice_missing or bool(names_missing))
-    return silent, entity_missing or names_missing or missing
+              or practice_missing or bool(names_missing) or bool(specific_missing))
+    return silent, entity_missing or names_missing or specific_missing or missing
 
 
 def stance(understood: Understood, sentence: str) -> str | None:
     """``"no"`` when ``sentence`` speaks to the question's topic and negates it, ``"yes"`` when it
-    speaks to it plainly, None when it does not speak to the topic words at all."""
-    topic = {s for w in understood.content_words for s in variants(w)}
-    if not topic & set(stems(sentence)):
-        return None
-    return "no" if _NEGATION.search(sentence) else "yes"
+    speaks to it plainly, None when it does not speak to the topic words at all (``qa.polarity``)."""
+    return sentence_stance(understood, sentence)
 
 
 def query_stems(understood: Understood) -> list[str]:
@@ -163,10 +190,33 @@ def query_stems(understood: Understood) -> list[str]:
     return own + [s for s in expand_stems(understood.content_words) if s not in own]
 
 
+def _clean_company(company) -> str | None:
+    """The ``company`` argument without control characters; None when it is blank."""
+    if company is None:
+        return None
+    if not isinstance(company, str):
+        raise BadQuestion("the company must be a name or a domain, as text")
+    cleaned = " ".join(re.sub(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\ud800-\udfff]", " ", company).split())
+    if len(cleaned) > 200:
+        raise BadQuestion("the company name is too long (the limit is 200 characters)")
+    return cleaned or None
+
+
 def _unknown_company_answer(question: str, name: str, policies: list[PolicyInfo]) -> Answer:
     known = sorted({p.company for p in policies})
+    listed = ", ".join(known[:MAX_COMPANIES_LISTED])
+    if len(known) > MAX_COMPANIES_LISTED:
+        listed += f" and {len(known) - MAX_COMPANIES_LISTED:,} more"
     return Answer(question=question, found=False,
-                  text=f"I have no privacy policy for {name}. The policies I know are: {', '.join(known)}.")
+                  text=f"I have no privacy policy for {name}. The policies I know are: {listed}.")
+
+
+def _unknown_version_answer(question: str, companies: list[str], policy_date: str, view: IndexView) -> Answer:
+    dates = sorted({p.policy_date for p in view.policies.values() if not companies or p.company in companies})
+    whose = f"{companies[0]}'s" if len(companies) == 1 else "an indexed"
+    return Answer(question=question, found=False,
+                  text=f"I have no version of {whose} policy dated {policy_date}. The versions I know are: "
+                       f"{', '.join(dates)}.")
 
 
 def _choose_versions(understood: Understood, policies: list[PolicyInfo]) -> tuple[list[str], set[str], list[str]]:
@@ -212,11 +262,20 @@ def _year_of(policy: PolicyInfo) -> int:
 
 
 def _missing_topics(understood: Understood, view: IndexView, docs: list[str]) -> list[str]:
-    """Topic words of the question that no searched policy mentions, synonyms included."""
+    """Topic words of the question that no searched policy mentions: not the word, not a synonym,
+    not a word of the same family (identity/identifiable: all but the last three letters shared,
+    five at least). Names (capitalised words) count only as themselves: Salesforce is not sales."""
     if not understood.content_words:
         return []
     present = union_over(view, docs, "stems", lambda ds: frozenset().union(*(_doc_stems(view, d) for d in ds)))
-    return [w for w in understood.content_words if not (variants(w) & present)]
+    names = {e.lower() for e in understood.entities}
+
+    def in_family(word: str) -> bool:
+        size = max(FAMILY_PREFIX, len(word) - 3)
+        return (len(word) > size and word not in names
+                and any(p.startswith(word[:size]) for p in present if len(p) >= size))
+
+    return [w for w in understood.content_words if not (variants(w) & present) and not in_family(w)]
 
 
 _stem_cache: dict[tuple[str, str], frozenset] = {}
@@ -224,11 +283,14 @@ _stem_cache: dict[tuple[str, str], frozenset] = {}
 
 def _doc_stems(view: IndexView, doc: str) -> frozenset:
     key = (view.policies[doc].source, str(view.manifest_mtime))
-    if key not in _stem_cache:
+    found = _stem_cache.get(key)
+    if found is None:
+        text = view.source_text(doc)
+        found = frozenset(stems(text)) | frozenset(words(text))
         if len(_stem_cache) > 512:
-            _stem_cache.clear()
-        _stem_cache[key] = frozenset(stems(view.source_text(doc)))
-    return _stem_cache[key]
+            _stem_cache.clear()  # another thread may be reading: it keeps its own reference
+        _stem_cache[key] = found
+    return found
 
 
 @dataclass
@@ -252,21 +314,31 @@ def _topic_weights(view: IndexView, understood: Understood) -> dict[str, float]:
 
 
 def _rerank(view: IndexView, hits: list[Hit], understood: Understood, newest: set[str]) -> list[_Scored]:
-    """Order hits by fused score plus how much of the question's topic their best sentence covers."""
+    """Order hits by fused score plus how well their best sentence answers: how much of the question's
+    topic it covers, and whether it has the shape of the wanted answer (a purpose, a duration...)."""
     weights = _topic_weights(view, understood)
     total = sum(view.lexical.idf(s) for w in understood.content_words for s in stems(w)) or 1.0
+    kinds = answer_kinds(understood.question)
     scored = []
     for hit in hits:
         text = view.source_text(hit.doc)
-        best, best_value = hit.sentences[0], -1.0
-        for sentence in hit.sentences:
-            found = set(stems(text[sentence[0]:sentence[1]]))
-            value = sum(w for stem, w in weights.items() if stem in found)
-            if value > best_value:
-                best, best_value = sentence, value
-        coverage = min(best_value / total, 1.0) if weights else 0.0
+        found = [set(stems(text[a:b])) for a, b in hit.sentences]
+        values = [sum(w for stem, w in weights.items() if stem in f) for f in found]
+        cues = [bool(kinds) and looks_like_answer(kinds, text[a:b]) for a, b in hit.sentences]
+        pick = max(range(len(values)), key=lambda i: (values[i] / total + ANSWER_SHAPE_WEIGHT * cues[i], -i))
+        best, value = hit.sentences[pick], values[pick]
+        # An answer split over two sentences: take the neighbour when it covers what the best one misses.
+        for j in (pick + 1, pick - 1):
+            if 0 <= j < len(values) and weights:
+                joined = sum(w for stem, w in weights.items() if stem in found[pick] | found[j])
+                span = (min(best[0], hit.sentences[j][0]), max(best[1], hit.sentences[j][1]))
+                if joined - value >= NEIGHBOUR_GAIN * total and span[1] - span[0] <= MAX_HIGHLIGHT_CHARS:
+                    best, value = span, joined
+                    break
+        coverage = min(value / total, 1.0) if weights else 0.0
         bonus = NEWEST_VERSION_BONUS if hit.doc in newest else 0.0
-        scored.append(_Scored(hit, best, hit.score + SENTENCE_COVERAGE_WEIGHT * coverage + bonus, coverage))
+        score = hit.score + SENTENCE_COVERAGE_WEIGHT * coverage + ANSWER_SHAPE_WEIGHT * cues[pick] + bonus
+        scored.append(_Scored(hit, best, score, coverage))
     scored.sort(key=lambda s: -s.score)
     # The newest version answers whenever it addresses the topic; older versions only fill its silence.
     best_newest = max((s.coverage for s in scored if s.hit.doc in newest), default=0.0)
@@ -277,39 +349,89 @@ def _rerank(view: IndexView, hits: list[Hit], understood: Understood, newest: se
 
 
 def _citations(view: IndexView, ranked: list[_Scored], k: int) -> list[Citation]:
+    """The top ``k`` distinct passages: a later passage already shown inside an earlier excerpt is skipped."""
     citations: list[Citation] = []
-    seen_text: set[str] = set()
+    shown: list[tuple[str, int, int]] = []
     for item in ranked:
         hit, best = item.hit, item.sentence
-        source_text = view.source_text(hit.doc)
-        highlight = source_text[best[0]:best[1]]
-        key = " ".join(highlight.lower().split())
-        if key in seen_text:
+        if any(doc == hit.doc and hit.start < end and start < hit.end for doc, start, end in shown):
             continue
-        seen_text.add(key)
-        start, end = _excerpt_bounds(source_text, hit, best)
+        source_text = view.source_text(hit.doc)
+        highlight_start, highlight_end = _highlight_span(source_text, hit, best, view)
+        start, end = _excerpt_bounds(hit, (highlight_start, highlight_end), view.section_sentences(hit))
+        shown.append((hit.doc, start, end))
         citations.append(Citation(
             n=len(citations) + 1, company=hit.company, policy_date=hit.policy_date, section=hit.section,
-            score=round(item.score, 4), excerpt=source_text[start:end], highlight=highlight, source=hit.source,
-            start=start, end=end, highlight_start=best[0], highlight_end=best[1], doc=hit.doc,
+            score=round(item.score, 4), excerpt=source_text[start:end],
+            highlight=source_text[highlight_start:highlight_end], source=hit.source, start=start, end=end,
+            highlight_start=highlight_start, highlight_end=highlight_end, doc=hit.doc,
         ))
         if len(citations) >= k:
             break
     return citations
 
 
-def _excerpt_bounds(text: str, hit: Hit, highlight: tuple[int, int]) -> tuple[int, int]:
-    """Grow the chunk to whole neighbouring lines within the section, up to the excerpt limit."""
-    start, end = hit.start, hit.end
+def _highlight_span(text: str, hit: Hit, best: tuple[int, int], view: IndexView) -> tuple[int, int]:
+    """The evidence sentence; a sentence that introduces a list (ends with ':') takes the list with it."""
+    start, end = best
+    if not text[start:end].rstrip().endswith(":"):
+        return start, end
+    following = [s for s in view.section_sentences(hit) if s[0] >= end]
+    for s in following:
+        if s[1] - start > MAX_HIGHLIGHT_CHARS or not _LIST_ITEM.match(text, s[0] - _line_offset(text, s[0])):
+            break
+        end = s[1]
+    return start, end
+
+
+_LIST_ITEM = re.compile(r"[ \t]*(?:[*+\-•]|\d+[.)])\s")
+
+
+def _line_offset(text: str, pos: int) -> int:
+    return pos - (text.rfind("\n", 0, pos) + 1)
+
+
+def _excerpt_bounds(hit: Hit, highlight: tuple[int, int], sentences: list[tuple[int, int]]) -> tuple[int, int]:
+    """The chunk, grown by whole neighbouring sentences of its section (one after, one before, in turn)
+    while the excerpt stays within ``MAX_EXCERPT_CHARS``; a longer chunk is cut around the highlight."""
+    start, end = min(hit.start, highlight[0]), max(hit.end, highlight[1])
     if end - start > MAX_EXCERPT_CHARS:
         centre = (highlight[0] + highlight[1]) // 2
-        start = max(hit.start, min(highlight[0], centre - MAX_EXCERPT_CHARS // 2))
-        end = min(hit.end, start + MAX_EXCERPT_CHARS)
+        start = max(start, min(highlight[0], centre - MAX_EXCERPT_CHARS // 2))
+        end = min(end, start + MAX_EXCERPT_CHARS)
         if highlight[1] > end:
             end = highlight[1]
             start = max(hit.start, end - MAX_EXCERPT_CHARS)
         return start, end
+    before = [s for s in sentences if s[1] <= start][::-1]
+    after = [s for s in sentences if s[0] >= end]
+    while before or after:
+        grew = False
+        if after and after[0][1] - start <= MAX_EXCERPT_CHARS:
+            end = after.pop(0)[1]
+            grew = True
+        if before and end - before[0][0] <= MAX_EXCERPT_CHARS:
+            start = before.pop(0)[0]
+            grew = True
+        if not grew:
+            break
     return start, end
+
+
+def _list_intro(view: IndexView, citation: Citation) -> str | None:
+    """For a highlight that is a list item, the sentence introducing the list ("We may disclose your
+    information:"): the item alone does not say who does what."""
+    text = view.source_text(citation.doc)
+    if not _LIST_ITEM.match(text, citation.highlight_start - _line_offset(text, citation.highlight_start)):
+        return None
+    sentences = [tuple(s) for c in view.doc_chunks.get(citation.doc, []) if c["section"] == citation.section
+                 for s in c["sentences"] if s[1] <= citation.highlight_start]
+    for start, end in reversed(sentences[-MAX_LIST_ITEMS:]):
+        if text[start:end].rstrip().endswith(":"):
+            return text[start:end]
+        if not _LIST_ITEM.match(text, start - _line_offset(text, start)):
+            return None
+    return None
 
 
 def _quote(text: str) -> str:
@@ -321,18 +443,16 @@ def _quote(text: str) -> str:
 
 def _answer_text(understood: Understood, citations: list[Citation], view: IndexView, newest: set[str]) -> str:
     first = citations[0]
-    who = f"{first.company}'s policy ({first.policy_date})"
-    older = ""
+    who = f"{first.company}'s policy ({first.policy_date}) says"
     if first.doc not in newest:
         current = [view.policies[d] for d in newest if view.policies[d].company == first.company]
         if current:
-            older = (f"{first.company}'s current policy ({current[0].policy_date}) does not say this directly; "
-                     f"its earlier version did. ")
-    quote = _quote(first.highlight)
-    lead = ""
-    if _YES_NO_START.match(understood.question):
-        lead = {"yes": "Yes. ", "no": "No. "}.get(stance(understood, first.highlight), "")
-    text = f"{older}{lead}{who} says: “{quote}” [1]"
+            who = (f"{first.company}'s current policy ({current[0].policy_date}) does not say this directly; "
+                   f"its earlier version ({first.policy_date}) says")
+    intro = _list_intro(view, first)
+    lead = yes_no_lead(understood, f"{intro} {first.highlight}" if intro else first.highlight)
+    quote = f"{_quote(intro)} … {_quote(first.highlight)}" if intro else _quote(first.highlight)
+    text = f"{lead + '. ' if lead else ''}{who}: “{quote}” [1]"
     more = [c for c in citations[1:3] if c.company != first.company or c.section != first.section]
     if more:
         text += " See also " + ", ".join(f"[{c.n}]" for c in more) + "."

@@ -4,8 +4,11 @@ Nothing here looks at answers; it reads the question and the list of indexed pol
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 
 from index.lexical import STOPWORDS, stem_word, words
 from index.retrieval import PolicyInfo
@@ -26,7 +29,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "retain": ("retain", "retention", "keep", "store"),
     "store": ("store", "retain", "keep", "hold", "server"),
     "cookie": ("cookie", "beacon", "pixel", "tracking"),
-    "track": ("track", "tracking", "cookie", "beacon", "pixel"),
+    "track": ("track", "tracking", "cookie", "beacon", "pixel", "dnt"),
+    "kept": ("keep", "retain", "retention", "store"),
+    "sold": ("sell", "sale", "rent", "trade"),
+    "gave": ("give", "share", "provide"),
+    "sent": ("send", "transfer", "share"),
+    "held": ("hold", "keep", "store", "retain"),
     "opt": ("opt", "unsubscribe", "choice", "preference"),
     "unsubscribe": ("unsubscribe", "opt"),
     "collect": ("collect", "gather", "obtain", "receive", "record"),
@@ -57,7 +65,31 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "encrypt": ("encrypt", "encryption", "ssl", "secure"),
     "password": ("password", "credential", "login"),
     "notify": ("notify", "notice", "inform", "alert", "email"),
+    "choice": ("choice", "choose", "opt", "option", "preference", "setting", "consent"),
+    "choices": ("choice", "choose", "opt", "option", "preference", "setting", "consent"),
+    "control": ("control", "manage", "setting", "opt", "choice", "preference"),
+    "manage": ("manage", "control", "setting", "preference", "choice"),
+    "identity": ("identity", "identify", "identifiable", "identifier", "anonymous", "name"),
+    "edit": ("edit", "update", "change", "correct", "modify"),
+    "modify": ("modify", "update", "change", "edit", "correct"),
+    "obtain": ("obtain", "collect", "receive", "gather"),
+    "receive": ("receive", "obtain", "collect", "share", "disclose"),
+    "anonymized": ("anonymized", "anonymous", "aggregate", "de-identified", "depersonalize"),
+    "aggregated": ("aggregated", "aggregate", "anonymous", "statistical"),
+    "international": ("international", "country", "countries", "transfer", "outside", "abroad"),
+    "app": ("app", "application", "mobile", "device"),
 }
+
+# Words that shape a question about a policy without naming a practice ("what choices apply to ...").
+# They still search, but their absence from a policy is no sign that the policy is silent.
+VAGUE = frozenset("""
+choice choices control controls option options scope apply applies applicable allow allows allowed type types
+kind kinds form forms way ways regarding basic usage offer offers give gives available explicitly yes first
+party parties others other via practice practices fulfill purpose purposes reason reasons reveal leak notice
+attention difference specific certain provide provides provided mention mentions able need needs regard regards
+category categories exactly exact behind towards toward deal pay generic occur element elements audience
+audiences forever didn doesn don isn aren wasn weren won shouldn wouldn couldn
+""".split())
 
 # Words that say nothing about which practice is asked about.
 GENERIC = frozenset("""
@@ -140,10 +172,14 @@ def understand(question: str, policies: list[PolicyInfo]) -> Understood:
         if w not in GENERIC and w not in company_words and not _YEAR.fullmatch(w) and len(w) > 1
     ]
     first = True
+    # Names given only as examples ("(e.g., SSN)") illustrate the question; they are not its topic.
+    examples = [m.span() for m in re.finditer(r"\([^)]*\)", question)]
     for match in re.finditer(r"[A-Za-z][\w&-]*", question):
         token = match.group(0)
         if first:
             first = False
+            continue
+        if any(a <= match.start() < b for a, b in examples):
             continue
         if token[0].isupper() and token.lower() not in company_words and token not in _CAPITALISED_COMMON:
             understood.entities.append(token)
@@ -161,6 +197,34 @@ def _unknown_company(question: str) -> str | None:
             if name.split()[0] not in _NOT_COMPANIES and name not in _NOT_COMPANIES:
                 return name
     return None
+
+
+@lru_cache(maxsize=1)
+def _specific_stems() -> frozenset:
+    path = Path(__file__).resolve().parent / "data" / "specific_words.json"
+    try:
+        return frozenset(json.loads(path.read_text())["stems"])
+    except (OSError, ValueError, KeyError):
+        return frozenset()
+
+
+def is_specific(word: str, pieces=None) -> bool:
+    """True for a rare technical term that only some privacy policies use (biometric, geolocation):
+    a policy that never uses it is silent on it. Not specific: words most policies use (choice,
+    financial), words no policy uses (typos), and everyday words, which the model's tokenizer keeps
+    whole (``pieces(word) == 1``: buy, reach, chat). The policy list is rebuilt by
+    scripts/build_vocabulary.py."""
+    if word in VAGUE or word.endswith("ly"):  # adverbs qualify a practice ("exactly", "completely")
+        return False
+    if stem_word(word) not in _specific_stems():
+        return False
+    return pieces is None or pieces(word) > 1
+
+
+def is_practice(word: str) -> bool:
+    """A word of the privacy vocabulary (sell, share, cookie, children...): with its synonyms, its
+    absence from a policy means the policy does not address that practice."""
+    return word in SYNONYMS or word.rstrip("s") in SYNONYMS
 
 
 def expand_stems(content_words: list[str]) -> list[str]:

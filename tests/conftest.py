@@ -78,6 +78,16 @@ def corpus_copy(tmp_path, monkeypatch) -> Path:
     return folder
 
 
+@pytest.fixture(scope="session")
+def chat_app(seed_data_dir):
+    """The real chat (`python app.py`) over the session's seed index, on a free loopback port."""
+    from apprunner import start_app
+
+    app = start_app({"POLICYQA_DATA": str(seed_data_dir), "POLICYQA_CORPUS": str(CORPUS)})
+    yield app
+    app.stop()
+
+
 class ChromaServer:
     """A real `chroma run` on a free loopback port, serving a folder; stop and start it at will."""
 

@@ -1,0 +1,81 @@
+"""What kind of answer a question wants, and which sentences look like that kind of answer.
+
+"Why ...?" wants a purpose ("in order to ..."), "How long ...?" a duration, "How do I ...?" an
+instruction ("you can ... by clicking ..."), "Where ...?" a place, "Who/which ...?" named parties.
+A sentence that looks like the wanted kind of answer gets a small bonus when the evidence
+sentence is chosen; the topic words still decide most of it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_I = re.I
+
+
+@dataclass(frozen=True)
+class AnswerKind:
+    name: str
+    question: re.Pattern
+    sentence: re.Pattern
+
+
+KINDS = (
+    AnswerKind(
+        "purpose",
+        re.compile(r"^\s*why\b|\bfor what (?:purposes?|reasons?)\b|^\s*what\b.*\bfor\s*\??\s*$|"
+                   r"\b(?:the|what) (?:purposes?|reasons?)\b|\bwhat (?:do|does|will) \w+(?: \w+)? use\b", _I),
+        re.compile(r"\b(?:in order to|so that|so we can|to help|purposes?|used (?:to|for)|allows? us to|"
+                   r"enables? us to|to (?:provide|improve|remember|identify|understand|personali[sz]e|offer|"
+                   r"customi[sz]e|deliver|operate|process|send|analy[sz]e|measure|prevent))\b", _I),
+    ),
+    AnswerKind(
+        "duration",
+        re.compile(r"^\s*how long\b|\bretention period\b|\buntil when\b", _I),
+        re.compile(r"\b(?:\d+\s*(?:days?|weeks?|months?|years?)|as long as|so long as|until|no longer|"
+                   r"retain(?:ed)?|retention|period)\b", _I),
+    ),
+    AnswerKind(
+        "instruction",
+        re.compile(r"^\s*how (?:do|can|could|should|may|would) (?:i|we|you|users?|one|customers?|visitors?)\b|"
+                   r"\bhow to\b|^\s*(?:can|may|could) (?:i|users?|customers?|visitors?|one)\b|"
+                   r"^\s*what (?:can|should) (?:i|users?)\b|\bis there a way\b", _I),
+        re.compile(r"\b(?:you (?:can|may|should|have the (?:right|option|ability))|click(?:ing)?|settings?|"
+                   r"by (?:using|clicking|contacting|sending|emailing|visiting|adjusting|editing)|contact us|"
+                   r"unsubscribe|opt[- ]?out|request|ask us|e-?mail us|write to)\b", _I),
+    ),
+    AnswerKind(
+        "time",
+        re.compile(r"^\s*when\b|\bwhat date\b|\blast (?:updated|modified|revised|changed)\b", _I),
+        re.compile(r"\b(?:(?:19|20)\d\d|january|february|march|april|may|june|july|august|september|october|"
+                   r"november|december|days?|effective|updated|prior to)\b", _I),
+    ),
+    AnswerKind(
+        "place",
+        re.compile(r"^\s*where\b|\bwhich countr", _I),
+        re.compile(r"\b(?:located|servers?|countr(?:y|ies)|united states|europe(?:an)?|address|street|"
+                   r"avenue|suite|[A-Z]{2} \d{5}|\d{5})\b", _I),
+    ),
+    AnswerKind(
+        "contact",
+        re.compile(r"\b(?:e-?mail address|contact|reach|get in touch|write to|phone|postal|mailing address)\b", _I),
+        re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|\b(?:address|phone|telephone|mail(?:ing)?|contact (?:us|form))\b", _I),
+    ),
+    AnswerKind(
+        "party",
+        re.compile(r"^\s*(?:who|whom|with whom)\b|^\s*which (?:companies|company|third|partners?|services?|"
+                   r"providers?|tools?|\w+ (?:service|tool|provider)s?)\b", _I),
+        re.compile(r"\((?:e\.g\.|such as|including)|\b(?:such as|e\.g\.|including|providers?|partners?|"
+                   r"affiliates?|vendors?)\b|\b[A-Z][a-z]+[A-Z]\w*\b", 0),
+    ),
+)
+
+
+def answer_kinds(question: str) -> tuple[AnswerKind, ...]:
+    """The kinds of answer ``question`` asks for (often none)."""
+    return tuple(kind for kind in KINDS if kind.question.search(question))
+
+
+def looks_like_answer(kinds: tuple[AnswerKind, ...], sentence: str) -> bool:
+    """True when ``sentence`` has the shape of one of the wanted kinds of answer."""
+    return any(kind.sentence.search(sentence) for kind in kinds)

@@ -1,0 +1,110 @@
+"""Whether quoted evidence answers a yes/no question with "Yes", "No", or neither.
+
+A lead is given only when the evidence sentence speaks to every topic word of the question
+(directly, by a synonym or by a word of the same family), and then:
+
+- "No" when every clause of the sentence that holds one of the question's topic words is
+  negative ("we do not sell", "customers cannot opt out", "no company can guarantee");
+- "Yes" when none of them is negated;
+- nothing when some are and some are not ("we share ... but do not sell"), or when the question
+  is itself negative ("Doesn't ...?"). Then the answer only quotes.
+"""
+from __future__ import annotations
+
+import re
+
+from index.lexical import stem_word
+
+from .question import SYNONYMS, VAGUE, Understood, variants
+
+# A yes/no question starts with an auxiliary, perhaps after a short lead-in ("In 2014, did ...").
+YES_NO_START = re.compile(
+    r"^\s*(?:(?:in|as of|under|since|during|back in|according to)\b[^,?]{0,60},\s*)?"
+    r"(?:does|do|did|is|are|was|were|can|could|will|would|has|have|had|should|may|might|must)\b", re.I)
+_NEGATION = frozenset("not never no cannot can't won't don't doesn't didn't isn't aren't wasn't weren't "
+                      "shouldn't wouldn't couldn't neither nor none nothing nobody without".split())
+# "no" that does not deny the practice: "at no cost", "no later than".
+_NOT_DENIAL_AFTER_NO = frozenset("cost charge later more less matter extra additional".split())
+_CLAUSE_WORDS = frozenset("but however unless except although though whereas while if when which who that so "
+                          "because since where".split())
+# After a comma, a new clause starts with its subject: "..., we will remove it".
+_SUBJECTS = frozenset("we you they it i he she our your their this these those".split())
+_TOKEN = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)?|[,;:()!?]|\.(?=\s|$)")
+FAMILY_PREFIX = 5
+
+
+# Names with "not" in them are no negation: "Do Not Track" signals, "Do Not Call" lists. Only the
+# capitalised name: "we do not track you" is a negation.
+_NAMED_NOT = re.compile(r"\bDo[\s-]+Not[\s-]+(Track|Call|Sell)\b|\bDO[\s-]+NOT[\s-]+(TRACK|CALL|SELL)\b")
+
+
+def _tokens(text: str) -> list[str]:
+    text = _NAMED_NOT.sub(lambda m: "dnt" if (m.group(1) or m.group(2)).lower() == "track"
+                          else f"donot{(m.group(1) or m.group(2)).lower()}", text)
+    return [t.lower().replace("’", "'") for t in _TOKEN.findall(text)]
+
+
+def _is_negation(tokens: list[str], j: int) -> bool:
+    word = tokens[j]
+    if word == "no" and j + 1 < len(tokens) and tokens[j + 1] in _NOT_DENIAL_AFTER_NO:
+        return False
+    return word in _NEGATION or word.endswith("n't")
+
+
+def _clauses(tokens: list[str]) -> list[int]:
+    """Clause number of each token: punctuation, subordinating words and ', <subject>' start a new clause."""
+    numbers, current = [], 0
+    for j, word in enumerate(tokens):
+        if word in ";:()!?." or word in _CLAUSE_WORDS:
+            current += 1
+        elif word == "," and j + 1 < len(tokens) and tokens[j + 1].split("'")[0] in _SUBJECTS:
+            current += 1
+        numbers.append(current)
+    return numbers
+
+
+def _negated_clauses(tokens: list[str]) -> set[int]:
+    clause = _clauses(tokens)
+    return {clause[j] for j in range(len(tokens)) if _is_negation(tokens, j)}
+
+
+def _matches(word: str, token: str) -> bool:
+    stem = stem_word(token)
+    if stem in variants(word) or token == word:
+        return True
+    return len(word) > FAMILY_PREFIX and len(token) >= FAMILY_PREFIX and token[:FAMILY_PREFIX] == word[:FAMILY_PREFIX]
+
+
+def yes_no_lead(understood: Understood, evidence: str) -> str | None:
+    """"Yes", "No" or None for ``evidence`` quoted as the answer to ``understood.question``."""
+    question = understood.question
+    if not YES_NO_START.match(question) or any(t in _NEGATION or t.endswith("n't") for t in _tokens(question)):
+        return None
+    topic = [w for w in understood.content_words if w not in VAGUE]
+    if not topic:
+        return None
+    tokens = _tokens(evidence)
+    places: dict[str, list[int]] = {w: [i for i, t in enumerate(tokens) if _matches(w, t)] for w in topic}
+    if not all(places.values()):
+        return None  # the sentence does not speak to the whole question
+    clause, denied = _clauses(tokens), _negated_clauses(tokens)
+    negated = {w: [clause[i] in denied for i in found] for w, found in places.items()}
+    any_negated = any(any(flags) for flags in negated.values())
+    if not any_negated:
+        return "Yes"
+    # A practice word that is plainly affirmed beside one that is negated: no single answer.
+    affirmed_practice = any(not all(flags) for w, flags in negated.items() if w in SYNONYMS or w.rstrip("s") in SYNONYMS)
+    return None if affirmed_practice else "No"
+
+
+def sentence_stance(understood: Understood, sentence: str) -> str | None:
+    """"no" when the clauses of ``sentence`` that hold the question's topic words are negative,
+    "yes" when they speak plainly, None when the sentence holds none of the topic words. Looser
+    than ``yes_no_lead``: one topic word is enough, and the question need not be yes/no."""
+    topic = [w for w in understood.content_words if w not in VAGUE] or list(understood.content_words)
+    tokens = _tokens(sentence)
+    places = [i for i, t in enumerate(tokens) for w in topic if _matches(w, t)]
+    if not places:
+        return None
+    clause, denied = _clauses(tokens), _negated_clauses(tokens)
+    return "no" if all(clause[i] in denied for i in places) else "yes"

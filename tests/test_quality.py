@@ -1,0 +1,208 @@
+"""Answer quality on the real seed corpus and model: negation, abstention, companies, versions,
+excerpts, and the evaluation harness itself (with a regression bar on the shared seed questions).
+
+The heavy PolicyQA comparison lives in tests/heavy/ and is not collected by default.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from index.retrieval import PolicyInfo
+from qa import ask
+from qa.polarity import yes_no_lead
+from qa.question import understand
+from qa.records import Answer, Citation
+from qa.scoring import Question, load_questions, normalise, percentile, score_answer, select, split_of, summarise
+
+PROJECT = Path(__file__).resolve().parent.parent
+SHARED = next((p for p in (PROJECT.parent / "shared", PROJECT.parent.parent / "shared") if p.is_dir()),
+              PROJECT.parent / "shared")
+SEED_QUESTIONS = SHARED / "eval" / "seed-questions.jsonl"
+POLICIES = [PolicyInfo(name, name, f"{name.lower()}.com", "2019-01-01", None, "", "", 1)
+            for name in ("Azalead", "Axosoft", "Azendoo", "Comindware", "Acme")]
+
+
+# --- Yes / No from the quoted sentence (no model needed) -------------------------------------
+
+@pytest.mark.parametrize("question, sentence, lead", [
+    ("Does Acme sell my data?", "We do not sell or rent the personal information we collect.", "No"),
+    ("Does Acme sell my data?", "We never sell data to anyone.", "No"),
+    ("Does Acme sell my data?", "We sell no data.", "No"),
+    ("Can Acme customers opt out of transactional emails?",
+     "Customers cannot opt out of receiving transactional emails related to their account.", "No"),
+    ("Do Acme cookies contain personal information?",
+     "The cookies we place do not contain any personal information; however, they do contain identifiers.", "No"),
+    ("Does Acme share my data with Salesforce?",
+     "For example, we may share your data with CRM service providers (e.g., Salesforce) and others.", "Yes"),
+    ("Does Acme share my data with partners?", "We share your information with our partners.", "Yes"),
+    # "no longer" / "can't identify" sit in other clauses than "remove"
+    ("Can I ask Acme to delete my data?", "When we no longer need your data, we'll either remove it from our "
+                                          "systems or depersonalize it so that we can't identify you.", "Yes"),
+    # "Do Not Track" is a name, not a negation
+    ("Does Acme respond to Do Not Track signals?", "We respond to Do Not Track signals.", "Yes"),
+    ("Does Acme respond to Do Not Track signals?", "We do not currently respond to browser DNT signals.", "No"),
+    ("Does Acme track me across websites?", "We do not track you across third-party websites.", "No"),
+    ("In 2014, did Acme use Flash cookies?", "Acme may also utilize Flash cookies for these purposes.", "Yes"),
+    # affirmed and denied practices side by side: no single answer
+    ("Does Acme share or sell data?", "We share data with partners but we do not sell it.", None),
+    # a negative question gets no lead; nor does a sentence that misses part of the question
+    ("Doesn't Acme sell my data?", "We do not sell your data.", None),
+    ("Does Acme sell my data to advertisers?", "We use cookies to remember you.", None),
+    ("What does Acme collect?", "We do not collect location data.", None),
+])
+def test_yes_no_lead_follows_the_sentence(question, sentence, lead):
+    assert yes_no_lead(understand(question, POLICIES), sentence) == lead
+
+
+# --- Real questions on the seed index ------------------------------------------------------------
+
+def test_negations_never_become_yes(seed_index):
+    for question in ("Will Azendoo rent out my personal information?", "Does Axosoft sell data?",
+                     "Does Azalead sell my personal information?"):
+        answer = ask(question)
+        assert answer.found, question
+        assert answer.text.startswith("No."), (question, answer.text)
+        assert any(w in answer.citations[0].highlight.lower() for w in ("not", "never")), answer.citations[0].highlight
+
+
+def test_yes_answer_quotes_its_evidence(seed_index):
+    answer = ask("Does Comindware share data with Salesforce?")
+    assert answer.text.startswith("Yes. Comindware's policy (2019-04-10) says: “")
+    assert "Salesforce" in answer.citations[0].highlight and answer.text.endswith(("[1]", "."))
+
+
+def test_silent_policies_say_so_and_cite_nothing(seed_index):
+    for question, company in (("Does Axosoft collect biometric data?", "Axosoft"),
+                              ("Does Azendoo share my data with Mixpanel?", "Azendoo"),
+                              ("Is Comindware certified under the TRUSTe program?", "Comindware")):
+        answer = ask(question)
+        assert not answer.found and not answer.citations, (question, answer.text)
+        assert answer.text.startswith(f"{company}'s policy does not mention"), answer.text
+    assert not ask("What is a good recipe for pancakes?").found
+
+
+def test_vague_policy_questions_are_still_answered(seed_index):
+    """Words like 'choices' or 'scope' shape a question; a policy need not use them to answer it."""
+    for question, company in (("What choices do I have about cookies?", "comindware"),
+                              ("What scope does the user choice apply to?", "azalead.com"),
+                              ("Does the collected data reveal my identity?", "Azendoo")):
+        answer = ask(question, company=company)
+        assert answer.found and answer.citations, (question, answer.text)
+
+
+def test_company_from_domain_name_or_argument(seed_index):
+    assert {c.company for c in ask("does comindware.com keep my data forever?").citations} == {"Comindware"}
+    assert {c.company for c in ask("How long is data kept?", company="COMINDWARE").citations} == {"Comindware"}
+    unknown = ask("Does Globex sell my data?")
+    assert not unknown.found and "Globex" in unknown.text and "Azendoo" in unknown.text
+
+
+def test_title_line_gives_the_site_as_company():
+    from index.policies import parse_policy
+
+    policy = parse_policy("# ticketmaster.com privacy policy\n\nWe collect your name.\n", "ticketmaster.com.md")
+    assert (policy.company, policy.domain) == ("Ticketmaster", "ticketmaster.com")
+    policy = parse_policy("# mlb.mlb.com privacy policy\n\nWe collect your name.\n", "mlb.mlb.com.md")
+    assert policy.domain == "mlb.mlb.com"
+
+
+def test_versions_newest_by_default_year_on_request(seed_index):
+    newest = ask("Does Azalead respond to Do Not Track signals?")
+    assert newest.found and newest.citations[0].policy_date == "2017-12-31"
+    assert "DNT" in newest.citations[0].highlight and newest.text.startswith("No.")
+    old = ask("What did Azalead's 2014 privacy statement say about session cookies?")
+    assert old.found and {c.policy_date for c in old.citations} == {"2014-06-25"}
+    # Only the older version speaks of Flash cookies: the answer says so and quotes it.
+    flash = ask("Does Azalead use Flash cookies?")
+    assert flash.found and flash.citations[0].policy_date == "2014-06-25"
+    assert "current policy (2017-12-31) does not say this directly" in flash.text
+
+
+def test_excerpts_are_verbatim_bounded_and_distinct(seed_index):
+    answer = ask("How does Azalead use cookies?", k=5)
+    assert len(answer.citations) >= 3
+    spans = []
+    for c in answer.citations:
+        text = Path(c.source).read_text(encoding="utf-8")
+        assert text[c.start:c.end] == c.excerpt and len(c.excerpt) <= 1200
+        assert c.start <= c.highlight_start < c.highlight_end <= c.end
+        spans.append((c.doc, c.start, c.end))
+    for i, (doc, start, end) in enumerate(spans):
+        for other_doc, other_start, other_end in spans[i + 1:]:
+            assert doc != other_doc or end <= other_start or other_end <= start, "citations overlap"
+
+
+def test_list_introduction_highlights_its_items(seed_index):
+    answer = ask("What does Azendoo use cookies for?")
+    assert "remember your preferences and settings" in answer.citations[0].highlight
+
+
+# --- The harness ------------------------------------------------------------------------------
+
+def _answer(*excerpts_and_highlights, found=True, text="Yes. Acme says: “x” [1]"):
+    citations = [Citation(n=i + 1, company="Acme", policy_date="2020-01-01", section="s", score=1.0, excerpt=e,
+                          highlight=h, source="", start=0, end=len(e), highlight_start=0, highlight_end=len(h))
+                 for i, (e, h) in enumerate(excerpts_and_highlights)]
+    return Answer(question="q", text=text, found=found, citations=citations)
+
+
+def test_scoring_follows_the_shared_rules():
+    q = Question("1", "Does Acme sell data?", "Acme", True, ("We do **not** sell",), lead="No")
+    assert normalise("We  do **NOT**\nsell") == "we do not sell"
+    hit2 = score_answer(q, _answer(("nothing here", "nothing"), ("we do not sell data", "we do not sell")), 5.0)
+    assert hit2.rank == 2 and not hit2.highlight and hit2.wrong_yes and hit2.lead_ok is False
+    late = "x" * 1200 + " we do not sell"
+    assert score_answer(q, _answer((late, late)), 1.0).rank is None  # past the 1,200 scored characters
+    silent = Question("2", "Does Acme use Mixpanel?", "Acme", False, ())
+    m = summarise([hit2, score_answer(silent, _answer(found=False), 3.0)])
+    assert (m.hit_at_1, m.hit_at_3, m.mrr, m.abstention_accuracy, m.wrong_yes) == (0.0, 1.0, 0.5, 1.0, 1)
+    assert percentile([1, 2, 3, 4], 50) == 2 and percentile([1, 2, 3, 4], 95) == 4
+
+
+def test_split_and_sample_are_fixed():
+    qs = [Question(str(i), "q", f"site{i % 7}.com", True, ("e",)) for i in range(100)]
+    tune, report = select(qs, "tune"), select(qs, "report")
+    assert len(tune) + len(report) == 100 and not {q.company for q in tune} & {q.company for q in report}
+    assert [q.id for q in select(qs, sample=10, seed=3)] == [q.id for q in select(qs, sample=10, seed=3)]
+    assert split_of(qs[0]) == split_of(qs[7])
+
+
+@pytest.mark.skipif(not SEED_QUESTIONS.exists(), reason="shared/eval/seed-questions.jsonl is not here")
+def test_seed_questions_regression_bar(seed_index):
+    """The foundation bar on the shared seed questions, company not passed."""
+    from index.config import get_config
+    from qa.eval import evaluate
+
+    questions = load_questions(SEED_QUESTIONS)
+    outcomes = evaluate(questions, get_config(), baseline=False)["system"]
+    m = summarise(outcomes)
+    assert m.hit_at_1 >= 0.9 and m.hit_at_3 == 1.0, m
+    assert m.abstention_accuracy == 1.0 and m.false_abstention_rate == 0.0, m
+    assert m.wrong_yes == 0
+
+
+@pytest.mark.skipif(not SEED_QUESTIONS.exists(), reason="shared/eval/seed-questions.jsonl is not here")
+def test_eval_cli_compares_with_the_baseline(seed_index, tmp_path):
+    out = tmp_path / "report.json"
+    run = subprocess.run([sys.executable, "-m", "qa.eval", str(SEED_QUESTIONS), "--limit", "6", "--json", str(out)],
+                         capture_output=True, text=True, cwd=PROJECT, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert "Hit@1" in run.stdout and "baseline" in run.stdout and "latency p95" in run.stdout
+    report = json.loads(out.read_text())
+    assert set(report["metrics"]) == {"PolicyQA", "baseline"}
+    assert len(report["per_question"]["baseline"]) == 6 and report["baseline_company_given"] is True
+    for system in report["metrics"].values():
+        assert 0 <= system["hit_at_1"] <= system["hit_at_3"] <= system["hit_at_5"] <= 1
+
+
+def test_eval_cli_reports_bad_input(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"question": "ok?"}\nnot json\n')
+    run = subprocess.run([sys.executable, "-m", "qa.eval", str(bad)], capture_output=True, text=True,
+                         cwd=PROJECT, timeout=120)
+    assert run.returncode == 1 and "bad.jsonl:2" in run.stderr

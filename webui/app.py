@@ -1,0 +1,275 @@
+"""The Gradio 6 chat: layout, event handlers and the named API endpoints ``/ask`` and ``/policy``.
+
+Handlers are thin: ``qa.chat`` decides what to ask, ``qa.ask`` answers, ``webui.render`` escapes
+and lays out the HTML.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import gradio as gr
+
+from index.config import Config, get_config
+from index.errors import PolicyQAError
+from index.retrieval import open_index
+from qa.chat import (ALL_COMPANIES, NEWEST, answer_turn, ask_in_context, company_choices, growing_text,
+                     versions_of)
+from qa.safe import safe_call
+
+from . import render
+from .upload import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES, BadUpload, add_uploads
+
+# An answer is CPU-bound for tens of ms (one query embedding, BM25, a Chroma query), then spends
+# ~0.25 s streaming while idle. Running many more at once than there are cores only slows each;
+# a few more keeps the CPU busy during the streaming. The queue keeps the rest in order and shows
+# their position. Indexing an upload saturates the CPU and holds the build lock, so uploads run
+# one at a time in their own group.
+CHAT_CONCURRENCY = 4
+UPLOAD_CONCURRENCY = 1
+QUEUE_MAX_SIZE = 64
+# The answer is ready at once; streaming it in a dozen steps over ~0.25 s reads as typing.
+STREAM_PIECES = 12
+STREAM_DELAY_S = 0.02
+
+EXAMPLES = [
+    "Does Comindware share data with Salesforce?",
+    "What about Axosoft?",
+    "Does Azalead sell my personal information?",
+    "What does Azendoo use cookies for?",
+    "Did Azalead use web beacons in 2014?",
+]
+
+CSS = (Path(__file__).with_name("style.css")).read_text(encoding="utf-8")
+
+_OPEN_CITATION_JS = """
+element.addEventListener('click', (event) => {
+  const button = event.target.closest('button.pq-open');
+  if (!button || !element.contains(button)) return;
+  const d = button.dataset;
+  trigger('click', {doc: d.doc, start: Number(d.start), end: Number(d.end),
+                    highlight_start: Number(d.hs), highlight_end: Number(d.he)});
+});
+"""
+
+# Scroll the policy box to the passage once it is laid out (the tab may still be hidden).
+_SCROLL_TO_PASSAGE_JS = """
+const reveal = (tries) => {
+  const box = element.querySelector('.pq-policy-text');
+  const passage = element.querySelector('.pq-passage');
+  if (!box || !passage) return;
+  if (box.clientHeight === 0) { if (tries > 0) setTimeout(() => reveal(tries - 1), 50); return; }
+  const offset = passage.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
+  box.scrollTop = Math.max(0, offset - box.clientHeight / 5);
+};
+watch('value', () => reveal(100));
+reveal(100);
+"""
+
+
+def _policies(config: Config):
+    return list(open_index(config).policies.values())
+
+
+def _header(config: Config) -> str:
+    policies = _policies(config)
+    companies = len({p.company for p in policies})
+    return ('<div class="pq-header"><h1>PolicyQA</h1><p>Ask about website privacy policies. Every answer '
+            'quotes the policy word for word, with the company, policy date and section, so you can check it.'
+            f'</p><p class="pq-count">{len(policies)} policies from {companies} companies indexed.</p></div>')
+
+
+def _version_update(company: str | None, config: Config):
+    dates = versions_of(company, _policies(config))
+    if len(dates) < 2:
+        return gr.Dropdown(choices=[("Newest", NEWEST)], value=NEWEST, visible=False)
+    choices = [(f"Newest ({dates[0]})", NEWEST)] + [(d, d) for d in dates[1:]]
+    return gr.Dropdown(choices=choices, value=NEWEST, visible=True)
+
+
+def ask_endpoint(question: str, company: str | None = None, policy_date: str | None = None,
+                 previous: str | None = None) -> dict:
+    """Answer a question from the indexed privacy policies.
+
+    Args:
+        question: e.g. "Does Comindware share data with Salesforce?"
+        company: restrict the answer to this company (name or domain); empty for all.
+        policy_date: answer from this policy version (ISO date); empty for the newest.
+        previous: the question asked before, so that "What about Axosoft?" can be answered.
+
+    Returns:
+        The answer as JSON: question (the question answered), text, found, company, policy_date,
+        notes and citations (n, company, policy_date, section, score, excerpt, highlight, doc,
+        start, end, highlight_start, highlight_end).
+    """
+    reply = safe_call(ask_in_context, question, company=company or None, policy_date=policy_date or None,
+                      previous=previous or None)
+    if not reply.ok:  # a bad question, an unusable index or server, or a bug (logged): one sentence
+        raise gr.Error(reply.message)
+    return _without_source_paths(reply.answer.to_dict())
+
+
+def _without_source_paths(data):
+    """The answer's JSON without citations' ``source``: a path on the server, of no use to a remote caller."""
+    if isinstance(data, dict):
+        return {k: _without_source_paths(v) for k, v in data.items() if not (k == "source" and "excerpt" in data)}
+    if isinstance(data, list):
+        return [_without_source_paths(v) for v in data]
+    return data
+
+
+def policy_endpoint(doc: str, start: int = -1, end: int = -1, highlight_start: int = -1,
+                    highlight_end: int = -1) -> str:
+    """A whole indexed policy as escaped HTML, the passage [start, end) marked when given.
+
+    Args:
+        doc: a policy's id, as in a citation's ``doc``; only indexed policies are served.
+        start: where the cited excerpt starts (-1 for none).
+        end: where it ends.
+        highlight_start: where the evidence sentence starts.
+        highlight_end: where it ends.
+
+    Returns:
+        HTML of the policy, every character of the policy escaped.
+    """
+    config = get_config()
+    view = open_index(config)
+    info = view.policies.get(doc) if isinstance(doc, str) else None
+    if info is None:
+        raise gr.Error("No indexed policy has that id. Open a policy from a citation's button.")
+    policy_text = view.source_text(doc)
+    passage = None
+    if start >= 0 and end > start:
+        hs, he = (highlight_start, highlight_end) if 0 <= highlight_start < highlight_end else (start, start)
+        passage = render.Passage(int(start), int(end), int(hs), int(he))
+    return render.policy_view(info.company, info.policy_date, info.title, doc, policy_text, passage)
+
+
+def build_demo(config: Config | None = None) -> gr.Blocks:
+    """The chat app (not yet launched). The index must exist: see ``qa.answer.ensure_index``."""
+    config = config or get_config()
+    policies = _policies(config)
+
+    with gr.Blocks(title="PolicyQA") as demo:
+        context = gr.State(None)
+        header = gr.HTML(_header(config))
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=6, min_width=420):
+                with gr.Row():
+                    company = gr.Dropdown(company_choices(policies), value=ALL_COMPANIES, label="Company",
+                                          info="Used when the question names no company", interactive=True)
+                    version = gr.Dropdown([("Newest", NEWEST)], value=NEWEST, label="Policy version",
+                                          info="This company has several policy versions", visible=False,
+                                          interactive=True)
+                # Messages are HTML built by webui.render with every user and policy string escaped;
+                # Markdown, LaTeX and custom tags are off so nothing in them is interpreted.
+                chatbot = gr.Chatbot(
+                    label="Chat", show_label=False, elem_id="pq-chat", height=520, render_markdown=False,
+                    sanitize_html=True, allow_tags=False, latex_delimiters=[], buttons=[], feedback_options=None,
+                    placeholder=("Ask about a privacy policy, or pick an example below. "
+                                 "Follow up with a company or a year: “What about Axosoft?”"),
+                )
+                question = gr.Textbox(placeholder="Ask a question, e.g. Does Comindware share data with Salesforce?",
+                                      show_label=False, submit_btn="Ask", elem_id="pq-question", autofocus=True,
+                                      max_lines=4)
+                with gr.Row(elem_classes="pq-examples"):
+                    example_buttons = [gr.Button(q, size="sm", variant="secondary") for q in EXAMPLES]
+                    clear = gr.Button("↺ New conversation", size="sm", variant="secondary",
+                                      elem_classes="pq-clear")
+                with gr.Accordion("Add your own policies", open=False):
+                    files = gr.File(label=f"Policy files ({' '.join(ALLOWED_SUFFIXES)}, up to "
+                                          f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB each)",
+                                    file_count="multiple", file_types=list(ALLOWED_SUFFIXES), type="filepath")
+                    with gr.Row():
+                        upload_company = gr.Textbox(label="Company (optional)", placeholder="read from the document")
+                        upload_date = gr.Textbox(label="Policy date (optional)", placeholder="YYYY-MM-DD")
+                    add_button = gr.Button("Add to the index", variant="primary")
+                    upload_status = gr.HTML()
+            with gr.Column(scale=5, min_width=380):
+                with gr.Tabs(selected="sources") as tabs:
+                    with gr.Tab("Sources", id="sources"):
+                        sources = gr.HTML(render.sources_panel(None), elem_id="pq-sources",
+                                          js_on_load=_OPEN_CITATION_JS)
+                    with gr.Tab("Full policy", id="policy"):
+                        viewer = gr.HTML(render.policy_placeholder(), elem_id="pq-policy",
+                                         js_on_load=_SCROLL_TO_PASSAGE_JS)
+
+        def respond(message, history, previous, company_filter, version_choice):
+            history = list(history or [])
+            if not (message or "").strip():
+                yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+                return
+            history.append({"role": "user", "content": render.user_message(message)})
+            history.append({"role": "assistant", "content": render.pending_message()})
+            yield history, gr.skip(), gr.skip(), ""
+            reply = safe_call(answer_turn, message, previous, company_filter, version_choice, config=config)
+            if not reply.ok:  # never a traceback: bugs are logged, the user gets one sentence
+                history[-1] = {"role": "assistant", "content": render.error_message(reply.message)}
+                yield history, gr.skip(), gr.skip(), ""
+                return
+            turn = reply.answer
+            for prefix in growing_text(turn.answer.text, STREAM_PIECES):
+                history[-1] = {"role": "assistant", "content": render.partial_answer(prefix)}
+                yield history, gr.skip(), gr.skip(), ""
+                time.sleep(STREAM_DELAY_S)
+            asked = turn.request.question if turn.request.rewritten else None
+            history[-1] = {"role": "assistant", "content": render.answer_message(turn.answer, asked)}
+            yield history, render.sources_panel(turn.answer), turn.context, ""
+
+        chat_inputs = [question, chatbot, context, company, version]
+        chat_outputs = [chatbot, sources, context, question]
+        question.submit(respond, chat_inputs, chat_outputs, api_visibility="private")
+        for button in example_buttons:
+            button.click(respond, [button, chatbot, context, company, version], chat_outputs,
+                         api_visibility="private")
+
+        def start_over():
+            return [], render.sources_panel(None), None, render.policy_placeholder()
+
+        clear.click(start_over, None, [chatbot, sources, context, viewer], api_visibility="private")
+        chatbot.clear(start_over, None, [chatbot, sources, context, viewer], api_visibility="private")
+        company.change(lambda c: _version_update(c, config), company, version, api_visibility="private")
+
+        def open_citation(evt: gr.EventData):
+            data = evt._data if isinstance(evt._data, dict) else {}
+            try:
+                html = policy_endpoint(str(data.get("doc", "")), _int(data.get("start")), _int(data.get("end")),
+                                       _int(data.get("highlight_start")), _int(data.get("highlight_end")))
+            except gr.Error as exc:
+                html = render.error_message(str(exc.message))
+            return html, gr.Tabs(selected="policy")
+
+        sources.click(open_citation, None, [viewer, tabs], api_visibility="private")
+
+        def add_files(paths, company_name, date, progress=gr.Progress()):
+            def report(done: int, total: int) -> None:
+                progress((done, total), desc="Embedding the new policies", unit="chunks")
+
+            try:
+                result = add_uploads(paths or [], company_name, date, progress=report, config=config)
+            except BadUpload as exc:
+                return render.error_message(str(exc)), gr.skip(), gr.skip(), gr.skip()
+            except PolicyQAError as exc:
+                return render.error_message(f"Indexing failed: {exc}"), gr.skip(), gr.skip(), gr.skip()
+            choices = company_choices(_policies(config))
+            return (render.upload_status(result), gr.Dropdown(choices=choices), _header(config),
+                    None if result.added else gr.skip())
+
+        add_button.click(add_files, [files, upload_company, upload_date], [upload_status, company, header, files],
+                         concurrency_limit=UPLOAD_CONCURRENCY, concurrency_id="index", api_visibility="private")
+
+        gr.api(ask_endpoint, api_name="ask")
+        gr.api(policy_endpoint, api_name="policy")
+
+    demo.queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
+    return demo
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
+THEME = gr.themes.Soft(primary_hue="indigo", neutral_hue="slate")
