@@ -158,7 +158,7 @@ def is_stale(config: Config | None = None) -> bool:
     config = config or get_config()
     summary = load_summary(config)
     if (summary.get("model") != config.model or summary.get("store") != store_identity(config)
-            or not (config.data_dir / "lexical").exists()):
+            or not (config.data_dir / "lexical" / "ids.json").exists()):
         return True
     try:
         entries = corpus_entries(config.corpus_dir)
@@ -192,7 +192,8 @@ def summarise(manifest: dict) -> dict:
 
 def _write_summary(config: Config, summary: dict) -> None:
     st = config.manifest_path.stat()
-    summary = {**summary, "manifest": [st.st_size, st.st_mtime_ns]}
+    summary = {**summary, "manifest": [st.st_size, st.st_mtime_ns],
+               "lexical": _folder_stamp(config.data_dir / "lexical")}
     _write_json_atomic(config.data_dir / SUMMARY_NAME, summary)
     _summary_cache[config.manifest_path] = (summary["manifest"], summary)
 
@@ -215,7 +216,7 @@ def load_summary(config: Config) -> dict:
         if summary.get("manifest") != stamp:
             raise ValueError("written for another manifest")
     except (OSError, ValueError):
-        summary = {**summarise(load_manifest(config)), "manifest": None}  # None: not on disk yet
+        summary = summarise(load_manifest(config))  # no "lexical" stamp: the next build checks it
     _summary_cache[config.manifest_path] = (stamp, summary)
     return summary
 
@@ -252,6 +253,20 @@ class _Parsed:
 
 
 def _parse_file(config: Config, path: Path, overrides: dict) -> _Parsed:
+    """Read, parse and chunk one file. Raises ``Unreadable`` (with the reason) when it must be skipped."""
+    try:
+        return _parse_readable_file(config, path, overrides)
+    except Unreadable:
+        raise
+    except OSError as exc:
+        raise Unreadable(f"cannot be read ({exc.strerror or exc})") from None
+    except Exception as exc:  # one odd file must not stop the build; its reason is reported
+        raise Unreadable(f"could not be processed ({type(exc).__name__}: {exc})") from None
+
+
+def _parse_readable_file(config: Config, path: Path, overrides: dict) -> _Parsed:
+    if path.is_symlink() and not _inside(path.resolve(), config.corpus_dir):
+        raise Unreadable("a link to a file outside the corpus folder (not followed)")
     doc = read_document(path)
     stat = path.stat()
     policy = parse_policy(doc.text, path.name, company=overrides.get("company"),
@@ -275,6 +290,7 @@ def _parse_file(config: Config, path: Path, overrides: dict) -> _Parsed:
         })
     entry = {
         "sha256": doc.raw_sha256,
+        "text_sha256": _text_fingerprint(doc.text),
         "size": stat.st_size,
         "mtime_ns": stat.st_mtime_ns,
         "company": policy.company,
@@ -289,6 +305,19 @@ def _parse_file(config: Config, path: Path, overrides: dict) -> _Parsed:
         "chunks": chunk_entries,
     }
     return _Parsed(entry, chunks)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def _text_fingerprint(text: str) -> str:
+    """Same words in the same order, whatever the encoding, line endings or spacing of the file."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
 
 
 @dataclass
@@ -329,7 +358,8 @@ def _plan(config: Config, old_docs: dict, old: dict, overrides: dict[str, dict])
 def _unchanged(config: Config, summary: dict, overrides: dict[str, dict]) -> bool:
     """True when the last build still stands: same model, store, overrides and files (by stat)."""
     if (summary.get("model") != config.model or summary.get("store") != store_identity(config)
-            or (config.data_dir / PENDING_MARK).exists() or not (config.data_dir / "lexical").is_dir()
+            or (config.data_dir / PENDING_MARK).exists()
+            or summary.get("lexical") is None or summary.get("lexical") != _folder_stamp(config.data_dir / "lexical")
             or {**summary["overrides"], **overrides} != summary["overrides"]
             or not (config.chroma_url or _store_files_present(config))):
         return False
@@ -361,8 +391,6 @@ def build(config: Config | None = None, progress=True, overrides: dict[str, dict
         if _unchanged(config, summary, overrides or {}):
             # On a server the manifest alone cannot vouch for the vectors: one count, no id listing.
             if not config.chroma_url or _server_count(config) == summary["chunks"]:
-                if summary.get("manifest") is None and config.manifest_path.exists():
-                    _write_summary(config, summary)  # an index built before summaries existed
                 return BuildReport(documents=summary["documents"], sections=summary["sections"],
                                    chunks=summary["chunks"], reused=summary["chunks"],
                                    skipped=dict(summary["skipped"]),
@@ -429,12 +457,13 @@ def _build(config: Config, old: dict, old_docs: dict, model_changed: bool, plan:
                 entry = result.entry
             else:
                 result = None
-            if entry["sha256"] in by_sha:
-                skipped[rel] = f"duplicate of {by_sha[entry['sha256']]}"
+            fingerprint = entry.get("text_sha256") or entry["sha256"]
+            if fingerprint in by_sha:
+                skipped[rel] = f"duplicate of {by_sha[fingerprint]}"
                 skipped_stats[rel] = {"size": entry["size"], "mtime_ns": entry["mtime_ns"],
-                                      "duplicate_of": by_sha[entry["sha256"]]}
+                                      "duplicate_of": by_sha[fingerprint]}
                 continue
-            by_sha[entry["sha256"]] = rel
+            by_sha[fingerprint] = rel
             documents[rel] = entry
             if result is not None:
                 parsed[rel] = result
@@ -460,7 +489,7 @@ def _build(config: Config, old: dict, old_docs: dict, model_changed: bool, plan:
         store.delete(extra)
 
     lexical_dir = config.data_dir / "lexical"
-    if embedder.embedded or extra or parsed or not lexical_dir.exists() or model_changed:
+    if embedder.embedded or extra or parsed or model_changed or not _lexical_matches(lexical_dir, wanted):
         ids, tokens = _all_chunk_tokens(config, documents, parsed, LexicalIndex.load_tokens(lexical_dir))
         LexicalIndex.build_from_tokens(ids, tokens).save(lexical_dir)
 
@@ -543,7 +572,8 @@ class _Failed:
 
 
 PARSE_AHEAD_FILES = 64
-EMBED_WINDOW = 1024  # chunks gathered before encoding: enough to sort by length, little to hold
+EMBED_WINDOW = 1024  # chunks gathered before encoding: enough to sort by length, little to hold;
+# each batch of them is stored as soon as it is encoded, so a killed build loses one batch at most
 
 
 class _Embedder:
@@ -580,25 +610,42 @@ class _Embedder:
             self._bar.close()
 
     def _flush(self) -> None:
-        from .embedder import embed
+        from .embedder import embed_slices
 
-        vectors = embed(self.config.model, self.texts, progress=self._tick)
-        self.store.add(self.ids, vectors, self.metadatas)
-        self.embedded += len(self.ids)
+        if self.progress is True and self._bar is None:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=self.offered, desc="embedding", unit="chunk", file=sys.stderr, dynamic_ncols=True)
+        for part, vectors in embed_slices(self.config.model, self.texts):
+            self.store.add([self.ids[i] for i in part], vectors, [self.metadatas[i] for i in part])
+            self.embedded += len(part)
+            self._tick(len(part))
         self.ids, self.texts, self.metadatas = [], [], []
 
     def _tick(self, n: int) -> None:
         self._done += n
         if callable(self.progress):
             self.progress(self._done, self.offered)
-        elif self.progress:
-            if self._bar is None:
-                from tqdm import tqdm
-
-                self._bar = tqdm(total=self.offered, desc="embedding", unit="chunk", file=sys.stderr,
-                                 dynamic_ncols=True)
+        elif self._bar is not None:
             self._bar.total = self.offered  # grows while files are still being parsed
             self._bar.update(n)
+
+
+def _lexical_matches(folder: Path, wanted: dict) -> bool:
+    """True when the saved keyword index loads and covers exactly the wanted chunks."""
+    try:
+        return set(LexicalIndex.load(folder).ids) == set(wanted)
+    except Exception:  # missing or damaged: it is rebuilt
+        return False
+
+
+def _folder_stamp(folder: Path) -> list | None:
+    """Name, size and mtime of each file in a folder: any change to the keyword index shows."""
+    try:
+        with os.scandir(folder) as entries:
+            return sorted([e.name, e.stat().st_size, e.stat().st_mtime_ns] for e in entries if e.is_file())
+    except OSError:
+        return None
 
 
 def _chunk_metadata(entry: dict, rel: str) -> dict:

@@ -172,6 +172,8 @@ class IndexView:
         few = where is not None and sum(self.policies[d].chunks for d in allowed if d in self.policies) <= EXACT_CHUNKS
         if few:
             # One company's policies: their vectors, fetched once, beat a filtered search in Chroma.
+            # The store is still asked (a count) so that a server that is down or was emptied says so.
+            self.store.check_holds_vectors()
             dense: list[DenseHit] = self._dense_exact(query_embedding, allowed, candidates)
         else:
             dense = self.store.query(query_embedding, candidates, where)
