@@ -17,6 +17,7 @@ import sys
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from .chunking import Chunk, chunk_policy
@@ -27,6 +28,20 @@ from .policies import iso_date_of, parse_policy
 from .readers import SUPPORTED_SUFFIXES, Unreadable, read_document
 
 MANIFEST_VERSION = 1
+# The modules whose rules decide what a file's chunks are. When any of them changes (a new
+# release), every file is read again on the next build (files skipped before included); chunk
+# ids are content hashes, so only chunks that really changed are embedded again.
+PARSER_MODULES = ("readers.py", "policies.py", "chunking.py", "boilerplate.py")
+CHUNK_RULES = 1  # bump when build.py changes how chunks or their ids are made
+
+
+@lru_cache(maxsize=1)
+def parser_signature() -> str:
+    """A hash of the parsing rules this code applies (see ``PARSER_MODULES``)."""
+    digest = hashlib.sha256(str(CHUNK_RULES).encode())
+    for name in PARSER_MODULES:
+        digest.update((Path(__file__).parent / name).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclass
@@ -158,7 +173,7 @@ def is_stale(config: Config | None = None) -> bool:
     config = config or get_config()
     summary = load_summary(config)
     if (summary.get("model") != config.model or summary.get("store") != store_identity(config)
-            or not (config.data_dir / "lexical" / "ids.json").exists()):
+            or summary.get("parser") != parser_signature() or not (config.data_dir / "lexical" / "ids.json").exists()):
         return True
     try:
         entries = corpus_entries(config.corpus_dir)
@@ -183,7 +198,8 @@ def summarise(manifest: dict) -> dict:
     files = {rel: [e.get("size"), e.get("mtime_ns")] for rel, e in docs.items()}
     files.update({rel: [e.get("size"), e.get("mtime_ns")] for rel, e in manifest.get("skipped_stats", {}).items()})
     return {
-        "model": manifest.get("model"), "store": manifest.get("store"), "files": files,
+        "model": manifest.get("model"), "store": manifest.get("store"), "parser": manifest.get("parser"),
+        "files": files,
         "overrides": manifest.get("overrides", {}), "skipped": manifest.get("skipped", {}),
         "documents": len(docs), "sections": sum(e["sections"] for e in docs.values()),
         "chunks": sum(len(e["chunks"]) for e in docs.values()),
@@ -337,6 +353,8 @@ def _plan(config: Config, old_docs: dict, old: dict, overrides: dict[str, dict])
     old_overrides = old.get("overrides", {})
     merged = {**old_overrides, **overrides}
     old_skips = old.get("skipped_stats", {})
+    if old.get("parser") != parser_signature():
+        old_docs, old_skips = {}, {}  # other rules: every file is read again
     files = []
     for rel, path, key in corpus_entries(config.corpus_dir):
         previous = old_docs.get(rel) or (None if rel not in old_skips else {"skipped": old_skips[rel]})
@@ -358,7 +376,7 @@ def _plan(config: Config, old_docs: dict, old: dict, overrides: dict[str, dict])
 def _unchanged(config: Config, summary: dict, overrides: dict[str, dict]) -> bool:
     """True when the last build still stands: same model, store, overrides and files (by stat)."""
     if (summary.get("model") != config.model or summary.get("store") != store_identity(config)
-            or (config.data_dir / PENDING_MARK).exists()
+            or summary.get("parser") != parser_signature() or (config.data_dir / PENDING_MARK).exists()
             or summary.get("lexical") is None or summary.get("lexical") != _folder_stamp(config.data_dir / "lexical")
             or {**summary["overrides"], **overrides} != summary["overrides"]
             or not (config.chroma_url or _store_files_present(config))):
@@ -497,6 +515,7 @@ def _build(config: Config, old: dict, old_docs: dict, model_changed: bool, plan:
         "version": MANIFEST_VERSION,
         "model": config.model,
         "store": store_identity(config),
+        "parser": parser_signature(),
         "corpus": str(config.corpus_dir),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "documents": documents,
