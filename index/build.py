@@ -17,6 +17,7 @@ import sys
 import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from .chunking import Chunk, chunk_policy
@@ -27,6 +28,20 @@ from .policies import iso_date_of, parse_policy
 from .readers import SUPPORTED_SUFFIXES, Unreadable, read_document
 
 MANIFEST_VERSION = 1
+# The modules whose rules decide what a file's chunks are. When any of them changes (a new
+# release), every file is read again on the next build (files skipped before included); chunk
+# ids are content hashes, so only chunks that really changed are embedded again.
+PARSER_MODULES = ("readers.py", "policies.py", "chunking.py", "boilerplate.py")
+CHUNK_RULES = 1  # bump when build.py changes how chunks or their ids are made
+
+
+@lru_cache(maxsize=1)
+def parser_signature() -> str:
+    """A hash of the parsing rules this code applies (see ``PARSER_MODULES``)."""
+    digest = hashlib.sha256(str(CHUNK_RULES).encode())
+    for name in PARSER_MODULES:
+        digest.update((Path(__file__).parent / name).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclass
@@ -158,7 +173,7 @@ def is_stale(config: Config | None = None) -> bool:
     config = config or get_config()
     summary = load_summary(config)
     if (summary.get("model") != config.model or summary.get("store") != store_identity(config)
-            or not lexical_looks_whole(config.data_dir / "lexical")):
+            or summary.get("parser") != parser_signature() or not (config.data_dir / "lexical" / "ids.json").exists()):
         return True
     try:
         entries = corpus_entries(config.corpus_dir)
@@ -183,7 +198,8 @@ def summarise(manifest: dict) -> dict:
     files = {rel: [e.get("size"), e.get("mtime_ns")] for rel, e in docs.items()}
     files.update({rel: [e.get("size"), e.get("mtime_ns")] for rel, e in manifest.get("skipped_stats", {}).items()})
     return {
-        "model": manifest.get("model"), "store": manifest.get("store"), "files": files,
+        "model": manifest.get("model"), "store": manifest.get("store"), "parser": manifest.get("parser"),
+        "files": files,
         "overrides": manifest.get("overrides", {}), "skipped": manifest.get("skipped", {}),
         "documents": len(docs), "sections": sum(e["sections"] for e in docs.values()),
         "chunks": sum(len(e["chunks"]) for e in docs.values()),
@@ -192,7 +208,8 @@ def summarise(manifest: dict) -> dict:
 
 def _write_summary(config: Config, summary: dict) -> None:
     st = config.manifest_path.stat()
-    summary = {**summary, "manifest": [st.st_size, st.st_mtime_ns]}
+    summary = {**summary, "manifest": [st.st_size, st.st_mtime_ns],
+               "lexical": _folder_stamp(config.data_dir / "lexical")}
     _write_json_atomic(config.data_dir / SUMMARY_NAME, summary)
     _summary_cache[config.manifest_path] = (summary["manifest"], summary)
 
@@ -215,7 +232,7 @@ def load_summary(config: Config) -> dict:
         if summary.get("manifest") != stamp:
             raise ValueError("written for another manifest")
     except (OSError, ValueError):
-        summary = {**summarise(load_manifest(config)), "manifest": None}  # None: not on disk yet
+        summary = summarise(load_manifest(config))  # no "lexical" stamp: the next build checks it
     _summary_cache[config.manifest_path] = (stamp, summary)
     return summary
 
@@ -251,42 +268,12 @@ class _Parsed:
     chunks: list[Chunk]
 
 
-def _inside(path: Path, folder: Path) -> bool:
-    try:
-        path.relative_to(folder.resolve())
-        return True
-    except ValueError:
-        return False
-
-
-def _text_fingerprint(text: str) -> str:
-    """Same words in the same order, whatever the encoding, line endings or spacing of the file."""
-    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
-
-
-def lexical_looks_whole(folder: Path) -> bool:
-    """Cheap check that the saved keyword index was written completely: every JSON file ends whole."""
-    try:
-        names = [p for p in folder.iterdir() if p.suffix == ".json"]
-        if not any(p.name == "ids.json" for p in names):
-            return False
-        for path in names:
-            with open(path, "rb") as handle:
-                handle.seek(max(path.stat().st_size - 16, 0))
-                if not handle.read().rstrip().endswith((b"]", b"}")):
-                    return False
-        return True
-    except OSError:
-        return False
-
-
 def _parse_file(config: Config, path: Path, overrides: dict) -> _Parsed:
+    """Read, parse and chunk one file. Raises ``Unreadable`` (with the reason) when it must be skipped."""
     try:
         return _parse_readable_file(config, path, overrides)
     except Unreadable:
         raise
-    except PermissionError:
-        raise Unreadable("permission denied") from None
     except OSError as exc:
         raise Unreadable(f"cannot be read ({exc.strerror or exc})") from None
     except Exception as exc:  # one odd file must not stop the build; its reason is reported
@@ -336,6 +323,19 @@ def _parse_readable_file(config: Config, path: Path, overrides: dict) -> _Parsed
     return _Parsed(entry, chunks)
 
 
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        path.relative_to(folder.resolve())
+        return True
+    except ValueError:
+        return False
+
+
+def _text_fingerprint(text: str) -> str:
+    """Same words in the same order, whatever the encoding, line endings or spacing of the file."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+
+
 @dataclass
 class _Plan:
     """Which corpus files can keep their manifest entry and which must be read again."""
@@ -353,6 +353,8 @@ def _plan(config: Config, old_docs: dict, old: dict, overrides: dict[str, dict])
     old_overrides = old.get("overrides", {})
     merged = {**old_overrides, **overrides}
     old_skips = old.get("skipped_stats", {})
+    if old.get("parser") != parser_signature():
+        old_docs, old_skips = {}, {}  # other rules: every file is read again
     files = []
     for rel, path, key in corpus_entries(config.corpus_dir):
         previous = old_docs.get(rel) or (None if rel not in old_skips else {"skipped": old_skips[rel]})
@@ -374,7 +376,8 @@ def _plan(config: Config, old_docs: dict, old: dict, overrides: dict[str, dict])
 def _unchanged(config: Config, summary: dict, overrides: dict[str, dict]) -> bool:
     """True when the last build still stands: same model, store, overrides and files (by stat)."""
     if (summary.get("model") != config.model or summary.get("store") != store_identity(config)
-            or (config.data_dir / PENDING_MARK).exists() or not lexical_looks_whole(config.data_dir / "lexical")
+            or summary.get("parser") != parser_signature() or (config.data_dir / PENDING_MARK).exists()
+            or summary.get("lexical") is None or summary.get("lexical") != _folder_stamp(config.data_dir / "lexical")
             or {**summary["overrides"], **overrides} != summary["overrides"]
             or not (config.chroma_url or _store_files_present(config))):
         return False
@@ -406,8 +409,6 @@ def build(config: Config | None = None, progress=True, overrides: dict[str, dict
         if _unchanged(config, summary, overrides or {}):
             # On a server the manifest alone cannot vouch for the vectors: one count, no id listing.
             if not config.chroma_url or _server_count(config) == summary["chunks"]:
-                if summary.get("manifest") is None and config.manifest_path.exists():
-                    _write_summary(config, summary)  # an index built before summaries existed
                 return BuildReport(documents=summary["documents"], sections=summary["sections"],
                                    chunks=summary["chunks"], reused=summary["chunks"],
                                    skipped=dict(summary["skipped"]),
@@ -506,7 +507,7 @@ def _build(config: Config, old: dict, old_docs: dict, model_changed: bool, plan:
         store.delete(extra)
 
     lexical_dir = config.data_dir / "lexical"
-    if embedder.embedded or extra or parsed or not lexical_looks_whole(lexical_dir) or model_changed:
+    if embedder.embedded or extra or parsed or model_changed or not _lexical_matches(lexical_dir, wanted):
         ids, tokens = _all_chunk_tokens(config, documents, parsed, LexicalIndex.load_tokens(lexical_dir))
         LexicalIndex.build_from_tokens(ids, tokens).save(lexical_dir)
 
@@ -514,6 +515,7 @@ def _build(config: Config, old: dict, old_docs: dict, model_changed: bool, plan:
         "version": MANIFEST_VERSION,
         "model": config.model,
         "store": store_identity(config),
+        "parser": parser_signature(),
         "corpus": str(config.corpus_dir),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "documents": documents,
@@ -589,7 +591,8 @@ class _Failed:
 
 
 PARSE_AHEAD_FILES = 64
-EMBED_WINDOW = 64  # chunks gathered before encoding and storing: sorted by length inside; small so a killed build loses little
+EMBED_WINDOW = 1024  # chunks gathered before encoding: enough to sort by length, little to hold;
+# each batch of them is stored as soon as it is encoded, so a killed build loses one batch at most
 
 
 class _Embedder:
@@ -626,25 +629,42 @@ class _Embedder:
             self._bar.close()
 
     def _flush(self) -> None:
-        from .embedder import embed
+        from .embedder import embed_slices
 
-        vectors = embed(self.config.model, self.texts, progress=self._tick)
-        self.store.add(self.ids, vectors, self.metadatas)
-        self.embedded += len(self.ids)
+        if self.progress is True and self._bar is None:
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=self.offered, desc="embedding", unit="chunk", file=sys.stderr, dynamic_ncols=True)
+        for part, vectors in embed_slices(self.config.model, self.texts):
+            self.store.add([self.ids[i] for i in part], vectors, [self.metadatas[i] for i in part])
+            self.embedded += len(part)
+            self._tick(len(part))
         self.ids, self.texts, self.metadatas = [], [], []
 
     def _tick(self, n: int) -> None:
         self._done += n
         if callable(self.progress):
             self.progress(self._done, self.offered)
-        elif self.progress:
-            if self._bar is None:
-                from tqdm import tqdm
-
-                self._bar = tqdm(total=self.offered, desc="embedding", unit="chunk", file=sys.stderr,
-                                 dynamic_ncols=True)
+        elif self._bar is not None:
             self._bar.total = self.offered  # grows while files are still being parsed
             self._bar.update(n)
+
+
+def _lexical_matches(folder: Path, wanted: dict) -> bool:
+    """True when the saved keyword index loads and covers exactly the wanted chunks."""
+    try:
+        return set(LexicalIndex.load(folder).ids) == set(wanted)
+    except Exception:  # missing or damaged: it is rebuilt
+        return False
+
+
+def _folder_stamp(folder: Path) -> list | None:
+    """Name, size and mtime of each file in a folder: any change to the keyword index shows."""
+    try:
+        with os.scandir(folder) as entries:
+            return sorted([e.name, e.stat().st_size, e.stat().st_mtime_ns] for e in entries if e.is_file())
+    except OSError:
+        return None
 
 
 def _chunk_metadata(entry: dict, rel: str) -> dict:

@@ -90,19 +90,29 @@ def embed(name: str, texts: list[str], batch_size: int | None = None, progress=N
     import numpy as np
 
     model = load_model(name)
-    batch_size = batch_size or batch_size_for(name)
     dim = (getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension)()
     out = np.zeros((len(texts), dim), dtype="float32")
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    step = batch_size * 4
-    for i in range(0, len(order), step):
-        _use_threads(_batch_threads())
-        part = order[i:i + step]
-        out[part] = model.encode([texts[j] for j in part], batch_size=batch_size, normalize_embeddings=True,
-                                 convert_to_numpy=True, show_progress_bar=False)
+    for part, vectors in embed_slices(name, texts, batch_size):
+        out[part] = vectors
         if progress:
             progress(len(part))
     return out
+
+
+def embed_slices(name: str, texts: list[str], batch_size: int | None = None):
+    """Yield ``(positions, vectors)`` one batch at a time, shortest texts first.
+
+    Sorting by length keeps each batch's padding small; yielding per batch lets a caller store
+    what is done, so an interrupted indexer loses at most one batch.
+    """
+    model = load_model(name)
+    batch_size = batch_size or batch_size_for(name)
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    for i in range(0, len(order), batch_size):
+        _use_threads(_batch_threads())
+        part = order[i:i + batch_size]
+        yield part, model.encode([texts[j] for j in part], batch_size=batch_size, normalize_embeddings=True,
+                                 convert_to_numpy=True, show_progress_bar=False)
 
 
 @lru_cache(maxsize=4096)

@@ -159,6 +159,12 @@ class VectorStore:
     def count(self) -> int:
         return self._guard(self.collection.count)
 
+    def check_holds_vectors(self) -> None:
+        """One cheap request: ``ServerUnavailable`` when the server is down, ``IndexDamaged`` when
+        the store is empty (questions are only asked of an index with chunks)."""
+        if self.count() == 0:
+            raise self._vectors_gone()
+
     def all_ids(self) -> set[str]:
         ids: set[str] = set()
         total = self.count()

@@ -14,7 +14,7 @@ from index.lexical import stem_word, words
 from index.retrieval import IndexView
 
 from .presence import union_over
-from .question import Understood
+from .question import Understood, fold
 
 _TOKEN = re.compile(r"[A-Za-z][\w&'’-]*")
 # Capitalised for grammar, not because they name something (sentence starts are skipped anyway).
@@ -35,7 +35,7 @@ def name_phrases(understood: Understood, company_words: set[str]) -> list[list[s
         previous_end = match.end()
         sentence_start = bool(re.search(r"[.?!:;]", gap))
         capital = (token[:1].isupper() and not sentence_start and token not in _COMMON
-                   and token.lower() not in company_words)
+                   and fold(token.lower()) not in company_words)
         if capital and current and gap.strip() == "":
             current.append(token)
             continue
@@ -55,9 +55,7 @@ def _looks_coined(token: str) -> bool:
 
 def missing_names(understood: Understood, view: IndexView, docs: list[str]) -> list[str]:
     """The question's names that none of ``docs`` contains (multi-word names as stemmed phrases)."""
-    from .question import _fold_accents
-
-    company_words = {w for c in understood.companies for w in words(c) + words(_fold_accents(c))}
+    company_words = {w for c in understood.companies for w in words(fold(c))}
     names = name_phrases(understood, company_words)
     if not names:
         return []

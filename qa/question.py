@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -126,12 +127,17 @@ class Understood:
     entities: list[str] = field(default_factory=list)  # capitalised names other than the companies
 
 
+def fold(text: str) -> str:
+    """Without accents: a question may write "Cafe Lumiere" for "Café Lumière"."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
 def company_aliases(policies: list[PolicyInfo]) -> dict[str, str]:
     """Lower-case name, domain and domain label -> canonical company name."""
     aliases: dict[str, str] = {}
     for p in policies:
         aliases[p.company.lower()] = p.company
-        aliases.setdefault(_fold_accents(p.company).lower(), p.company)
+        aliases.setdefault(fold(p.company.lower()), p.company)  # "cafe lumiere" names Café Lumière
         if p.domain:
             aliases[p.domain.lower()] = p.company
             label = p.domain.lower().split(".")
@@ -143,6 +149,8 @@ def find_companies(text: str, policies: list[PolicyInfo]) -> list[str]:
     """Known companies named in ``text`` (name or domain, any case), in order of appearance."""
     aliases = company_aliases(policies)
     lowered = text.lower()
+    if not lowered.isascii() and len(fold(lowered)) == len(lowered):
+        lowered = fold(lowered)  # accents dropped on both sides, positions kept
     found: list[tuple[int, str]] = []
     for alias in sorted(aliases, key=len, reverse=True):
         if alias not in lowered:
@@ -165,13 +173,13 @@ def understand(question: str, policies: list[PolicyInfo]) -> Understood:
     company_words = set()
     for company in understood.companies:
         company_words.update(words(company))
-        company_words.update(words(_fold_accents(company)))  # "Cafe Lumiere" names "Café Lumière"
+        company_words.update(words(fold(company)))
         for p in policies:
             if p.company == company and p.domain:
                 company_words.update(words(p.domain))
     understood.content_words = [
         w for w in words(question)
-        if w not in GENERIC and w not in company_words and not _YEAR.fullmatch(w) and len(w) > 1
+        if w not in GENERIC and w not in company_words and fold(w) not in company_words and not _YEAR.fullmatch(w) and len(w) > 1
     ]
     first = True
     # Names given only as examples ("(e.g., SSN)") illustrate the question; they are not its topic.
@@ -183,15 +191,10 @@ def understand(question: str, policies: list[PolicyInfo]) -> Understood:
             continue
         if any(a <= match.start() < b for a, b in examples):
             continue
-        if token[0].isupper() and token.lower() not in company_words and token not in _CAPITALISED_COMMON:
+        if (token[0].isupper() and token.lower() not in company_words and fold(token.lower()) not in company_words
+                and token not in _CAPITALISED_COMMON):
             understood.entities.append(token)
     return understood
-
-
-def _fold_accents(text: str) -> str:
-    import unicodedata
-
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
 
 
 def _unknown_company(question: str) -> str | None:

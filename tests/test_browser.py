@@ -165,7 +165,7 @@ def test_hostile_policy_and_question_stay_inert_text(hostile_app, page, tmp_path
 
     ask_in_page(page, "Does EvilCorp share data with Acme Analytics?")
     card = page.locator("#pq-sources .pq-card").first
-    assert "evilcorp" in card.inner_text().lower()  # the name as the policy writes it (EvilCorp) or derived
+    assert "EvilCorp" in card.inner_text()  # the company as its policy title writes it
     assert "<script>window.__pwned = 'script'" in card.inner_text()
     card.locator("button.pq-open").click()
     page.wait_for_selector("#pq-policy mark.pq-highlight", state="visible", timeout=30_000)

@@ -101,3 +101,19 @@ def test_a_duplicate_stays_skipped_without_being_read_until_its_original_goes(sm
     (small_corpus / "alpha-copy.md").unlink()
     after = build(get_config(), progress=False)
     assert after.skipped == {} and after.documents == 3
+
+
+def test_new_parsing_rules_read_every_file_again_but_embed_nothing_new(small_corpus, monkeypatch):
+    (small_corpus / "notes.docx").write_bytes(b"PK\x03\x04 not a policy")
+    first = build(get_config(), progress=False)
+    read = []
+    original = build_module.read_document
+    monkeypatch.setattr(build_module, "read_document", lambda path: read.append(path.name) or original(path))
+    monkeypatch.setattr(build_module, "parser_signature", lambda: "rules-of-a-new-release")
+    from index.build import is_stale
+
+    assert is_stale(get_config())
+    again = build(get_config(), progress=False)
+    assert sorted(read) == sorted(POLICIES) + ["notes.docx"]  # skipped files are tried again too
+    assert (again.embedded, again.reused, again.removed) == (0, first.chunks, 0)
+    assert not is_stale(get_config())
