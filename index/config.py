@@ -18,6 +18,7 @@ class Config:
     model: str
     chroma_url: str | None
     collection: str = "policyqa"
+    query_adapter: bool = True  # questions embedded with the trained query adapter (index.query_adapter)
 
     @property
     def manifest_path(self) -> Path:
@@ -44,6 +45,8 @@ def get_config() -> Config:
       embedded store.
     - ``POLICYQA_COLLECTION``: the Chroma collection (default ``policyqa``); machines sharing a
       server with different corpora each need their own.
+    - ``POLICYQA_QUERY_ADAPTER``: ``off`` embeds questions with the plain model instead of the
+      trained query adapter (which only applies to the default model).
     """
     env = os.environ
     corpus = Path(env.get("POLICYQA_CORPUS") or PROJECT_ROOT / "corpus")
@@ -54,6 +57,7 @@ def get_config() -> Config:
         model=env.get("POLICYQA_MODEL") or DEFAULT_MODEL,
         chroma_url=(env.get("POLICYQA_CHROMA_URL") or None),
         collection=env.get("POLICYQA_COLLECTION") or "policyqa",
+        query_adapter=(env.get("POLICYQA_QUERY_ADAPTER") or "on").strip().lower() not in ("off", "0", "false", "no"),
     )
 
 

@@ -123,9 +123,26 @@ def word_pieces(name: str, word: str) -> int:
     return len(tokenizer.tokenize(word)) if tokenizer is not None else 1
 
 
-def embed_query(name: str, text: str):
-    """One query's unit-length embedding."""
+def query_model(name: str, adapter: bool = True):
+    """The model that embeds questions: the base model with the trained query adapter when it fits
+    ``name`` and ``adapter`` is on (``index.query_adapter``), else the base model itself."""
+    from .query_adapter import adapted_model, applies_to
+
     model = load_model(name)
+    return adapted_model(model, name) if adapter and applies_to(name) else model
+
+
+def embed_query(name: str, text: str, adapter: bool = True):
+    """One question's unit-length embedding (query side: see ``query_model``)."""
+    model = query_model(name, adapter)
     _use_threads(QUERY_THREADS)
     return model.encode([text], normalize_embeddings=True, convert_to_numpy=True,
                         show_progress_bar=False)[0].astype("float32")
+
+
+def embed_queries(name: str, texts: list[str], adapter: bool = True):
+    """Several questions' unit-length embeddings in one batch (rows in the order of ``texts``)."""
+    model = query_model(name, adapter)
+    _use_threads(QUERY_THREADS)
+    return model.encode(list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True,
+                        show_progress_bar=False).astype("float32")

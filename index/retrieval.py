@@ -259,4 +259,4 @@ def search(query: str, company: str | None = None, policy_date: str | None = Non
         docs = [p.doc for p in view.policies.values()
                 if (not company or company.lower() in (p.company.lower(), (p.domain or "").lower()))
                 and (not policy_date or p.policy_date.startswith(policy_date))]
-    return view.hits(embed_query(config.model, query), stems(query), docs, k)
+    return view.hits(embed_query(config.model, query, config.query_adapter), stems(query), docs, k)

@@ -86,7 +86,8 @@ def answer_across(understood: Understood, view: IndexView, config: Config) -> An
     chunk_total = sum(view.policies[d].chunks for d in docs)
     k = min(chunk_total, max(MIN_CANDIDATES, CANDIDATES_PER_COMPANY * len(targets)), MAX_CANDIDATES)
     asked_of = _company_query_vectors(config, understood.question, targets if len(targets) <= BATCH_ALL else [])
-    query = _mean(list(asked_of.values())) if asked_of else embed_query(config.model, understood.question)
+    query = _mean(list(asked_of.values())) if asked_of else embed_query(config.model, understood.question,
+                                                                          config.query_adapter)
     hits = view.hits(query, query_stems(understood), docs, k=k)
     missing = sorted({h.company for h in hits} - set(asked_of))
     asked_of.update(_company_query_vectors(config, understood.question, missing))
@@ -130,9 +131,10 @@ def _company_query_vectors(config: Config, question: str, companies: list[str]) 
     """
     if not companies:
         return {}
-    from index.embedder import embed
+    from index.embedder import embed_queries
 
-    return dict(zip(companies, embed(config.model, [_asked_of(question, c) for c in companies])))
+    return dict(zip(companies, embed_queries(config.model, [_asked_of(question, c) for c in companies],
+                                             config.query_adapter)))
 
 
 def _mean(vectors: list) -> np.ndarray:

@@ -128,7 +128,7 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
     docs, newest, notes = _choose_versions(understood, policies)
     from index.embedder import embed_query
 
-    hits = view.hits(embed_query(config.model, text), query_stems(understood), docs, k=max(k * 3, 10))
+    hits = view.hits(embed_query(config.model, text, config.query_adapter), query_stems(understood), docs, k=max(k * 3, 10))
     focus = understood.companies[0] if len(understood.companies) == 1 else None
     answer = Answer(question=text, text="", found=False, company=focus, notes=notes,
                     policy_date=view.policies[next(iter(newest))].policy_date if len(newest) == 1 else None)
@@ -264,10 +264,13 @@ def _year_of(policy: PolicyInfo) -> int:
 def _missing_topics(understood: Understood, view: IndexView, docs: list[str]) -> list[str]:
     """Topic words of the question that no searched policy mentions: not the word, not a synonym,
     not a word of the same family (identity/identifiable: all but the last three letters shared,
-    five at least). Names (capitalised words) count only as themselves: Salesforce is not sales."""
+    five at least). Names (capitalised words) count only as themselves, in their own forms
+    (``qa.names.name_word_present``): Salesforce is not sales, Californian is California."""
     if not understood.content_words:
         return []
     present = union_over(view, docs, "stems", lambda ds: frozenset().union(*(_doc_stems(view, d) for d in ds)))
+    from .names import name_word_present
+
     names = {e.lower() for e in understood.entities}
 
     def in_family(word: str) -> bool:
@@ -275,7 +278,11 @@ def _missing_topics(understood: Understood, view: IndexView, docs: list[str]) ->
         return (len(word) > size and word not in names
                 and any(p.startswith(word[:size]) for p in present if len(p) >= size))
 
-    return [w for w in understood.content_words if not (variants(w) & present) and not in_family(w)]
+    def name_in_another_form(word: str) -> bool:  # Californian: California; IDs: identifiers
+        return word in names and name_word_present(word, present)
+
+    return [w for w in understood.content_words
+            if not (variants(w) & present) and not in_family(w) and not name_in_another_form(w)]
 
 
 _stem_cache: dict[tuple[str, str], frozenset] = {}

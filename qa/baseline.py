@@ -112,7 +112,7 @@ class NaiveBaseline:
                             for p in self.paragraphs], dtype=bool)
         if not allowed.any():
             return Answer(question=question, text="No policy for that company.", found=False)
-        similarity = self.vectors @ embed_query(self.config.model, question)
+        similarity = self.vectors @ embed_query(self.config.model, question, adapter=False)  # plain MiniLM
         similarity = np.where(allowed, similarity, -np.inf)
         order = np.argsort(-similarity)[: min(k, int(allowed.sum()))]
         citations = []

@@ -67,7 +67,8 @@ def evaluate(questions: list[Question], config: Config, company_given: bool = Fa
     from .answer import ask, ensure_index
 
     ensure_index(config, progress=progress)
-    embed_query(config.model, "warm up")
+    embed_query(config.model, "warm up", config.query_adapter)
+    embed_query(config.model, "warm up", adapter=False)  # the baseline's plain model
     ask("Do you use cookies?", config=config)  # warm every cache the first question would fill
 
     def ours(q: Question):

@@ -3,6 +3,11 @@
 Topic words are matched by stem and synonym, which is right for "sell" or "cookies" but wrong
 for names: "Do Not Track" is not "track", "TRUSTe" is not "trust". A policy that never writes
 the name does not mention it.
+
+A name still tolerates the forms English gives it: plurals and demonyms ("Californian" is
+"California", "European" is "Europe"), hyphenation ("Wi-Fi" is "WiFi" or "wi-fi"; the words of
+a multi-word name are compared as stems), and a two- or three-letter abbreviation written out
+("IDs" are "identifiers", "EU" is "European").
 """
 from __future__ import annotations
 
@@ -20,8 +25,46 @@ _TOKEN = re.compile(r"[A-Za-z][\w&'’-]*")
 # Capitalised for grammar, not because they name something (sentence starts are skipped anyway).
 _COMMON = frozenset({"I"})
 
+# Endings that make another form of the same name: plurals and demonyms (California: Californian).
+_NAME_ENDINGS = ("s", "es", "n", "an", "ian", "ean", "ns", "ans", "ians")
+# The shorter form keeps at least this many letters, so short words do not turn into each other.
+MIN_BASE = 4
+# An abbreviation counts as written out by a word this much longer that starts with it (ID: identifier).
+EXPANSION_EXTRA = 4
+
 _lock = threading.Lock()
 _doc_forms: dict[tuple[str, str], tuple[str, frozenset]] = {}
+
+
+def name_forms(word: str) -> set[str]:
+    """``word`` (lower case) and the forms a plural or demonym ending makes of it, both ways:
+    california, californian; europe, european; canada, canadian; partners, partner."""
+    forms = {word}
+    bases = {word, word[:-1]} if word[-1:] in ("a", "e", "y") else {word}
+    for ending in _NAME_ENDINGS:
+        forms.update(base + ending for base in bases if len(base) >= MIN_BASE)
+        if word.endswith(ending) and len(word) - len(ending) >= MIN_BASE:
+            base = word[: -len(ending)]
+            forms.update((base, base + "a", base + "e"))
+    return forms
+
+
+def abbreviation_written_out(abbreviation: str, vocabulary) -> bool:
+    """A two- or three-letter abbreviation (lower case, no plural s) starting a longer word of ``vocabulary``."""
+    return (2 <= len(abbreviation) <= 3 and abbreviation.isalpha()
+            and any(len(w) >= len(abbreviation) + EXPANSION_EXTRA and w.startswith(abbreviation) for w in vocabulary))
+
+
+def name_word_present(word: str, vocabulary) -> bool:
+    """Whether the one-word name ``word`` (lower case) is in ``vocabulary`` (a policy's raw lower-case
+    words) in one of its forms (``name_forms``), or written out when it is an abbreviation."""
+    word = word.replace("-", "").replace("’", "'").split("'")[0]
+    if word in vocabulary:
+        return True
+    singular = word[:-1] if word.endswith("s") and len(word) > 2 else word
+    if singular in vocabulary or abbreviation_written_out(singular, vocabulary):
+        return True
+    return any(form in vocabulary for form in name_forms(word))
 
 
 def name_phrases(understood: Understood, company_words: set[str]) -> list[list[str]]:
@@ -66,14 +109,27 @@ def missing_names(understood: Understood, view: IndexView, docs: list[str]) -> l
     missing = []
     for run in names:
         if all(_looks_coined(t) for t in run):  # acronyms and coined names ("EU GDPR"), each on its own
-            raws = [re.sub(r"s$", "", t).lower() if t[:-1].isupper() else t.lower() for t in run]
-            found = any(all(r in vocabulary or r + "s" in vocabulary for r in raws) for _, vocabulary in forms)
+            found = any(all(_coined_present(t, vocabulary) for t in run) for _, vocabulary in forms)
         else:
-            phrase = " " + " ".join(stem_word(t) for t in run) + " "
+            parts = [p for t in run for p in t.split("-") if p]
+            phrase = " " + " ".join(stem_word(p) for p in parts) + " "
             found = any(phrase in stemmed for stemmed, _ in forms)
+            if not found and len(parts) == 1:  # one hyphenated word (Opt-Out): any of its forms
+                found = any(name_word_present(parts[0].lower(), vocabulary) for _, vocabulary in forms)
         if not found:
             missing.append(" ".join(run))
     return missing
+
+
+def _coined_present(token: str, vocabulary) -> bool:
+    """A coined name or acronym as written (TRUSTe, SSL, IDs), hyphenated or not (Wi-Fi: wifi or wi fi)."""
+    raw = re.sub(r"s$", "", token).lower() if token[:-1].isupper() else token.lower()
+    if raw in vocabulary or raw + "s" in vocabulary:
+        return True
+    parts = [p for p in raw.split("-") if p]
+    if len(parts) > 1:
+        return "".join(parts) in vocabulary or all(p in vocabulary for p in parts)
+    return abbreviation_written_out(raw, vocabulary)
 
 
 def _joined(view: IndexView, docs: list[str]) -> tuple[str, frozenset]:

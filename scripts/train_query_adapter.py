@@ -179,8 +179,9 @@ def encode(model, questions: list[str]) -> np.ndarray:
                             show_progress_bar=False)
 
 
-def trainable_model(seed: int):
-    """A fresh copy of the base model with only biases and LayerNorm weights trainable (BitFit)."""
+def trainable_model(seed: int, rank: int = 0):
+    """A fresh copy of the base model with only biases and LayerNorm weights trainable (BitFit),
+    plus low-rank updates of every encoder linear layer when ``rank`` > 0."""
     import torch
     from sentence_transformers import SentenceTransformer
 
@@ -188,6 +189,10 @@ def trainable_model(seed: int):
 
     torch.manual_seed(seed)
     model = SentenceTransformer(resolve_model_path(DEFAULT_MODEL), device="cpu")
+    if rank:
+        from index.query_adapter import add_low_rank
+
+        add_low_rank(model, rank)
     names = set(trainable_names(model))
     for name, param in model.named_parameters():
         param.requires_grad = name in names
@@ -211,7 +216,7 @@ def train(model, examples: list[Example], policies: list[Policy], epochs: int, l
         total, started = 0.0, time.time()
         for i in range(0, len(order), batch):
             part = [usable[j] for j in order[i:i + batch]]
-            features = model.tokenize([e.question for e in part])
+            features = model.preprocess([e.question for e in part])
             out = model(features)["sentence_embedding"]
             out = torch.nn.functional.normalize(out, dim=-1)
             loss = 0.0
@@ -223,7 +228,7 @@ def train(model, examples: list[Example], policies: list[Policy], epochs: int, l
             optimiser.zero_grad()
             loss.backward()
             optimiser.step()
-            total += float(loss) * len(part)
+            total += float(loss.detach()) * len(part)
         model.eval()
         if log:
             log(f"epoch {epoch}: loss {total / len(usable):.4f} ({time.time() - started:.0f} s)")
@@ -251,6 +256,7 @@ def main(argv=None) -> int:
     parser.add_argument("--tau", type=float, default=0.05)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rank", type=int, default=0, help="low-rank updates of the encoder's linear layers (0: BitFit only)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 keeps the run deterministic)")
     args = parser.parse_args(argv)
     quiet_third_parties()
@@ -273,21 +279,21 @@ def main(argv=None) -> int:
         val_ex = make_examples([q for q in tune if q.company in val_c], policies, texts)
         print(f"train {len(train_ex)} questions ({len(train_c)} companies), val {len(val_ex)} "
               f"({sorted(val_c)})", flush=True)
-        model = trainable_model(args.seed)
+        model = trainable_model(args.seed, args.rank)
         print("epoch 0: train", evaluate(model, train_ex, policies), "val", evaluate(model, val_ex, policies), flush=True)
         train(model, train_ex, policies, args.epochs, args.lr, args.tau, args.batch, args.seed, log,
               lambda ep, m: print(f"  epoch {ep}: train", evaluate(m, train_ex, policies), "val",
                                   evaluate(m, val_ex, policies), flush=True))
     if args.out:
         examples = make_examples(tune, policies, texts)
-        model = trainable_model(args.seed)
+        model = trainable_model(args.seed, args.rank)
         print("base, all tune:", evaluate(model, examples, policies), flush=True)
         train(model, examples, policies, args.epochs, args.lr, args.tau, args.batch, args.seed, log)
         print("trained, all tune (seen):", evaluate(model, examples, policies), flush=True)
         from index.query_adapter import save_adapter
 
         save_adapter(model, args.out, {"epochs": args.epochs, "lr": args.lr, "tau": args.tau, "batch": args.batch,
-                                       "seed": args.seed, "questions": len(examples),
+                                       "seed": args.seed, "rank": args.rank, "questions": len(examples),
                                        "recipe": "scripts/train_query_adapter.py"})
         print(f"wrote {args.out} ({args.out.stat().st_size:,} bytes, {time.time() - started:.0f} s)")
     return 0

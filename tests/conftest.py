@@ -15,8 +15,9 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 PROJECT = Path(__file__).resolve().parent.parent
 CORPUS = PROJECT / "corpus"
-# ../shared next to the checkout; POLICYQA_SHARED points elsewhere (a git worktree has no ../shared).
-SHARED = Path(os.environ.get("POLICYQA_SHARED") or PROJECT.parent / "shared")
+# ../shared next to the checkout (or next to the folder of worktrees); POLICYQA_SHARED points elsewhere.
+SHARED = Path(os.environ.get("POLICYQA_SHARED") or next(
+    (p for p in (PROJECT.parent / "shared", PROJECT.parent.parent / "shared") if p.is_dir()), PROJECT.parent / "shared"))
 # Set by .ci/run's second pass: run the tests against that Chroma server instead of the embedded
 # store. Each test gets its own collection, so tests cannot disturb each other's vectors.
 TEST_SERVER = os.environ.get("POLICYQA_TEST_CHROMA_URL")

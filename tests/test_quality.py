@@ -86,6 +86,37 @@ def test_silent_policies_say_so_and_cite_nothing(seed_index):
     assert not ask("What is a good recipe for pancakes?").found
 
 
+def test_names_in_another_form_are_not_missing(seed_index):
+    """Californian/California, Europe/European, IDs/identifiers, Wi-Fi/WiFi: a name the policy
+    writes in another form is there; a name it never writes in any form is still missing."""
+    for question, company, evidence in (
+            ("What should users in Europe know about their data?", "Comindware", "european"),
+            ("Does Axosoft collect device IDs?", "Axosoft", "identifiers")):
+        answer = ask(question)
+        assert answer.found, (question, answer.text)
+        assert {c.company for c in answer.citations} == {company}
+        assert any(evidence in normalise(c.excerpt) for c in answer.citations), (question, answer.citations[0].excerpt)
+    for question, company in (("Does Azendoo collect Wi-Fi network names?", "Azendoo"),
+                              ("Does Axosoft treat Californian users differently?", "Axosoft"),
+                              ("Does Azalead transfer data to Canadian partners?", "Azalead")):
+        answer = ask(question)
+        assert not answer.found and answer.text.startswith(f"{company}'s policy does not mention"), answer.text
+
+
+def test_name_forms_plurals_demonyms_hyphens_abbreviations():
+    from qa.names import _coined_present, name_word_present
+
+    vocabulary = {"california", "european", "identifiers", "wifi", "canada", "sales", "trust"}
+    for word in ("californian", "europe", "ids", "canadian", "californias"):
+        assert name_word_present(word, vocabulary), word
+    for word in ("salesforce", "face", "mixpanel", "asian"):
+        assert not name_word_present(word, vocabulary), word
+    assert _coined_present("Wi-Fi", vocabulary) and _coined_present("IDs", vocabulary)
+    assert _coined_present("Wi-Fi", {"wi", "fi"}) and not _coined_present("Wi-Fi", {"wireless"})
+    for coined in ("TRUSTe", "SSL", "SSN", "IP"):
+        assert not _coined_present(coined, vocabulary | {"iphone"}), coined
+
+
 def test_vague_policy_questions_are_still_answered(seed_index):
     """Words like 'choices' or 'scope' shape a question; a policy need not use them to answer it."""
     for question, company in (("What choices do I have about cookies?", "comindware"),
