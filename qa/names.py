@@ -30,7 +30,7 @@ _NAME_ENDINGS = ("s", "es", "n", "an", "ian", "ean", "ns", "ans", "ians")
 # The shorter form keeps at least this many letters, so short words do not turn into each other.
 MIN_BASE = 4
 # An abbreviation counts as written out by a word this much longer that starts with it (ID: identifier).
-EXPANSION_EXTRA = 4
+EXPANSION_EXTRA = 5
 
 _lock = threading.Lock()
 _doc_forms: dict[tuple[str, str], tuple[str, frozenset]] = {}
