@@ -60,6 +60,7 @@ class Example:
     positives: list[int]  # chunk numbers inside the policy
     lexical: np.ndarray  # BM25 over the policy's chunks, scaled to max 1
     evidence: tuple[str, ...]
+    base: np.ndarray | None = None  # the base model's vector of the question (the anchor)
 
 
 def grow(sentences: list[tuple[int, int]], a: int, b: int, limit: int = EXCERPT_CHARS) -> tuple[int, int]:
@@ -162,13 +163,24 @@ def hit_rank(example: Example, policy: Policy, fused: np.ndarray, k: int = 5) ->
 def evaluate(model, examples: list[Example], policies: list[Policy]) -> dict:
     """Hit@1/3/5 of the fused ranking with ``model`` encoding the questions (numpy simulation)."""
     vectors = encode(model, [e.question for e in examples])
-    ranks = []
+    ranks, best = [], []
     for e, v in zip(examples, vectors):
         p = policies[e.policy]
-        fused = DENSE_WEIGHT * (p.vectors @ v) + LEXICAL_WEIGHT * e.lexical
-        ranks.append(hit_rank(e, p, fused))
+        dense = p.vectors @ v
+        best.append(float(dense.max()))
+        ranks.append(hit_rank(e, p, DENSE_WEIGHT * dense + LEXICAL_WEIGHT * e.lexical))
     n = len(ranks) or 1
-    return {f"hit@{k}": round(100 * sum(1 for r in ranks if r and r <= k) / n, 1) for k in (1, 3, 5)}
+    out = {f"hit@{k}": round(100 * sum(1 for r in ranks if r and r <= k) / n, 1) for k in (1, 3, 5)}
+    out["best dense p1/p50"] = (round(float(np.percentile(best, 1)), 3), round(float(np.median(best)), 3))
+    if examples and examples[0].base is not None:
+        out["cos to base"] = round(float(np.mean(np.sum(vectors * np.stack([e.base for e in examples]), 1))), 3)
+    return out
+
+
+def set_anchors(model, examples: list[Example]) -> None:
+    """Store each question's vector from ``model`` (the untrained base) as its anchor."""
+    for e, v in zip(examples, encode(model, [e.question for e in examples])):
+        e.base = v
 
 
 def encode(model, questions: list[str]) -> np.ndarray:
@@ -200,8 +212,11 @@ def trainable_model(seed: int, rank: int = 0):
 
 
 def train(model, examples: list[Example], policies: list[Policy], epochs: int, lr: float, tau: float,
-          batch: int, seed: int, log=None, after_epoch=None):
-    """Multi-positive softmax over each question's policy chunks; returns the model (trained in place)."""
+          batch: int, seed: int, anchor: float, level: float = 0.0, log=None, after_epoch=None):
+    """Multi-positive softmax over each question's policy chunks, plus ``anchor`` x (1 - cosine to
+    the base model's vector of the question): the ranking loss alone cannot see the absolute
+    similarity (it moves every chunk's score alike), and the abstention floor and the questions
+    across companies depend on it. Returns the model (trained in place)."""
     import torch
 
     rng = random.Random(seed)
@@ -221,9 +236,15 @@ def train(model, examples: list[Example], policies: list[Policy], epochs: int, l
             out = torch.nn.functional.normalize(out, dim=-1)
             loss = 0.0
             for e, v in zip(part, out):
-                fused = DENSE_WEIGHT * (chunk_vectors[e.policy] @ v) + LEXICAL_WEIGHT * torch.from_numpy(e.lexical)
-                logits = fused / tau
+                dense = chunk_vectors[e.policy] @ v
+                logits = (DENSE_WEIGHT * dense + LEXICAL_WEIGHT * torch.from_numpy(e.lexical)) / tau
                 loss = loss - (torch.logsumexp(logits[e.positives], 0) - torch.logsumexp(logits, 0))
+                if level:  # keep the best passage's similarity where the base model put it
+                    base_best = float(policies[e.policy].vectors.dot(e.base).max())
+                    loss = loss + level * (dense.max() - base_best) ** 2
+            if anchor:
+                bases = torch.from_numpy(np.stack([e.base for e in part]))
+                loss = loss + anchor * (1 - (out * bases).sum(-1)).sum()
             loss = loss / len(part)
             optimiser.zero_grad()
             loss.backward()
@@ -255,6 +276,9 @@ def main(argv=None) -> int:
     parser.add_argument("--lr", type=float, default=5e-3)
     parser.add_argument("--tau", type=float, default=0.2)
     parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--anchor", type=float, default=0.0, help="weight of staying close to the base model's question vector")
+    parser.add_argument("--level", type=float, default=0.0,
+                        help="weight of keeping the best passage's similarity at the base model's level (abstention floor)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rank", type=int, default=0, help="low-rank updates of the encoder's linear layers (0: BitFit only)")
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (1 keeps the run deterministic)")
@@ -280,20 +304,23 @@ def main(argv=None) -> int:
         print(f"train {len(train_ex)} questions ({len(train_c)} companies), val {len(val_ex)} "
               f"({sorted(val_c)})", flush=True)
         model = trainable_model(args.seed, args.rank)
+        set_anchors(model, train_ex)
+        set_anchors(model, val_ex)
         print("epoch 0: train", evaluate(model, train_ex, policies), "val", evaluate(model, val_ex, policies), flush=True)
-        train(model, train_ex, policies, args.epochs, args.lr, args.tau, args.batch, args.seed, log,
+        train(model, train_ex, policies, args.epochs, args.lr, args.tau, args.batch, args.seed, args.anchor, args.level, log,
               lambda ep, m: print(f"  epoch {ep}: train", evaluate(m, train_ex, policies), "val",
                                   evaluate(m, val_ex, policies), flush=True))
     if args.out:
         examples = make_examples(tune, policies, texts)
         model = trainable_model(args.seed, args.rank)
+        set_anchors(model, examples)
         print("base, all tune:", evaluate(model, examples, policies), flush=True)
-        train(model, examples, policies, args.epochs, args.lr, args.tau, args.batch, args.seed, log)
+        train(model, examples, policies, args.epochs, args.lr, args.tau, args.batch, args.seed, args.anchor, args.level, log)
         print("trained, all tune (seen):", evaluate(model, examples, policies), flush=True)
         from index.query_adapter import save_adapter
 
         save_adapter(model, args.out, {"epochs": args.epochs, "lr": args.lr, "tau": args.tau, "batch": args.batch,
-                                       "seed": args.seed, "rank": args.rank, "questions": len(examples),
+                                       "seed": args.seed, "rank": args.rank, "anchor": args.anchor, "level": args.level, "questions": len(examples),
                                        "recipe": "scripts/train_query_adapter.py"})
         print(f"wrote {args.out} ({args.out.stat().st_size:,} bytes, {time.time() - started:.0f} s)")
     return 0
