@@ -277,7 +277,7 @@ def main(argv=None) -> int:
     parser.add_argument("--tau", type=float, default=0.2)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--anchor", type=float, default=0.0, help="weight of staying close to the base model's question vector")
-    parser.add_argument("--level", type=float, default=0.0,
+    parser.add_argument("--level", type=float, default=10.0,
                         help="weight of keeping the best passage's similarity at the base model's level (abstention floor)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--rank", type=int, default=0, help="low-rank updates of the encoder's linear layers (0: BitFit only)")
