@@ -164,6 +164,8 @@ def judge_silence(understood: Understood, view: IndexView, docs: list[str], hits
     topic = [w for w in understood.content_words if w not in VAGUE]
     covered = 1 - (len([m for m in missing if m not in VAGUE]) / len(topic)) if topic else 1.0
     best_dense = max((h.dense for h in hits), default=0.0)
+    if hits and best_dense < MIN_DENSE_SIMILARITY:
+        best_dense = max(best_dense, _plain_model_similarity(understood, view, docs))
     entity_missing = [e.lower() for e in understood.entities if e.lower() in missing_lower]
     # A missing practice word (sell, share, cookies...) or rare technical term (biometric) proves
     # silence; a missing everyday word (buy, reach, honor) does not.
@@ -176,6 +178,23 @@ def judge_silence(understood: Understood, view: IndexView, docs: list[str], hits
     silent = (not hits or best_dense < MIN_DENSE_SIMILARITY or covered < MIN_TOPIC_COVERAGE or bool(entity_missing)
               or practice_missing or bool(names_missing) or bool(specific_missing))
     return silent, entity_missing or names_missing or specific_missing or missing
+
+
+def _plain_model_similarity(understood: Understood, view: IndexView, docs: list[str]) -> float:
+    """The best passage's similarity to the question embedded by the plain model.
+
+    The similarity floor was calibrated on the plain model; the query adapter ranks passages
+    better but lowers the similarity of some questions (generic ones, typos), so a question under
+    the floor is checked again, at the cost of a second embedding for those few questions only.
+    """
+    from index.embedder import embed_query
+    from index.query_adapter import applies_to
+
+    config = view.config
+    if not config.query_adapter or not applies_to(config.model):
+        return 0.0
+    plain = embed_query(config.model, understood.question, adapter=False)
+    return max((h.dense for h in view.hits(plain, query_stems(understood), docs, k=10)), default=0.0)
 
 
 def stance(understood: Understood, sentence: str) -> str | None:

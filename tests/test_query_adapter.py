@@ -24,7 +24,7 @@ def test_adapter_is_small_plain_and_names_its_base_model():
         meta = handle.metadata()
         keys = list(handle.keys())
     assert meta["base_model"] == DEFAULT_MODEL and meta["recipe"] == "scripts/train_query_adapter.py"
-    assert int(meta["seed"]) == 0 and keys
+    assert int(meta["seed"]) == 0 and float(meta["level"]) > 0 and keys
 
 
 def test_questions_use_the_adapter_documents_the_base_model():
@@ -35,7 +35,7 @@ def test_questions_use_the_adapter_documents_the_base_model():
     question = "Do you share my information with advertisers?"
     plain, tuned = embed_query(DEFAULT_MODEL, question, adapter=False), embed_query(DEFAULT_MODEL, question)
     assert abs(float(np.linalg.norm(tuned)) - 1) < 1e-4
-    assert 0.5 < float(plain @ tuned) < 0.9999  # changed, but still the same space
+    assert 0.2 < float(plain @ tuned) < 0.999  # changed, but still in the same space
     # documents (and the baseline) keep the base model's vectors
     assert np.allclose(embed(DEFAULT_MODEL, [question])[0], plain, atol=1e-5)
     # frozen weights are shared with the base model, not copied (the word embeddings: 12 MB)
