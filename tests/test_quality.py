@@ -76,6 +76,14 @@ def test_yes_answer_quotes_its_evidence(seed_index):
     assert "Salesforce" in answer.citations[0].highlight and answer.text.endswith(("[1]", "."))
 
 
+def test_a_list_item_is_highlighted_whole(seed_index):
+    # corpus/comindware: "  * Have your personal data corrected or deleted. You can ask us to delete, change,
+    # update or fix your data in certain cases, particularly if it's inaccurate."
+    highlight = ask("Can I ask Comindware to fix inaccurate data?").citations[0].highlight
+    assert highlight.startswith("Have your personal data corrected or deleted.") and "fix your data" in highlight
+    assert not highlight.lstrip().startswith("*")
+
+
 def test_silent_policies_say_so_and_cite_nothing(seed_index):
     for question, company in (("Does Axosoft collect biometric data?", "Axosoft"),
                               ("Does Azendoo share my data with Mixpanel?", "Azendoo"),
