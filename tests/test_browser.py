@@ -165,6 +165,7 @@ def test_the_three_comparison_questions_in_the_chat(chat_app, page, seed_index):
     for i, name in enumerate(["Axosoft", "Azalead", "Azendoo"], start=1):
         assert name in columns.nth(i).inner_text() and "Not mentioned" in columns.nth(i).inner_text()
     _side_by_side(page, columns.nth(0), columns.nth(1))
+    page.locator("#pq-chat .pq-answer").last.scroll_into_view_if_needed()
     _screenshot(page, "companies.png")
     card = page.locator("#pq-sources .pq-card")
     assert card.count() == 1 and "Comindware" in card.first.inner_text()
