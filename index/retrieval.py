@@ -173,7 +173,8 @@ class IndexView:
         if few:
             # One company's policies: their vectors, fetched once, beat a filtered search in Chroma.
             # The store is still asked (a count) so that a server that is down or was emptied says so.
-            self.store.check_holds_vectors()
+            probe = next((chunks[0]["id"] for d in sorted(allowed) if (chunks := self.doc_chunks.get(d))), None)
+            self.store.check_holds_vectors(probe)
             dense: list[DenseHit] = self._dense_exact(query_embedding, allowed, candidates)
         else:
             dense = self.store.query(query_embedding, candidates, where)

@@ -159,10 +159,17 @@ class VectorStore:
     def count(self) -> int:
         return self._guard(self.collection.count)
 
-    def check_holds_vectors(self) -> None:
+    def check_holds_vectors(self, chunk_id: str | None = None) -> None:
         """One cheap request: ``ServerUnavailable`` when the server is down, ``IndexDamaged`` when
-        the store is empty (questions are only asked of an index with chunks)."""
-        if self.count() == 0:
+        the store lost its vectors (questions are only asked of an index with chunks).
+
+        With ``chunk_id`` (one the manifest says is stored) the store is asked for that id alone,
+        which a server answers in about a fifth of the time of a count over a large collection.
+        """
+        if chunk_id is not None:
+            if not self._guard(self.collection.get, ids=[chunk_id], include=[])["ids"]:
+                raise self._vectors_gone()
+        elif self.count() == 0:
             raise self._vectors_gone()
 
     def all_ids(self) -> set[str]:

@@ -21,6 +21,7 @@ from .records import Answer, Citation
 MAX_EXCERPT_CHARS = 1200
 MAX_HIGHLIGHT_CHARS = 600
 MAX_LIST_ITEMS = 15
+MAX_ITEM_LEAD_CHARS = 160  # a list item's opening words joined to a highlight later in the item
 MAX_COMPANIES_LISTED = 20
 # Below this dense similarity the best passage is unrelated to the question.
 MIN_DENSE_SIMILARITY = 0.22
@@ -398,8 +399,14 @@ def _citations(view: IndexView, ranked: list[_Scored], k: int) -> list[Citation]
 
 
 def _highlight_span(text: str, hit: Hit, best: tuple[int, int], view: IndexView) -> tuple[int, int]:
-    """The evidence sentence; a sentence that introduces a list (ends with ':') takes the list with it."""
+    """The evidence sentence; a sentence that introduces a list (ends with ':') takes the list with it,
+    and a sentence inside a list item takes the item's opening words ("* Have your data deleted.
+    You can ask us to ...": the item is one statement)."""
     start, end = best
+    line_start = text.rfind("\n", 0, start) + 1
+    item = _LIST_ITEM.match(text, line_start)
+    if item and item.end() < start and start - item.end() <= MAX_ITEM_LEAD_CHARS and end - item.end() <= MAX_HIGHLIGHT_CHARS:
+        start = item.end()
     if not text[start:end].rstrip().endswith(":"):
         return start, end
     following = [s for s in view.section_sentences(hit) if s[0] >= end]

@@ -101,6 +101,10 @@ ask asked want wants need needs like way ways kind type types sort thing things 
 much many often long happen happens happened way new one two
 """.split()) | {"what", "which", "who", "whom", "whose", "how", "why", "when", "where"}
 
+# A company whose name is one of these words ("Can", "Data", "Notice") is named only when the word
+# is written capitalised inside a sentence; its domain always names it.
+_EVERYDAY = STOPWORDS | GENERIC | VAGUE
+
 _YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
 _POSSESSIVE = re.compile(r"\b([A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*){0,2})['’]s?\b")
 _SUBJECT = re.compile(
@@ -156,10 +160,18 @@ def find_companies(text: str, policies: list[PolicyInfo]) -> list[str]:
         if alias not in lowered:
             continue  # cheap test first: a corpus has thousands of aliases, a question a few words
         for match in re.finditer(r"(?<![\w.])" + re.escape(alias) + r"(?![\w])", lowered):
+            if alias in _EVERYDAY and not _written_as_name(text, match.start()):
+                continue  # the company "Can" (can.nl) is not named by "How can I ...?"
             company = aliases[alias]
             if all(c != company for _, c in found):
                 found.append((match.start(), company))
     return [c for _, c in sorted(found)]
+
+
+def _written_as_name(text: str, start: int) -> bool:
+    """The word at ``start`` is capitalised where a sentence does not begin."""
+    before = text[:start].rstrip()
+    return text[start:start + 1].isupper() and bool(before) and before[-1] not in ".?!:;\"“‘'(["
 
 
 def understand(question: str, policies: list[PolicyInfo]) -> Understood:

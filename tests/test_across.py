@@ -113,6 +113,28 @@ def test_cli_rendering_lists_companies_and_citations(seed_index):
     assert "Axosoft (2017-12-11)" in text and "Azendoo (2013-06-30)" in text
 
 
+def test_cli_answers_across_companies_and_by_year(seed_index):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    def run(question: str) -> str:
+        out = subprocess.run([sys.executable, "-m", "qa", question], cwd=Path(__file__).resolve().parents[1],
+                             env=dict(os.environ, POLICYQA_DATA=str(seed_index)), capture_output=True, text=True,
+                             timeout=300)
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    across = run("Which companies share data with Salesforce?")
+    assert across.startswith("Stated in 1 of 4") and "[1] Comindware · policy of 2019-04-10" in across
+    assert "Salesforce" in across.split("[1] Comindware", 1)[1]
+    assert all(f"{name} (" in across for name in ("Axosoft", "Azalead", "Azendoo"))
+    by_year = run("Did Azalead use Flash cookies in 2014?")
+    assert by_year.startswith("Yes.") and "[1] Azalead · policy of 2014-06-25" in by_year
+    assert "policy of 2017-12-31" not in by_year and "Flash cookies" in by_year
+
+
 def test_names_must_appear_as_written(seed_index):
     # grep: "Do Not Track" occurs only in corpus/azalead-2017-12-31.md; every policy says "track" somewhere.
     answer = ask("Do any of these companies respond to Do Not Track signals?")

@@ -42,6 +42,19 @@ def test_ask_endpoint_answers_across_companies_without_server_paths(client):
     assert "source" not in _keys(answer) and str(PROJECT) not in repr(answer)
 
 
+def test_ask_endpoint_compares_two_versions_with_both_dates(client):
+    answer = client.predict("What changed in Azalead's privacy policy between 2014 and 2017?", api_name="/ask")
+    assert answer["kind"] == "versions" and answer["versions"] == ["2014-06-25", "2017-12-31"]
+    changed = [c for c in answer["changes"] if c["kind"] == "changed"]
+    notice = next(c for c in changed if "thirty (30) business days" in c["old"]["highlight"])
+    assert notice["old"]["policy_date"] == "2014-06-25" and notice["new"]["policy_date"] == "2017-12-31"
+    assert "30 days after" in notice["new"]["highlight"]
+    for change in answer["changes"]:
+        assert (change["old"] is None) == (change["kind"] == "added")
+        assert (change["new"] is None) == (change["kind"] == "removed")
+    assert "source" not in _keys(answer)
+
+
 def _keys(data) -> set[str]:
     if isinstance(data, dict):
         return set(data) | {k for v in data.values() for k in _keys(v)}

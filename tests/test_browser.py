@@ -1,6 +1,7 @@
 """The chat in a real browser: Debian's chromium driven by Playwright (never `playwright install`)."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -14,7 +15,8 @@ pytestmark = pytest.mark.browser
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking"]
-SCREENSHOT = PROJECT / "docs" / "screenshots" / "chat.png"
+# Screenshots for docs/ are refreshed only on request, so a test run leaves the tree clean.
+SCREENSHOTS = PROJECT / "docs" / "screenshots" if os.environ.get("POLICYQA_SCREENSHOTS") else None
 SALESFORCE = "Does Comindware share data with Salesforce?"
 
 # Set before the page loads: records whether an answer was seen streaming (a partial message with
@@ -100,6 +102,84 @@ def squash(text: str) -> str:
     return " ".join(text.split())
 
 
+def _screenshot(page, name: str) -> None:
+    if SCREENSHOTS is not None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SCREENSHOTS / name))
+
+
+def _side_by_side(page, left, right) -> None:
+    """``left`` and ``right`` are drawn next to each other: left of it, overlapping vertically."""
+    a, b = left.bounding_box(), right.bounding_box()
+    assert a and b and a["width"] > 100 and b["width"] > 100
+    assert a["x"] + a["width"] <= b["x"] + 1, (a, b)
+    assert a["y"] < b["y"] + b["height"] and b["y"] < a["y"] + a["height"], (a, b)
+
+
+VERSIONS_QUESTION = "What changed in Azalead's privacy policy between 2014 and 2017?"
+ACROSS_QUESTION = "Which companies share data with Salesforce?"
+YEAR_QUESTION = "Did Azalead use Flash cookies in 2014?"
+
+
+def test_the_three_comparison_questions_in_the_chat(chat_app, page, seed_index):
+    from qa import ask
+
+    page.goto(chat_app.url)
+    page.wait_for_selector("#pq-question textarea")
+
+    # Two versions, older left and newer right, each statement quoted with its citation.
+    expected = ask(VERSIONS_QUESTION)
+    old, new = expected.versions
+    ask_in_page(page, VERSIONS_QUESTION)
+    view = page.locator("#pq-chat .pq-answer").last.locator(".pq-versions")
+    head = view.locator(".pq-compare-head")
+    assert f"policy of {old}" in head.locator(".pq-old").inner_text()
+    assert f"policy of {new}" in head.locator(".pq-new").inner_text()
+    changed = view.locator(".pq-compare-row.pq-changed").first
+    before, after = changed.locator(".pq-old"), changed.locator(".pq-new")
+    assert "thirty (30) business days" in before.inner_text()
+    assert "30 days after they are initially posted" in after.inner_text()
+    _side_by_side(page, before, after)
+    statement = next(c for c in expected.changes if c.kind == "changed" and "thirty (30)" in c.old.highlight)
+    assert f"[{statement.old.n}]" in before.inner_text() and f"[{statement.new.n}]" in after.inner_text()
+    added = view.locator(".pq-compare-row.pq-added")
+    assert added.count() == sum(c.kind == "added" for c in expected.changes) > 0
+    assert f"Not in the policy of {old}" in added.first.locator(".pq-old").inner_text()
+    removed = view.locator(".pq-compare-row.pq-removed")
+    assert removed.count() == sum(c.kind == "removed" for c in expected.changes) > 0
+    assert f"Not in the policy of {new}" in removed.first.locator(".pq-new").inner_text()
+    cards = page.locator("#pq-sources .pq-card")
+    assert cards.count() == len(expected.citations)
+    dates = {squash(cards.nth(i).locator(".pq-date").inner_text()) for i in range(cards.count())}
+    assert dates == {f"policy of {old}", f"policy of {new}"}
+    changed.scroll_into_view_if_needed()
+    _screenshot(page, "versions.png")
+
+    # Companies side by side: Comindware states it, with evidence; the other three are silent.
+    ask_in_page(page, ACROSS_QUESTION)
+    columns = page.locator("#pq-chat .pq-answer").last.locator(".pq-company-col")
+    assert columns.count() == 4
+    first = columns.nth(0)
+    assert "Comindware" in first.inner_text() and "States it" in first.inner_text()
+    assert "Salesforce" in first.locator(".pq-quote").inner_text()
+    for i, name in enumerate(["Axosoft", "Azalead", "Azendoo"], start=1):
+        assert name in columns.nth(i).inner_text() and "Not mentioned" in columns.nth(i).inner_text()
+    _side_by_side(page, columns.nth(0), columns.nth(1))
+    page.locator("#pq-chat .pq-answer").last.scroll_into_view_if_needed()
+    _screenshot(page, "companies.png")
+    card = page.locator("#pq-sources .pq-card")
+    assert card.count() == 1 and "Comindware" in card.first.inner_text()
+
+    # A year picks the version in force then.
+    ask_in_page(page, YEAR_QUESTION)
+    answer = page.locator("#pq-chat .pq-answer").last.inner_text()
+    assert "2014-06-25" in answer and "Flash" in answer
+    first_card = page.locator("#pq-sources .pq-card").first
+    assert "policy of 2014-06-25" in first_card.inner_text()
+    assert "Flash" in first_card.locator("mark.pq-highlight").inner_text()
+    assert page.dialogs == []
+
+
 def test_salesforce_answer_sources_full_policy_and_follow_up(chat_app, page, seed_index):
     from qa import ask
 
@@ -118,8 +198,7 @@ def test_salesforce_answer_sources_full_policy_and_follow_up(chat_app, page, see
     assert squash(expected.excerpt) in card_text
     mark = card.locator("mark.pq-highlight")
     assert squash(mark.inner_text()) == squash(expected.highlight) and "Salesforce" in mark.inner_text()
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT))
+    _screenshot(page, "chat.png")
 
     card.locator("button.pq-open").click()
     page.wait_for_selector("#pq-policy mark.pq-highlight", state="visible", timeout=30_000)

@@ -76,6 +76,14 @@ def test_yes_answer_quotes_its_evidence(seed_index):
     assert "Salesforce" in answer.citations[0].highlight and answer.text.endswith(("[1]", "."))
 
 
+def test_a_list_item_is_highlighted_whole(seed_index):
+    # corpus/comindware: "  * Have your personal data corrected or deleted. You can ask us to delete, change,
+    # update or fix your data in certain cases, particularly if it's inaccurate."
+    highlight = ask("Can I ask Comindware to fix inaccurate data?").citations[0].highlight
+    assert highlight.startswith("Have your personal data corrected or deleted.") and "fix your data" in highlight
+    assert not highlight.lstrip().startswith("*")
+
+
 def test_silent_policies_say_so_and_cite_nothing(seed_index):
     for question, company in (("Does Axosoft collect biometric data?", "Axosoft"),
                               ("Does Azendoo share my data with Mixpanel?", "Azendoo"),
@@ -237,3 +245,25 @@ def test_eval_cli_reports_bad_input(tmp_path):
     run = subprocess.run([sys.executable, "-m", "qa.eval", str(bad)], capture_output=True, text=True,
                          cwd=PROJECT, timeout=120)
     assert run.returncode == 1 and "bad.jsonl:2" in run.stderr
+
+
+# --- Companies named by everyday words -------------------------------------------------------
+
+EVERYDAY_NAMED = [PolicyInfo(d, name, domain, "2019-01-01", None, "", "", 1) for d, name, domain in (
+    ("can.txt", "Can", "can.nl"), ("notice.txt", "Notice", "notice.io"), ("upwork.md", "Upwork", None),
+    ("slack.md", "Slack", "slack.com"))]
+
+
+@pytest.mark.parametrize("question, companies", [
+    ("How can I contact Upwork about privacy?", ["Upwork"]),
+    ("Can I delete my Upwork account?", ["Upwork"]),
+    ("Will Upwork give me notice of changes?", ["Upwork"]),
+    ("Does Can share my data with Upwork?", ["Can", "Upwork"]),
+    ("Does can.nl sell my data?", ["Can"]),
+    ("What does the Notice policy say about cookies?", ["Notice"]),
+    ("Notice: does slack sell data?", ["Slack"]),
+])
+def test_a_company_named_by_an_everyday_word_needs_its_capital(question, companies):
+    from qa.question import find_companies
+
+    assert find_companies(question, EVERYDAY_NAMED) == companies

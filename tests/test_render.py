@@ -79,3 +79,72 @@ def test_upload_status_escapes_file_names():
                                  [("a<script>.exe", "not a policy file type")])
     html = render.upload_status(result)
     assert _tags(html) <= OURS and "&lt;img src=x onerror=alert(1)&gt;.md" in html
+
+
+def _rows(html: str) -> list[str]:
+    """The side-by-side rows of a version comparison, head first, each as its HTML."""
+    return re.split(r'(?=<div class="pq-compare-row )', html.split('<div class="pq-compare pq-versions">', 1)[1])[1:]
+
+
+def _side(row: str, css: str) -> str:
+    return row.split(f'<div class="pq-side {css}', 1)[1].split("</div>", 1)[0]
+
+
+def test_version_changes_sit_side_by_side_older_left(seed_index):
+    from qa import ask
+
+    answer = ask("What changed in Azalead's privacy policy between 2014 and 2017?")
+    old, new = answer.versions
+    html = render.answer_message(answer)
+    assert _tags(html) <= OURS
+    rows = _rows(html)
+    head, rows = rows[0], rows[1:]
+    assert f"policy of {old}" in _side(head, "pq-old") and f"policy of {new}" in _side(head, "pq-new")
+    assert head.index("pq-old") < head.index("pq-new")  # older on the left
+    assert len(rows) == len(answer.changes)
+    for row, change in zip(rows, sorted(answer.changes, key=lambda c: ("changed", "added", "removed").index(c.kind))):
+        assert row.startswith(f'<div class="pq-compare-row pq-{change.kind}"')
+        for css, cited, date in (("pq-old", change.old, old), ("pq-new", change.new, new)):
+            side = _side(row, css)
+            if cited is None:
+                assert "pq-absent" in side and f"Not in the policy of {date}" in side
+            else:
+                assert f'data-date="{date}"' in side and f"[{cited.n}]" in side
+                assert render.text(cited.highlight) in side
+    changed = next(r for r in rows if "pq-changed" in r[:60])
+    assert "thirty (30) business days" in _side(changed, "pq-old")
+    assert "30 days after they are initially posted" in _side(changed, "pq-new")
+    assert "pq-footnotes" not in html  # each side names its own section
+    assert render.streamed_text(answer) == answer.text.split("\n", 1)[0]
+
+
+def test_companies_sit_side_by_side_evidence_first(seed_index):
+    from qa import ask
+
+    answer = ask("Which companies share data with Salesforce?")
+    html = render.answer_message(answer)
+    assert _tags(html) <= OURS
+    columns = html.split('<div class="pq-company-col ')[1:]
+    assert len(columns) == 4
+    assert columns[0].startswith("pq-co-states") and "Comindware" in columns[0] and "Salesforce" in columns[0]
+    assert "States it" in columns[0] and "[1]" in columns[0]
+    for column, name in zip(columns[1:], ["Axosoft", "Azalead", "Azendoo"]):
+        assert column.startswith("pq-co-silent") and name in column and "Not mentioned" in column
+
+    flash = render.answer_message(ask("Which policies mention Flash cookies?"))
+    azalead = next(c for c in flash.split('<div class="pq-company-col ')[1:] if "Azalead" in c)
+    assert "Earlier, in the policy of 2014-06-25" in azalead and "Flash" in azalead
+
+
+def test_many_silent_companies_share_one_line_and_hostile_text_is_escaped():
+    from qa.records import CompanyFinding
+
+    cited = _citation("We share with Acme. " + HOSTILE, (0, 19))
+    findings = [CompanyFinding("Evil<Corp>", "2020-01-01", "states", (cited,))]
+    findings += [CompanyFinding(f"Quiet {i} <b>", "2021-01-01", "silent") for i in range(10)]
+    answer = Answer("q", "Stated in 1 of 11 companies' policies:\n- ...", True, [cited], kind="companies",
+                    companies=findings)
+    html = render.answer_message(answer)
+    assert _tags(html) <= OURS
+    assert html.count('<div class="pq-company-col ') == 1 and "Evil&lt;Corp&gt;" in html
+    assert "Not mentioned in the policies of Quiet 0 &lt;b&gt; (2021-01-01)" in html and "Quiet 9" in html

@@ -113,3 +113,16 @@ def test_questions_fail_clearly_while_the_server_is_down_and_succeed_once_it_is_
     answer = ask("Does Beta share my address with DHL?")
     assert answer.found and "DHL" in answer.citations[0].highlight
     assert build(get_config(), progress=False).embedded == 0  # the vectors survived the restart
+
+
+def test_vectors_wiped_from_the_server_are_one_clear_error_then_rebuilt(chroma_server, small_corpus):
+    from index.errors import IndexDamaged
+
+    build(get_config(), progress=False)
+    assert ask("Does Beta use cookies?").found  # one company: its vectors are now cached here
+    store = VectorStore(get_config())
+    store.collection.delete(ids=sorted(store.all_ids()))  # another machine empties the collection
+    with pytest.raises(IndexDamaged, match="vectors of the index are gone.*python -m index"):
+        ask("Does Beta use cookies?")
+    assert build(get_config(), progress=False).embedded > 0
+    assert ask("Does Beta use cookies?").found

@@ -37,7 +37,9 @@ EXAMPLES = [
     "What about Axosoft?",
     "Does Azalead sell my personal information?",
     "What does Azendoo use cookies for?",
-    "Did Azalead use web beacons in 2014?",
+    "Which companies share data with Salesforce?",
+    "What changed in Azalead's privacy policy between 2014 and 2017?",
+    "Did Azalead use Flash cookies in 2014?",
 ]
 
 CSS = (Path(__file__).with_name("style.css")).read_text(encoding="utf-8")
@@ -208,7 +210,7 @@ def build_demo(config: Config | None = None) -> gr.Blocks:
                 yield history, gr.skip(), gr.skip(), ""
                 return
             turn = reply.answer
-            for prefix in growing_text(turn.answer.text, STREAM_PIECES):
+            for prefix in growing_text(render.streamed_text(turn.answer), STREAM_PIECES):
                 history[-1] = {"role": "assistant", "content": render.partial_answer(prefix)}
                 yield history, gr.skip(), gr.skip(), ""
                 time.sleep(STREAM_DELAY_S)
