@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass
+from functools import lru_cache
 import time
 
 from index.config import Config, get_config, quiet_third_parties
@@ -181,6 +182,14 @@ def judge_silence(understood: Understood, view: IndexView, docs: list[str], hits
     return silent, entity_missing or names_missing or specific_missing or missing
 
 
+@lru_cache(maxsize=256)
+def _plain_vector(model: str, question: str):
+    """A question's plain-model vector, once (a question across companies is judged per company)."""
+    from index.embedder import embed_query
+
+    return embed_query(model, question, adapter=False)
+
+
 def _plain_model_similarity(understood: Understood, view: IndexView, docs: list[str]) -> float:
     """The best passage's similarity to the question embedded by the plain model.
 
@@ -188,13 +197,12 @@ def _plain_model_similarity(understood: Understood, view: IndexView, docs: list[
     better but lowers the similarity of some questions (generic ones, typos), so a question under
     the floor is checked again, at the cost of a second embedding for those few questions only.
     """
-    from index.embedder import embed_query
     from index.query_adapter import applies_to
 
     config = view.config
     if not config.query_adapter or not applies_to(config.model):
         return 0.0
-    plain = embed_query(config.model, understood.question, adapter=False)
+    plain = _plain_vector(config.model, understood.question)
     return max((h.dense for h in view.hits(plain, query_stems(understood), docs, k=10)), default=0.0)
 
 

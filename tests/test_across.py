@@ -85,12 +85,12 @@ def test_one_retrieval_pass_for_all_companies(seed_index, monkeypatch):
     from index import embedder
 
     encodes = []
-    for name in ("embed", "embed_query"):
+    for name in ("embed", "embed_query", "embed_queries"):
         real = getattr(embedder, name)
         monkeypatch.setattr(embedder, name, lambda *a, _real=real, _name=name, **k: encodes.append(_name) or _real(*a, **k))
     answer = ask("Which companies use Google Analytics?")
     assert len(calls) == 1
-    assert encodes == ["embed"]  # the question asked of each company, in one batch; no other model call
+    assert encodes == ["embed_queries"]  # the question asked of each company, in one batch; no other model call
     assert [f.company for f in answer.companies if f.status == "states"] == ["Azendoo"]
 
 
