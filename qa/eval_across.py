@@ -24,7 +24,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .eval import load_questions, normalise
+from index.errors import PolicyQAError
+
+from .scoring import normalise
 
 DEFAULT_QUESTIONS = Path(__file__).resolve().parent.parent / "eval" / "cross-questions.jsonl"
 
@@ -158,6 +160,26 @@ def summary(results: list[Scored]) -> dict:
     return report
 
 
+def load_cross_questions(path: Path) -> list[dict]:
+    """The question file, one JSON object a line; a malformed line is a clear error naming it."""
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise PolicyQAError(f"cannot read the question file {path}: {exc.strerror or exc}") from None
+    out = []
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise PolicyQAError(f"{path}, line {number}: not JSON ({exc.msg})") from None
+        if not isinstance(item, dict) or not isinstance(item.get("question"), str) or "kind" not in item:
+            raise PolicyQAError(f"{path}, line {number}: needs a \"question\" string and a \"kind\"")
+        out.append(item)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     from index.config import quiet_third_parties
 
@@ -168,7 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from qa import ask
 
-    results = run(load_questions(args.questions), lambda q: ask(q["question"]))
+    results = run(load_cross_questions(args.questions), lambda q: ask(q["question"]))
     report = summary(results)
     for kind, entry in report.items():
         print(kind)

@@ -1,6 +1,8 @@
 """Questions across companies on the real seed corpus: who states it, who says not, who is silent."""
 import json
 
+import pytest
+
 from qa import ask
 from qa.answer import format_answer
 from qa.records import CompanyFinding
@@ -143,3 +145,27 @@ def test_names_must_appear_as_written(seed_index):
     assert all(found[name].status == "silent" for name in COMPANIES - {"Azalead"})
     single = ask("Does Comindware respond to Do Not Track signals?")
     assert not single.found and "Do Not Track" in single.text
+
+
+def test_the_across_harness_scores_every_question_kind(seed_index, tmp_path, capsys):
+    from qa.eval_across import main
+
+    out = tmp_path / "across.json"
+    assert main(["--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    kinds = {r["kind"] for r in report["results"]}
+    assert kinds == {"companies", "versions", "policy"} and len(report["results"]) >= 28
+    assert report["summary"]["companies"]["questions"] >= 14
+    assert report["summary"]["versions"]["changed_rate"] == 1.0  # the 30-business-days notice change
+    assert report["summary"]["policy"]["all_right"] >= 0.75
+    assert "companies" in capsys.readouterr().out
+
+
+def test_the_across_harness_names_a_bad_line(tmp_path):
+    from index.errors import PolicyQAError
+    from qa.eval_across import load_cross_questions
+
+    bad = tmp_path / "q.jsonl"
+    bad.write_text('{"question": "Which companies sell data?", "kind": "companies"}\n{"question": \n')
+    with pytest.raises(PolicyQAError, match="line 2: not JSON"):
+        load_cross_questions(bad)
