@@ -27,6 +27,7 @@ _NEGATION = frozenset("not never no cannot can't won't don't doesn't didn't isn'
 _NOT_DENIAL_AFTER_NO = frozenset("cost charge later more less matter extra additional".split())
 _CLAUSE_WORDS = frozenset("but however unless except although though whereas while if when which who that so "
                           "because since where".split())
+_CONDITIONS = frozenset(("if",))
 # After a comma, a new clause starts with its subject: "..., we will remove it".
 _SUBJECTS = frozenset("we you they it i he she our your their this these those".split())
 _TOKEN = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)?|[,;:()!?]|\.(?=\s|$)")
@@ -52,20 +53,26 @@ def _is_negation(tokens: list[str], j: int) -> bool:
 
 
 def _clauses(tokens: list[str]) -> list[int]:
-    """Clause number of each token: punctuation, subordinating words and ', <subject>' start a new clause."""
-    numbers, current = [], 0
+    """Clause number of each token: punctuation, subordinating words and ', <subject>' start a new clause,
+    and so does any comma that closes a condition ("If you do not wish to ..., simply unsubscribe")."""
+    numbers, current, conditional = [], 0, False
     for j, word in enumerate(tokens):
         if word in ";:()!?." or word in _CLAUSE_WORDS:
             current += 1
-        elif word == "," and j + 1 < len(tokens) and tokens[j + 1].split("'")[0] in _SUBJECTS:
+            conditional = word in _CONDITIONS
+        elif word == "," and (conditional or (j + 1 < len(tokens) and tokens[j + 1].split("'")[0] in _SUBJECTS)):
             current += 1
+            conditional = False
         numbers.append(current)
     return numbers
 
 
 def _negated_clauses(tokens: list[str]) -> set[int]:
+    """Clauses that deny something. A negation inside a condition ("if you do not wish to receive
+    emails") states no practice, so it does not deny the clause."""
     clause = _clauses(tokens)
-    return {clause[j] for j in range(len(tokens)) if _is_negation(tokens, j)}
+    conditions = {clause[j] for j, word in enumerate(tokens) if word in _CONDITIONS}
+    return {clause[j] for j in range(len(tokens)) if _is_negation(tokens, j) and clause[j] not in conditions}
 
 
 def _matches(word: str, token: str) -> bool:

@@ -54,6 +54,11 @@ POLICIES = [PolicyInfo(name, name, f"{name.lower()}.com", "2019-01-01", None, ""
     ("Doesn't Acme sell my data?", "We do not sell your data.", None),
     ("Does Acme sell my data to advertisers?", "We use cookies to remember you.", None),
     ("What does Acme collect?", "We do not collect location data.", None),
+    # a negation inside a condition states no practice; the main clause still can
+    ("Can I unsubscribe from Acme's marketing emails?", "If you do not wish to receive marketing emails from us, "
+                                                        "simply unsubscribe using the link in each email.", "Yes"),
+    ("Does Acme share my data with advertisers?", "If you do not consent, we will not share your data with "
+                                                  "advertisers.", "No"),
 ])
 def test_yes_no_lead_follows_the_sentence(question, sentence, lead):
     assert yes_no_lead(understand(question, POLICIES), sentence) == lead
