@@ -12,9 +12,11 @@ from dataclasses import replace
 import numpy as np
 
 from index.config import Config
+from index.lexical import STOPWORDS
 from index.retrieval import Hit, IndexView
 
 from .answer import _choose_versions, _citations, _quote, _rerank, _topic_phrase, judge_silence, query_stems, stance
+from .names import names_missing_from_text
 from .question import Understood
 from .records import Answer, Citation, CompanyFinding
 
@@ -41,6 +43,8 @@ MAX_CANDIDATES = 2000
 # Up to this many companies, the question asked of each is embedded before the search, in one batch,
 # and their mean is the search query; beyond it, a plain query first, then only the companies found.
 BATCH_ALL = 32
+MIN_PROSE_WORDS = 1
+EVIDENCE_TRIES = 3  # passages of one company tried, best first, for one that quotes the names asked about
 
 
 # Each company's policy is judged as if the question were asked about it alone ("Do they ...?").
@@ -96,6 +100,9 @@ def answer_across(understood: Understood, view: IndexView, config: Config) -> An
         by_doc.setdefault(hit.doc, []).append(hit)
 
     about_practice = not _MENTION_CUE.search(asked)
+    versions_of: dict[str, list[str]] = {}
+    for d in docs:
+        versions_of.setdefault(view.policies[d].company, []).append(d)
     citations: list[Citation] = []
     findings: list[CompanyFinding] = []
     for company in targets:
@@ -108,7 +115,7 @@ def answer_across(understood: Understood, view: IndexView, config: Config) -> An
             status = "states_not" if about_practice and stance(understood, evidence.highlight) == "no" else "states"
             citations.append(evidence)
         earlier = None
-        older = [d for d in docs if view.policies[d].company == company and d != doc]
+        older = [d for d in versions_of.get(company, []) if d != doc]
         if status == "silent" and older:
             earlier = _earliest_evidence(understood, view, older, by_doc, len(citations))
             if earlier:
@@ -169,11 +176,24 @@ def _asked_of(question: str, company: str) -> str:
 
 def _evidence(understood: Understood, view: IndexView, doc: str, hits: list[Hit], numbered: int) -> Citation | None:
     """The one citation showing that ``doc`` states it, or None when the policy is silent."""
+    if not hits:
+        return None  # no passage of it came up in the one search: silent, without reading its text
+    # The best passage that quotes the names asked about: a name found elsewhere in the policy
+    # only (a menu, a script) is no evidence.
+    cited = next((c for c in _citations(view, _rerank(view, hits, understood, {doc}), EVIDENCE_TRIES)
+                  if _reads_as_prose(c.highlight) and not names_missing_from_text(understood, c.excerpt)), None)
+    if cited is None:
+        return None
     silent, _ = judge_silence(understood, view, [doc], hits)
     if silent:
         return None
-    cited = _citations(view, _rerank(view, hits, understood, {doc}), 1)
-    return replace(cited[0], n=numbered + 1) if cited else None
+    return replace(cited, n=numbered + 1)
+
+
+def _reads_as_prose(sentence: str) -> bool:
+    """A sentence, not page furniture ("pages-home solutions-salesforce-commercecloud"): a few
+    of the little words every sentence has."""
+    return sum(w in STOPWORDS for w in re.findall(r"[a-z]+", sentence.lower())) >= MIN_PROSE_WORDS
 
 
 def _earliest_evidence(understood: Understood, view: IndexView, older: list[str], by_doc: dict[str, list[Hit]],

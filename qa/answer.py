@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 import time
 
+import numpy as np
+
 from index.config import Config, get_config, quiet_third_parties
 from index.errors import BadQuestion, IndexDamaged, PolicyQAError
 from index.embedder import word_pieces
 from index.lexical import stems, words
-from index.retrieval import Hit, IndexView, PolicyInfo, open_index
+from index.retrieval import EXACT_CHUNKS, Hit, IndexView, PolicyInfo, open_index
 
 from .cues import answer_kinds, looks_like_answer
 from .polarity import YES_NO_START, sentence_stance, yes_no_lead
@@ -203,6 +205,14 @@ def _plain_model_similarity(understood: Understood, view: IndexView, docs: list[
     if not config.query_adapter or not applies_to(config.model):
         return 0.0
     plain = _plain_vector(config.model, understood.question)
+    if sum(view.policies[d].chunks for d in docs if d in view.policies) <= EXACT_CHUNKS:
+        # A few policies (one company, or one of many judged in turn): their stored vectors, no second search.
+        best = 0.0
+        for doc in docs:
+            ids, matrix = view.doc_vectors(doc)
+            if ids:
+                best = max(best, float(np.max(matrix @ np.asarray(plain, dtype="float32"))))
+        return best
     return max((h.dense for h in view.hits(plain, query_stems(understood), docs, k=10)), default=0.0)
 
 

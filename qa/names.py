@@ -106,6 +106,25 @@ def missing_names(understood: Understood, view: IndexView, docs: list[str]) -> l
         forms = [_forms(view, doc) for doc in docs]
     else:
         forms = [union_over(view, docs, "forms", lambda ds: _joined(view, ds))]
+    return _absent(names, forms)
+
+
+def names_missing_from_text(understood: Understood, text: str) -> list[str]:
+    """The question's names (runs of capitalised words, and single ones such as "Salesforce") that
+    ``text`` (a cited excerpt) does not contain in any of their forms."""
+    company_words = {w for c in understood.companies for w in words(fold(c))}
+    stemmed, vocabulary = _text_forms(text)
+    missing = _absent(name_phrases(understood, company_words), [(stemmed, vocabulary)])
+    for entity in understood.entities:
+        word = entity.lower()
+        if fold(word) in company_words or entity in missing:
+            continue
+        if not name_word_present(word, vocabulary) and f" {stem_word(word)} " not in stemmed:
+            missing.append(entity)
+    return missing
+
+
+def _absent(names: list[list[str]], forms: list[tuple[str, frozenset]]) -> list[str]:
     missing = []
     for run in names:
         if all(_looks_coined(t) for t in run):  # acronyms and coined names ("EU GDPR"), each on its own
@@ -144,10 +163,14 @@ def _forms(view: IndexView, doc: str) -> tuple[str, frozenset]:
     with _lock:
         if key in _doc_forms:
             return _doc_forms[key]
-    raw = re.findall(r"[a-z0-9]+", plain_text(view.source_text(doc)).lower())
-    value = (" " + " ".join(stem_word(w) for w in raw) + " ", frozenset(raw))
+    value = _text_forms(view.source_text(doc))
     with _lock:
         if len(_doc_forms) > 512:
             _doc_forms.clear()
         _doc_forms[key] = value
     return value
+
+
+def _text_forms(text: str) -> tuple[str, frozenset]:
+    raw = re.findall(r"[a-z0-9]+", plain_text(text).lower())
+    return " " + " ".join(stem_word(w) for w in raw) + " ", frozenset(raw)

@@ -169,3 +169,21 @@ def test_the_across_harness_names_a_bad_line(tmp_path):
     bad.write_text('{"question": "Which companies sell data?", "kind": "companies"}\n{"question": \n')
     with pytest.raises(PolicyQAError, match="line 2: not JSON"):
         load_cross_questions(bad)
+
+
+def test_a_name_found_only_outside_the_cited_passage_is_no_evidence(tmp_path, monkeypatch):
+    from index import build, get_config
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "alpha-2020-01-01.md").write_text(
+        "# Alpha Privacy Policy\n\n## Sharing\n\nWe share your contact details with Salesforce, our CRM provider, "
+        "so that we can answer your requests.\n")
+    (corpus / "beta-2020-01-01.md").write_text(
+        "# Beta Privacy Policy\n\n## Sharing\n\nWe share your data with service providers who help us run our "
+        "services.\n\n## Site map\n\npages-home solutions-salesforce-commercecloud solutions-saas\n")
+    monkeypatch.setenv("POLICYQA_CORPUS", str(corpus))
+    build(get_config(), progress=False)
+    answer = ask("Which companies share data with Salesforce?")
+    assert {f.company: f.status for f in answer.companies} == {"Alpha": "states", "Beta": "silent"}
+    assert "Salesforce" in answer.citations[0].highlight and len(answer.citations) == 1
