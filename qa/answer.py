@@ -132,7 +132,8 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
     docs, newest, notes = _choose_versions(understood, policies)
     from index.embedder import embed_query
 
-    hits = view.hits(embed_query(config.model, text, config.query_adapter), query_stems(understood), docs, k=max(k * 3, 10))
+    query_vector = embed_query(config.model, text, config.query_adapter)
+    hits = view.hits(query_vector, query_stems(understood), docs, k=max(k * 3, 10))
     focus = understood.companies[0] if len(understood.companies) == 1 else None
     answer = Answer(question=text, text="", found=False, company=focus, notes=notes,
                     policy_date=view.policies[next(iter(newest))].policy_date if len(newest) == 1 else None)
@@ -148,7 +149,7 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
     from .versions import add_earlier_version_line, prefer_version_that_speaks
 
     ranked = prefer_version_that_speaks(understood, view, hits, _rerank(view, hits, understood, newest), newest)
-    answer.citations = _citations(view, ranked, k)
+    answer.citations = _citations(view, ranked, k, query_vector)
     answer.found = bool(answer.citations)
     answer.text = _answer_text(understood, answer.citations, view, newest) if answer.found else _silent_text(
         understood, view, docs, missing)
@@ -393,8 +394,10 @@ def _rerank(view: IndexView, hits: list[Hit], understood: Understood, newest: se
     return scored
 
 
-def _citations(view: IndexView, ranked: list[_Scored], k: int) -> list[Citation]:
-    """The top ``k`` distinct passages: a later passage already shown inside an earlier excerpt is skipped."""
+def _citations(view: IndexView, ranked: list[_Scored], k: int, query_vector=None) -> list[Citation]:
+    """The top ``k`` distinct passages: a later passage already shown inside an earlier excerpt is skipped.
+
+    With ``query_vector``, each excerpt grows towards the neighbouring text closer to the question."""
     citations: list[Citation] = []
     shown: list[tuple[str, int, int]] = []
     for item in ranked:
@@ -403,7 +406,14 @@ def _citations(view: IndexView, ranked: list[_Scored], k: int) -> list[Citation]
             continue
         source_text = view.source_text(hit.doc)
         highlight_start, highlight_end = _highlight_span(source_text, hit, best, view)
-        start, end = _excerpt_bounds(hit, (highlight_start, highlight_end), view.section_sentences(hit))
+        # An excerpt does not grow into text an earlier citation already shows.
+        floor = max((e for d, _, e in shown if d == hit.doc and e <= hit.start), default=0)
+        ceiling = min((b for d, b, _ in shown if d == hit.doc and b >= hit.end), default=len(source_text))
+        sentences = [(span, chunk) for span, chunk in view.section_sentence_chunks(hit)
+                     if span[0] >= floor and span[1] <= ceiling]
+        closeness = view.chunk_similarities(hit.doc, query_vector) if query_vector is not None else {}
+        start, end = _excerpt_bounds(hit, (highlight_start, highlight_end), [span for span, _ in sentences],
+                                     [closeness.get(chunk, 0.0) for _, chunk in sentences] if closeness else None)
         shown.append((hit.doc, start, end))
         citations.append(Citation(
             n=len(citations) + 1, company=hit.company, policy_date=hit.policy_date, section=hit.section,
@@ -442,9 +452,13 @@ def _line_offset(text: str, pos: int) -> int:
     return pos - (text.rfind("\n", 0, pos) + 1)
 
 
-def _excerpt_bounds(hit: Hit, highlight: tuple[int, int], sentences: list[tuple[int, int]]) -> tuple[int, int]:
-    """The chunk, grown by whole neighbouring sentences of its section (one after, one before, in turn)
-    while the excerpt stays within ``MAX_EXCERPT_CHARS``; a longer chunk is cut around the highlight."""
+def _excerpt_bounds(hit: Hit, highlight: tuple[int, int], sentences: list[tuple[int, int]],
+                    closeness: list[float] | None = None) -> tuple[int, int]:
+    """The chunk, grown by whole neighbouring sentences of its section while the excerpt stays within
+    ``MAX_EXCERPT_CHARS``; a longer chunk is cut around the highlight.
+
+    With ``closeness`` (each sentence's similarity to the question, by its chunk), each step takes
+    the neighbouring sentence closer to the question; without it, one after, one before, in turn."""
     start, end = min(hit.start, highlight[0]), max(hit.end, highlight[1])
     if end - start > MAX_EXCERPT_CHARS:
         centre = (highlight[0] + highlight[1]) // 2
@@ -454,6 +468,8 @@ def _excerpt_bounds(hit: Hit, highlight: tuple[int, int], sentences: list[tuple[
             end = highlight[1]
             start = max(hit.start, end - MAX_EXCERPT_CHARS)
         return start, end
+    if closeness is not None:
+        return _grow_towards_question(start, end, sentences, closeness)
     before = [s for s in sentences if s[1] <= start][::-1]
     after = [s for s in sentences if s[0] >= end]
     while before or after:
@@ -467,6 +483,26 @@ def _excerpt_bounds(hit: Hit, highlight: tuple[int, int], sentences: list[tuple[
         if not grew:
             break
     return start, end
+
+
+def _grow_towards_question(start: int, end: int, sentences: list[tuple[int, int]],
+                           closeness: list[float]) -> tuple[int, int]:
+    """Grow [start, end) one whole sentence at a time, on the side whose next sentence is closer
+    to the question (after, on a tie), while the excerpt stays within ``MAX_EXCERPT_CHARS``."""
+    before = [i for i, s in enumerate(sentences) if s[1] <= start][::-1]
+    after = [i for i, s in enumerate(sentences) if s[0] >= end]
+    while True:
+        options = []
+        if after and sentences[after[0]][1] - start <= MAX_EXCERPT_CHARS:
+            options.append((closeness[after[0]], 1, "after"))
+        if before and end - sentences[before[0]][0] <= MAX_EXCERPT_CHARS:
+            options.append((closeness[before[0]], 0, "before"))
+        if not options:
+            return start, end
+        if max(options)[2] == "after":
+            end = sentences[after.pop(0)][1]
+        else:
+            start = sentences[before.pop(0)][0]
 
 
 def _list_intro(view: IndexView, citation: Citation) -> str | None:
