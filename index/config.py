@@ -18,7 +18,9 @@ class Config:
     model: str
     chroma_url: str | None
     collection: str = "policyqa"
-    query_adapter: bool = True  # questions embedded with the trained query adapter (index.query_adapter)
+    # Questions embedded with the trained query adapter (index.query_adapter): True for the shipped
+    # file, False for the plain model, or the path of another adapter file (to evaluate one).
+    query_adapter: bool | str = True
 
     @property
     def manifest_path(self) -> Path:
@@ -46,7 +48,8 @@ def get_config() -> Config:
     - ``POLICYQA_COLLECTION``: the Chroma collection (default ``policyqa``); machines sharing a
       server with different corpora each need their own.
     - ``POLICYQA_QUERY_ADAPTER``: ``off`` embeds questions with the plain model instead of the
-      trained query adapter (which only applies to the default model).
+      trained query adapter (which only applies to the default model); a path to a ``.safetensors``
+      file uses that adapter instead of the shipped one (to compare adapters).
     """
     env = os.environ
     corpus = Path(env.get("POLICYQA_CORPUS") or PROJECT_ROOT / "corpus")
@@ -57,8 +60,17 @@ def get_config() -> Config:
         model=env.get("POLICYQA_MODEL") or DEFAULT_MODEL,
         chroma_url=(env.get("POLICYQA_CHROMA_URL") or None),
         collection=env.get("POLICYQA_COLLECTION") or "policyqa",
-        query_adapter=(env.get("POLICYQA_QUERY_ADAPTER") or "on").strip().lower() not in ("off", "0", "false", "no"),
+        query_adapter=_adapter_setting(env.get("POLICYQA_QUERY_ADAPTER") or "on"),
     )
+
+
+def _adapter_setting(value: str) -> bool | str:
+    value = value.strip()
+    if value.lower() in ("off", "0", "false", "no"):
+        return False
+    if value.lower() in ("on", "1", "true", "yes", ""):
+        return True
+    return str(Path(value).expanduser().resolve())
 
 
 def quiet_third_parties() -> None:

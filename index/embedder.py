@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 from functools import lru_cache
+from pathlib import Path
 
 from .config import DEFAULT_MODEL, quiet_third_parties
 from .errors import ConfigError
@@ -123,16 +124,19 @@ def word_pieces(name: str, word: str) -> int:
     return len(tokenizer.tokenize(word)) if tokenizer is not None else 1
 
 
-def query_model(name: str, adapter: bool = True):
+def query_model(name: str, adapter: bool | str = True):
     """The model that embeds questions: the base model with the trained query adapter when it fits
-    ``name`` and ``adapter`` is on (``index.query_adapter``), else the base model itself."""
-    from .query_adapter import adapted_model, applies_to
+    ``name`` and ``adapter`` is on (``index.query_adapter``; a path picks another adapter file),
+    else the base model itself."""
+    from .query_adapter import ADAPTER_PATH, adapted_model, applies_to
 
     model = load_model(name)
-    return adapted_model(model, name) if adapter and applies_to(name) else model
+    if not adapter or not applies_to(name, adapter):
+        return model
+    return adapted_model(model, name, ADAPTER_PATH if adapter is True else Path(adapter))
 
 
-def embed_query(name: str, text: str, adapter: bool = True):
+def embed_query(name: str, text: str, adapter: bool | str = True):
     """One question's unit-length embedding (query side: see ``query_model``)."""
     model = query_model(name, adapter)
     _use_threads(QUERY_THREADS)
@@ -140,7 +144,7 @@ def embed_query(name: str, text: str, adapter: bool = True):
                         show_progress_bar=False)[0].astype("float32")
 
 
-def embed_queries(name: str, texts: list[str], adapter: bool = True):
+def embed_queries(name: str, texts: list[str], adapter: bool | str = True):
     """Several questions' unit-length embeddings in one batch (rows in the order of ``texts``)."""
     model = query_model(name, adapter)
     _use_threads(QUERY_THREADS)

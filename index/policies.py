@@ -220,6 +220,7 @@ def split_sections(text: str, skip_until: int = 0) -> list[Section]:
     lines = _line_starts(text)
     tokens = _md.parse(text)
     headings: list[_Heading] = []
+    plain: list[_Heading] = []
     i = 0
     while i < len(tokens):
         tok = tokens[i]
@@ -253,7 +254,12 @@ def split_sections(text: str, skip_until: int = 0) -> list[Section]:
             if is_bold_only and 0 < len(title.split()) <= 8 and followed_by_prose:
                 parent = next((h.level for h in reversed(headings) if not h.from_bold), 1)
                 headings.append(_Heading(min(parent + 1, 6), title, lines[tok.map[0]], lines[tok.map[1]], True))
+            elif tok.map[1] - tok.map[0] == 1 and followed_by_prose and _PLAIN_HEADING.match(title):
+                plain.append(_Heading(2, title, lines[tok.map[0]], lines[tok.map[1]], True))
         i += 1
+    if not any(h.level > 1 for h in headings):
+        # Plain text (a .txt file, a page saved as text): its headings are short lines of their own.
+        headings = sorted(headings + plain, key=lambda h: h.start)
 
     sections: list[Section] = []
     stack: list[tuple[int, str]] = []
@@ -287,6 +293,12 @@ def split_sections(text: str, skip_until: int = 0) -> list[Section]:
         cursor = heading.start  # the heading line belongs to its section's text
     emit(current_path, cursor, len(text))
     return sections
+
+
+# A heading written as a plain line: a capital (after optional numbering, "1." "A." "IV."), at
+# most ten words, no sentence punctuation at the end, no URL.
+_PLAIN_HEADING = re.compile(r"^(?:(?:\d{1,2}|[A-Z]|[IVX]{1,4})[.)]\s+)?[A-Z][^.;:!?,/@]{0,78}[^\W_]\)?$"
+                            r"(?<!\bthe)(?<!\band)(?<!\bor)(?<!\bof)(?<!\bto)")
 
 
 def inline_text_of_line(line: str) -> str:

@@ -58,9 +58,14 @@ def save_adapter(model, path: Path, recipe: dict) -> None:
     save_file(tensors, str(path), metadata=metadata)
 
 
-def applies_to(name: str) -> bool:
-    """Whether the shipped adapter fits the model ``name`` (it was trained on the default model)."""
-    return name in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}") and ADAPTER_PATH.is_file()
+def applies_to(name: str, adapter: bool | str = True) -> bool:
+    """Whether the adapter (True: the shipped file; a path: that file) fits the model ``name``:
+    adapters are trained on the default model. A path that is not a file is a ``ConfigError``."""
+    if adapter is not True and not Path(adapter).is_file():
+        raise ConfigError(f"POLICYQA_QUERY_ADAPTER names {adapter}, which is not a file "
+                          "(use on, off, or the path of an adapter file)")
+    path = ADAPTER_PATH if adapter is True else Path(adapter)
+    return name in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}") and path.is_file()
 
 
 def adapted_model(base, name: str, path: Path = ADAPTER_PATH):

@@ -138,20 +138,22 @@ class IndexView:
 
     def section_sentences(self, hit: "Hit") -> list[tuple[int, int]]:
         """Sentence spans of the hit's section around it (its own chunk and the chunks beside it)."""
-        return [span for span, _ in self.section_sentence_chunks(hit)]
-
-    def section_sentence_chunks(self, hit: "Hit") -> list[tuple[tuple[int, int], str]]:
-        """Each sentence span of the hit's section with the id of the chunk it belongs to."""
         chunks = self.doc_chunks.get(hit.doc, [])
         i = self.chunk_place.get(hit.chunk_id)
         if i is None:
-            return [(tuple(s), hit.chunk_id) for s in hit.sentences]
+            return [tuple(s) for s in hit.sentences]
         lo = hi = i
         while lo > 0 and chunks[lo - 1]["section"] == hit.section:
             lo -= 1
         while hi + 1 < len(chunks) and chunks[hi + 1]["section"] == hit.section:
             hi += 1
-        return [(tuple(s), chunk["id"]) for chunk in chunks[lo:hi + 1] for s in chunk["sentences"]]
+        return [tuple(s) for chunk in chunks[lo:hi + 1] for s in chunk["sentences"]]
+
+    def policy_sentences(self, hit: "Hit") -> list[tuple[tuple[int, int], str]]:
+        """Every sentence span of the hit's policy, in text order, with the id of its chunk."""
+        if hit.chunk_id not in self.chunk_place:
+            return [(tuple(s), hit.chunk_id) for s in hit.sentences]
+        return [(tuple(s), chunk["id"]) for chunk in self.doc_chunks.get(hit.doc, []) for s in chunk["sentences"]]
 
     def chunk_similarities(self, doc: str, query_embedding) -> dict[str, float]:
         """Cosine similarity of every chunk of ``doc`` to the query (from the cached vectors)."""

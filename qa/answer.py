@@ -137,6 +137,13 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
     focus = understood.companies[0] if len(understood.companies) == 1 else None
     answer = Answer(question=text, text="", found=False, company=focus, notes=notes,
                     policy_date=view.policies[next(iter(newest))].policy_date if len(newest) == 1 else None)
+    if focus is None and len({h.doc for h in hits}) > 1:
+        # Several policies searched: a policy that never writes a name the question asks about
+        # ("Europe", "Do Not Track") has nothing to say about it.
+        from .names import names_missing_from_policy
+
+        speaking = {d for d in {h.doc for h in hits} if not names_missing_from_policy(understood, view, d)}
+        hits = [h for h in hits if h.doc in speaking]
     if not hits:
         answer.text = _silent_text(understood, view, docs, [])
         return answer
@@ -203,7 +210,7 @@ def _plain_model_similarity(understood: Understood, view: IndexView, docs: list[
     from index.query_adapter import applies_to
 
     config = view.config
-    if not config.query_adapter or not applies_to(config.model):
+    if not config.query_adapter or not applies_to(config.model, config.query_adapter):
         return 0.0
     plain = _plain_vector(config.model, understood.question)
     if sum(view.policies[d].chunks for d in docs if d in view.policies) <= EXACT_CHUNKS:
@@ -409,7 +416,7 @@ def _citations(view: IndexView, ranked: list[_Scored], k: int, query_vector=None
         # An excerpt does not grow into text an earlier citation already shows.
         floor = max((e for d, _, e in shown if d == hit.doc and e <= hit.start), default=0)
         ceiling = min((b for d, b, _ in shown if d == hit.doc and b >= hit.end), default=len(source_text))
-        sentences = [(span, chunk) for span, chunk in view.section_sentence_chunks(hit)
+        sentences = [(span, chunk) for span, chunk in view.policy_sentences(hit)
                      if span[0] >= floor and span[1] <= ceiling]
         closeness = view.chunk_similarities(hit.doc, query_vector) if query_vector is not None else {}
         start, end = _excerpt_bounds(hit, (highlight_start, highlight_end), [span for span, _ in sentences],
@@ -454,8 +461,8 @@ def _line_offset(text: str, pos: int) -> int:
 
 def _excerpt_bounds(hit: Hit, highlight: tuple[int, int], sentences: list[tuple[int, int]],
                     closeness: list[float] | None = None) -> tuple[int, int]:
-    """The chunk, grown by whole neighbouring sentences of its section while the excerpt stays within
-    ``MAX_EXCERPT_CHARS``; a longer chunk is cut around the highlight.
+    """The chunk, grown by whole neighbouring sentences (``sentences``: the policy's) while the
+    excerpt stays within ``MAX_EXCERPT_CHARS``; a longer chunk is cut around the highlight.
 
     With ``closeness`` (each sentence's similarity to the question, by its chunk), each step takes
     the neighbouring sentence closer to the question; without it, one after, one before, in turn."""

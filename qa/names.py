@@ -112,8 +112,17 @@ def missing_names(understood: Understood, view: IndexView, docs: list[str]) -> l
 def names_missing_from_text(understood: Understood, text: str) -> list[str]:
     """The question's names (runs of capitalised words, and single ones such as "Salesforce") that
     ``text`` (a cited excerpt) does not contain in any of their forms."""
+    return _missing_from_forms(understood, *_text_forms(text))
+
+
+def names_missing_from_policy(understood: Understood, view: IndexView, doc: str) -> list[str]:
+    """The question's names (runs of capitalised words, and single ones such as "Salesforce") that
+    the policy ``doc`` does not write in any of their forms."""
+    return _missing_from_forms(understood, *_forms(view, doc))
+
+
+def _missing_from_forms(understood: Understood, stemmed: str, vocabulary: frozenset) -> list[str]:
     company_words = {w for c in understood.companies for w in words(fold(c))}
-    stemmed, vocabulary = _text_forms(text)
     missing = _absent(name_phrases(understood, company_words), [(stemmed, vocabulary)])
     for entity in understood.entities:
         word = entity.lower()

@@ -51,6 +51,19 @@ def test_the_adapter_can_be_switched_off(monkeypatch):
     assert not get_config().query_adapter
 
 
+def test_another_adapter_file_can_be_named_for_comparisons(monkeypatch, tmp_path):
+    from index.config import get_config
+    from index.embedder import embed_query
+
+    monkeypatch.setenv("POLICYQA_QUERY_ADAPTER", str(ADAPTER_PATH))
+    named = get_config().query_adapter
+    assert named == str(ADAPTER_PATH)
+    question = "Do you sell my data?"
+    assert np.allclose(embed_query(DEFAULT_MODEL, question, named), embed_query(DEFAULT_MODEL, question, True), atol=1e-6)
+    with pytest.raises(ConfigError, match="not a file"):
+        embed_query(DEFAULT_MODEL, question, str(tmp_path / "missing.safetensors"))
+
+
 def test_a_damaged_adapter_is_a_clear_error(tmp_path):
     bad = tmp_path / "adapter.safetensors"
     bad.write_bytes(b"not a safetensors file")
