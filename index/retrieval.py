@@ -20,6 +20,7 @@ DENSE_CANDIDATES = 60
 POST_FILTER_SHARE = 0.5  # searching at least this share of the chunks: filter after Chroma, not in it
 EXACT_CHUNKS = 3000  # searching at most this many chunks: exact similarity on their cached vectors
 CACHED_POLICY_VECTORS = 256  # policies whose vectors stay in memory (about 90 KiB per 60 chunks)
+NEIGHBOUR_REACH = 3  # chunks on each side an excerpt (1,200 characters) can grow into
 
 
 @dataclass(frozen=True)
@@ -155,12 +156,33 @@ class IndexView:
             return [(tuple(s), hit.chunk_id) for s in hit.sentences]
         return [(tuple(s), chunk["id"]) for chunk in self.doc_chunks.get(hit.doc, []) for s in chunk["sentences"]]
 
-    def chunk_similarities(self, doc: str, query_embedding) -> dict[str, float]:
-        """Cosine similarity of every chunk of ``doc`` to the query (from the cached vectors)."""
-        ids, matrix = self.doc_vectors(doc)
-        if not ids:
-            return {}
-        return dict(zip(ids, (matrix @ np.asarray(query_embedding, dtype="float32")).tolist()))
+    def neighbour_chunks(self, hit: "Hit", reach: int = NEIGHBOUR_REACH) -> list[str]:
+        """Ids of the hit's chunk and the ``reach`` chunks on each side of it in its policy."""
+        i = self.chunk_place.get(hit.chunk_id)
+        if i is None:
+            return [hit.chunk_id]
+        chunks = self.doc_chunks.get(hit.doc, [])
+        return [c["id"] for c in chunks[max(0, i - reach):i + reach + 1]]
+
+    def chunk_similarities(self, chunk_ids: list[str], query_embedding) -> dict[str, float]:
+        """Cosine similarity of each chunk to the query, by id: from a policy's cached vectors when
+        it has been searched exactly, else from the store, in one request for all of them."""
+        query = np.asarray(query_embedding, dtype="float32")
+        out: dict[str, float] = {}
+        missing = []
+        with self._vector_lock:
+            cached = {doc: self._vectors[doc] for doc in {self.chunks[c][0] for c in chunk_ids if c in self.chunks}
+                      if doc in self._vectors}
+        rows = {doc: {cid: r for r, cid in enumerate(ids)} for doc, (ids, _) in cached.items()}
+        for cid in dict.fromkeys(chunk_ids):
+            doc = self.chunks[cid][0] if cid in self.chunks else None
+            if doc in rows and cid in rows[doc]:
+                out[cid] = float(cached[doc][1][rows[doc][cid]] @ query)
+            else:
+                missing.append(cid)
+        if missing:
+            out.update({cid: float(vec @ query) for cid, vec in self.store.vectors(missing).items()})
+        return out
 
     def hits(self, query_embedding, query_stems: list[str], docs: list[str] | None, k: int) -> list[Hit]:
         """Top ``k`` chunks of ``docs`` (all when None) by fused dense and keyword score."""

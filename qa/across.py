@@ -181,13 +181,24 @@ def _evidence(understood: Understood, view: IndexView, doc: str, hits: list[Hit]
     # The best passage that quotes the names asked about: a name found elsewhere in the policy
     # only (a menu, a script) is no evidence.
     cited = next((c for c in _citations(view, _rerank(view, hits, understood, {doc}), EVIDENCE_TRIES)
-                  if _reads_as_prose(c.highlight) and not names_missing_from_text(understood, c.excerpt)), None)
+                  if _reads_as_prose(c.highlight) and not names_missing_from_text(understood, _within_section(view, c))),
+                 None)
     if cited is None:
         return None
-    silent, _ = judge_silence(understood, view, [doc], hits)
+    silent, _ = judge_silence(understood, view, [doc], hits, words_required=True)
     if silent:
         return None
     return replace(cited, n=numbered + 1)
+
+
+def _within_section(view: IndexView, citation: Citation) -> str:
+    """The part of the citation's excerpt inside its own section (an excerpt may run into the next)."""
+    spans = [(c["start"], c["end"]) for c in view.doc_chunks.get(citation.doc, []) if c["section"] == citation.section
+             and c["start"] < citation.end and citation.start < c["end"]]
+    if not spans:
+        return citation.excerpt
+    start, end = max(citation.start, min(a for a, _ in spans)), min(citation.end, max(b for _, b in spans))
+    return view.source_text(citation.doc)[start:end]
 
 
 def _reads_as_prose(sentence: str) -> bool:

@@ -17,7 +17,8 @@ from index.retrieval import EXACT_CHUNKS, Hit, IndexView, PolicyInfo, open_index
 
 from .cues import answer_kinds, looks_like_answer
 from .polarity import YES_NO_START, sentence_stance, yes_no_lead
-from .question import MAX_QUESTION_CHARS, VAGUE, Understood, is_practice, is_specific, expand_stems, understand, variants
+from .question import (MAX_QUESTION_CHARS, VAGUE, Understood, expand_stems, is_practice, is_specific, search_text,
+                       understand, variants)
 from .presence import union_over
 from .records import Answer, Citation
 
@@ -28,10 +29,16 @@ MAX_ITEM_LEAD_CHARS = 160  # a list item's opening words joined to a highlight l
 MAX_COMPANIES_LISTED = 20
 # Below this dense similarity the best passage is unrelated to the question.
 MIN_DENSE_SIMILARITY = 0.22
-# Share of the question's topic words that must appear somewhere in the policy.
+# Share of the question's topic words a policy must contain to state it, across companies; for one
+# company, a policy lacking that many is silent only when no passage is this close in meaning either
+# (an off-topic question: "What is a good recipe for pancakes?").
 MIN_TOPIC_COVERAGE = 0.5
-# Words of one family share this many first letters (identity, identifiable).
+OFF_TOPIC_SIMILARITY = 0.30
+# Passages searched for an answer of a required shape ("how long": a period of time).
+SHAPE_PASSAGES = 5
+# Words of one family share this many first letters (identity, identifiable), all of a short word's.
 FAMILY_PREFIX = 5
+SHORT_WORD = 6
 STALE_CHECK_SECONDS = 5.0
 SENTENCE_COVERAGE_WEIGHT = 0.15  # tuned with the fusion weights (docs/quality.md)
 # Bonus for a sentence shaped like the wanted answer (qa.cues), in the same units as the fused score.
@@ -39,6 +46,8 @@ ANSWER_SHAPE_WEIGHT = 0.05
 # A neighbouring sentence joins the highlight when it adds this share of the topic weight.
 NEIGHBOUR_GAIN = 0.25
 NEWEST_VERSION_BONUS = 0.05
+# Passages beyond the k cited whose neighbours' similarities are fetched up front (some are skipped).
+NEIGHBOUR_LOOKAHEAD = 3
 NEWEST_ADDRESSES_TOPIC = 0.6
 
 _ensure_lock = threading.Lock()
@@ -132,7 +141,8 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
     docs, newest, notes = _choose_versions(understood, policies)
     from index.embedder import embed_query
 
-    query_vector = embed_query(config.model, text, config.query_adapter)
+    named = [p for p in view.policies.values() if p.company in understood.companies]
+    query_vector = embed_query(config.model, search_text(text, named), config.query_adapter)
     hits = view.hits(query_vector, query_stems(understood), docs, k=max(k * 3, 10))
     focus = understood.companies[0] if len(understood.companies) == 1 else None
     answer = Answer(question=text, text="", found=False, company=focus, notes=notes,
@@ -165,31 +175,70 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
     return answer
 
 
-def judge_silence(understood: Understood, view: IndexView, docs: list[str], hits: list[Hit]) -> tuple[bool, list[str]]:
+def judge_silence(understood: Understood, view: IndexView, docs: list[str], hits: list[Hit],
+                  words_required: bool = False) -> tuple[bool, list[str]]:
     """Whether the policies ``docs`` say nothing relevant, judged from their best ``hits``.
 
-    Returns ``(silent, missing)``: ``missing`` are the question's topic words none of ``docs``
-    mentions (the missing names first, when a missing name is what makes them silent).
+    Silence is proved, not guessed from missing everyday words (a question in the user's own words
+    rarely uses the policy's): a name the policies never write ("Salesforce", "Do Not Track"), a
+    word of the privacy vocabulary they never use with any of its synonyms ("sell": nor rent nor
+    trade), a rare technical term they never use ("biometric"), an answer of a required shape that
+    none of the best passages has ("How long ...?" and no period of time), or no passage near the
+    question's meaning at all (most of its words absent and no passage close in meaning).
+    Returns ``(silent, missing)``: ``missing`` are what the policies lack (the missing names first),
+    for the answer to say.
+
+    ``words_required`` (questions across companies: "Which companies mention subpoenas?") also
+    takes a policy that lacks half of the question's topic words to be silent: there the words
+    are what is looked for in every policy.
     """
     missing = _missing_topics(understood, view, docs)
     missing_lower = [m.lower() for m in missing]
-    topic = [w for w in understood.content_words if w not in VAGUE]
-    covered = 1 - (len([m for m in missing if m not in VAGUE]) / len(topic)) if topic else 1.0
     best_dense = max((h.dense for h in hits), default=0.0)
     if hits and best_dense < MIN_DENSE_SIMILARITY:
         best_dense = max(best_dense, _plain_model_similarity(understood, view, docs))
     entity_missing = [e.lower() for e in understood.entities if e.lower() in missing_lower]
-    # A missing practice word (sell, share, cookies...) or rare technical term (biometric) proves
-    # silence; a missing everyday word (buy, reach, honor) does not.
-    practice_missing = bool(YES_NO_START.match(understood.question) and topic and topic[0] in missing
-                            and is_practice(topic[0]))
+    practice_missing = [m for m in missing if is_practice(m) and not _alternative_present(understood.question, m, missing)]
     specific_missing = [m for m in missing if is_specific(m, lambda w: word_pieces(view.config.model, w))]
     from .names import missing_names
 
     names_missing = missing_names(understood, view, docs)
-    silent = (not hits or best_dense < MIN_DENSE_SIMILARITY or covered < MIN_TOPIC_COVERAGE or bool(entity_missing)
-              or practice_missing or bool(names_missing) or bool(specific_missing))
-    return silent, entity_missing or names_missing or specific_missing or missing
+    shape_missing = _required_shape_missing(understood, view, hits)
+    topic = [w for w in understood.content_words if w not in VAGUE]
+    covered = 1 - len([m for m in missing if m not in VAGUE]) / len(topic) if topic else 1.0
+    silent = (not hits or best_dense < MIN_DENSE_SIMILARITY or bool(entity_missing) or bool(practice_missing)
+              or bool(names_missing) or bool(specific_missing) or bool(shape_missing)
+              or (covered < MIN_TOPIC_COVERAGE and (words_required or _off_topic(understood, view, docs, best_dense))))
+    return silent, (entity_missing or names_missing or practice_missing or specific_missing or shape_missing
+                    or missing)
+
+
+def _off_topic(understood: Understood, view: IndexView, docs: list[str], best_dense: float) -> bool:
+    """No passage is close in meaning to the question, by the plain model (the query adapter was
+    trained on privacy questions and lifts the similarity of unrelated ones)."""
+    plain = _plain_model_similarity(understood, view, docs) or best_dense
+    return min(plain, best_dense) < OFF_TOPIC_SIMILARITY
+
+
+def _alternative_present(question: str, word: str, missing: list[str]) -> bool:
+    """``word`` is one of alternatives ("for analytics or research") and another of them is present."""
+    for match in re.finditer(r"(\w+)\s*(?:,|\bor\b|/)\s*(?:\w+\s+)?(\w+)", question.lower()):
+        pair = {match.group(1), match.group(2)}
+        if word in pair and any(other not in missing for other in pair - {word}):
+            return True
+    return False
+
+
+def _required_shape_missing(understood: Understood, view: IndexView, hits: list[Hit]) -> list[str]:
+    """The shape of answer the question requires ("how long": a period of time; a phone number)
+    when none of the best passages has it; [] otherwise."""
+    from .cues import required_shapes
+
+    shapes = required_shapes(understood.question)
+    if not shapes or not hits:
+        return []
+    passages = " ".join(view.source_text(h.doc)[h.start:h.end] for h in hits[:SHAPE_PASSAGES])
+    return [shape.name for shape in shapes if not shape.sentence.search(passages)]
 
 
 @lru_cache(maxsize=256)
@@ -320,7 +369,8 @@ def _missing_topics(understood: Understood, view: IndexView, docs: list[str]) ->
     names = {e.lower() for e in understood.entities}
 
     def in_family(word: str) -> bool:
-        size = max(FAMILY_PREFIX, len(word) - 3)
+        # Short words must be whole: "recipe" is not "recipient".
+        size = len(word) if len(word) <= SHORT_WORD else max(FAMILY_PREFIX, len(word) - 3)
         return (len(word) > size and word not in names
                 and any(p.startswith(word[:size]) for p in present if len(p) >= size))
 
@@ -407,6 +457,10 @@ def _citations(view: IndexView, ranked: list[_Scored], k: int, query_vector=None
     With ``query_vector``, each excerpt grows towards the neighbouring text closer to the question."""
     citations: list[Citation] = []
     shown: list[tuple[str, int, int]] = []
+    closeness: dict[str, float] = {}
+    if query_vector is not None:
+        near = [cid for item in ranked[:k + NEIGHBOUR_LOOKAHEAD] for cid in view.neighbour_chunks(item.hit)]
+        closeness = view.chunk_similarities(near, query_vector)
     for item in ranked:
         hit, best = item.hit, item.sentence
         if any(doc == hit.doc and hit.start < end and start < hit.end for doc, start, end in shown):
@@ -416,11 +470,16 @@ def _citations(view: IndexView, ranked: list[_Scored], k: int, query_vector=None
         # An excerpt does not grow into text an earlier citation already shows.
         floor = max((e for d, _, e in shown if d == hit.doc and e <= hit.start), default=0)
         ceiling = min((b for d, b, _ in shown if d == hit.doc and b >= hit.end), default=len(source_text))
+        floor = max(floor, hit.start - MAX_EXCERPT_CHARS)  # beyond these the excerpt cannot reach
+        ceiling = min(ceiling, hit.end + MAX_EXCERPT_CHARS)
         sentences = [(span, chunk) for span, chunk in view.policy_sentences(hit)
                      if span[0] >= floor and span[1] <= ceiling]
-        closeness = view.chunk_similarities(hit.doc, query_vector) if query_vector is not None else {}
+        unknown = [chunk for _, chunk in sentences if chunk not in closeness]
+        if query_vector is not None and unknown:
+            closeness.update(view.chunk_similarities(unknown, query_vector))
         start, end = _excerpt_bounds(hit, (highlight_start, highlight_end), [span for span, _ in sentences],
-                                     [closeness.get(chunk, 0.0) for _, chunk in sentences] if closeness else None)
+                                     [closeness.get(chunk, 0.0) for _, chunk in sentences]
+                                     if query_vector is not None else None)
         shown.append((hit.doc, start, end))
         citations.append(Citation(
             n=len(citations) + 1, company=hit.company, policy_date=hit.policy_date, section=hit.section,
@@ -554,7 +613,15 @@ def _answer_text(understood: Understood, citations: list[Citation], view: IndexV
 
 
 def _silent_text(understood: Understood, view: IndexView, docs: list[str], missing: list[str]) -> str:
+    from .cues import REQUIRED
+
     companies = understood.companies
+    shape = next((kind.name for kind in REQUIRED if missing and missing[0] == kind.name), None)
+    if shape:
+        if not companies:
+            return f"None of the indexed privacy policies states {shape} for this."
+        whose = f"{companies[0]}'s policy does" if len(companies) == 1 else f"The policies of {', '.join(companies)} do"
+        return f"{whose} not state {shape} for this."
     what = _topic_phrase(understood, missing)
     if len(companies) == 1:
         return f"{companies[0]}'s policy does not mention {what}."

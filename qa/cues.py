@@ -1,7 +1,8 @@
 """What kind of answer a question wants, and which sentences look like that kind of answer.
 
-"Why ...?" wants a purpose ("in order to ..."), "How long ...?" a duration, "How do I ...?" an
-instruction ("you can ... by clicking ..."), "Where ...?" a place, "Who/which ...?" named parties.
+"Why ...?" wants a purpose ("in order to ..."), "How long/quickly ...?" a duration, "How do I ...?"
+an instruction ("you can ... by clicking ..."), "How will you tell me ...?" a means of notice,
+"Where ...?" a place, "Who/which ...?" named parties.
 A sentence that looks like the wanted kind of answer gets a small bonus when the evidence
 sentence is chosen; the topic words still decide most of it.
 """
@@ -31,7 +32,8 @@ KINDS = (
     ),
     AnswerKind(
         "duration",
-        re.compile(r"^\s*how long\b|\bretention period\b|\buntil when\b", _I),
+        re.compile(r"^\s*how (?:long|quickly|soon|fast)\b|\bretention period\b|\buntil when\b|"
+                   r"\bwithin (?:what|which|how much) time\b", _I),
         re.compile(r"\b(?:\d+\s*(?:days?|weeks?|months?|years?)|as long as|so long as|until|no longer|"
                    r"retain(?:ed)?|retention|period)\b", _I),
     ),
@@ -49,6 +51,12 @@ KINDS = (
         re.compile(r"^\s*when\b|\bwhat date\b|\blast (?:updated|modified|revised|changed)\b", _I),
         re.compile(r"\b(?:(?:19|20)\d\d|january|february|march|april|may|june|july|august|september|october|"
                    r"november|december|days?|effective|updated|prior to)\b", _I),
+    ),
+    AnswerKind(
+        "notice",
+        re.compile(r"^\s*how (?:will|would|do|does|can|is|are) .{0,40}\b(?:tell|notify|inform|alert|let)\b"
+                   r"|\bhow .{0,40}\b(?:notified|informed|told|alerted)\b", _I),
+        re.compile(r"\b(?:notif(?:y|ied|ication)|notice|e-?mail|post(?:ing|ed)?|alert|inform)\b", _I),
     ),
     AnswerKind(
         "place",
@@ -79,3 +87,28 @@ def answer_kinds(question: str) -> tuple[AnswerKind, ...]:
 def looks_like_answer(kinds: tuple[AnswerKind, ...], sentence: str) -> bool:
     """True when ``sentence`` has the shape of one of the wanted kinds of answer."""
     return any(kind.sentence.search(sentence) for kind in kinds)
+
+
+_NUMBER_WORDS = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|thirty|sixty|ninety)"
+
+# Questions that only a passage of a certain shape answers: without one, the policy is silent.
+REQUIRED = (
+    AnswerKind(
+        "a period of time",
+        re.compile(r"^\s*(?:\w+\s*,\s*)?(?:in \d{4},?\s*)?how long\b|\bfor how long\b|\bretention period\b", _I),
+        re.compile(rf"\b{_NUMBER_WORDS}\s*(?:\(\d+\)\s*)?(?:business\s+|calendar\s+|working\s+)?"
+                   r"(?:days?|weeks?|months?|years?|hours?)\b|\bas long as\b|\bso long as\b|\buntil\b|"
+                   r"\bno longer\b|\bretention periods?\b|\bindefinitely\b|\bperiod of time\b|\bpermanently\b", _I),
+    ),
+    AnswerKind(
+        "a phone number",
+        re.compile(r"^\s*(?:what|which)\b.{0,30}\b(?:(?:tele)?phone|fax) (?:number|line)\b|"
+                   r"^\s*(?:what|which)\b.{0,30}\bnumber\b.*\b(?:call|phone|reach|contact)\b|\bcan I (?:call|phone|ring)\b", _I),
+        re.compile(r"\+?\(?\d[\d ().-]{6,}\d\b"),
+    ),
+)
+
+
+def required_shapes(question: str) -> tuple[AnswerKind, ...]:
+    """The shapes an answer to ``question`` must have ("How long ...?": a period of time)."""
+    return tuple(kind for kind in REQUIRED if kind.question.search(question))

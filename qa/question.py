@@ -168,6 +168,19 @@ def find_companies(text: str, policies: list[PolicyInfo]) -> list[str]:
     return [c for _, c in sorted(found)]
 
 
+def search_text(question: str, named: list[PolicyInfo]) -> str:
+    """The question as it is embedded for searching: the name of the company it names (``named``:
+    that company's policies) becomes "the company". Its policies are already chosen by that name,
+    and the name in the query vector pulls towards passages that merely repeat it (titles, contact
+    lines) rather than ones that answer."""
+    aliases = company_aliases(named)
+    text = question
+    for alias in sorted(aliases, key=len, reverse=True):
+        if alias.lower() in text.lower():
+            text = re.sub(r"(?<![\w.])" + re.escape(alias) + r"(?:['’]s)?(?!\w)", "the company", text, flags=re.I)
+    return " ".join(text.split())
+
+
 def _written_as_name(text: str, start: int) -> bool:
     """The word at ``start`` is capitalised where a sentence does not begin."""
     before = text[:start].rstrip()

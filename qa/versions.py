@@ -385,9 +385,14 @@ def prefer_version_that_speaks(understood: Understood, view: IndexView, hits: li
 
     if understood.year or not understood.companies or all(s.hit.doc in newest for s in ranked):
         return ranked
-    silent_now, _ = judge_silence(understood, view, sorted(newest), [h for h in hits if h.doc in newest])
+    silent_now, _ = judge_silence(understood, view, sorted(newest), [h for h in hits if h.doc in newest],
+                                  words_required=True)
     if not silent_now:
         return ranked
+    older = sorted({s.hit.doc for s in ranked} - newest)
+    silent_before, _ = judge_silence(understood, view, older, [h for h in hits if h.doc in older], words_required=True)
+    if silent_before:
+        return ranked  # neither version uses the question's words: the newest answers as usual
     return sorted(ranked, key=lambda s: s.hit.doc in newest)
 
 
