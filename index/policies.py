@@ -256,6 +256,18 @@ def split_sections(text: str, skip_until: int = 0) -> list[Section]:
                 headings.append(_Heading(min(parent + 1, 6), title, lines[tok.map[0]], lines[tok.map[1]], True))
             elif tok.map[1] - tok.map[0] == 1 and followed_by_prose and _PLAIN_HEADING.match(title):
                 plain.append(_Heading(2, title, lines[tok.map[0]], lines[tok.map[1]], True))
+        elif (tok.type == "ordered_list_open" and tok.level == 0 and i + 6 < len(tokens)
+              and tokens[i + 2].type == "paragraph_open" and tokens[i + 2].map
+              and tokens[i + 2].map[1] - tokens[i + 2].map[0] == 1 and tokens[i + 6].type == "ordered_list_close"):
+            # "4. Cookies" on a line of its own is a numbered heading, not a list of one item.
+            line = tokens[i + 2].map[0]
+            title = text[lines[line]:lines[line + 1]].strip()
+            close = i + 6
+            nxt = tokens[close + 1] if close + 2 < len(tokens) else None
+            followed_by_prose = (nxt is not None and nxt.type == "paragraph_open"
+                                 and len(tokens[close + 2].content.split()) >= 15)
+            if followed_by_prose and _PLAIN_HEADING.match(title):
+                plain.append(_Heading(2, title, lines[line], lines[line + 1], True))
         i += 1
     if not any(h.level > 1 for h in headings):
         # Plain text (a .txt file, a page saved as text): its headings are short lines of their own.

@@ -281,8 +281,11 @@ def stance(understood: Understood, sentence: str) -> str | None:
 
 def query_stems(understood: Understood) -> list[str]:
     """Keyword-search stems: the question's own, then its topic words' synonyms."""
+    from .names import PLACE_NAMES
+
     own = stems(understood.question)
-    return own + [s for s in expand_stems(understood.content_words) if s not in own]
+    places = [other for e in understood.entities for other in PLACE_NAMES.get(e.lower(), ())]
+    return own + [s for s in expand_stems(understood.content_words) + stems(" ".join(places)) if s not in own]
 
 
 def _clean_company(company) -> str | None:

@@ -55,11 +55,22 @@ def abbreviation_written_out(abbreviation: str, vocabulary) -> bool:
             and any(len(w) >= len(abbreviation) + EXPANSION_EXTRA and w.startswith(abbreviation) for w in vocabulary))
 
 
+# Places that policies name otherwise: "America" is written "United States" or "USA".
+PLACE_NAMES = {
+    "america": ("united states", "usa"), "american": ("united states", "usa"), "usa": ("united states", "america"),
+    "britain": ("united kingdom", "uk"), "british": ("united kingdom", "uk"), "uk": ("united kingdom", "britain"),
+    "england": ("united kingdom", "uk"), "holland": ("netherlands",), "dutch": ("netherlands",),
+}
+
+
 def name_word_present(word: str, vocabulary) -> bool:
     """Whether the one-word name ``word`` (lower case) is in ``vocabulary`` (a policy's raw lower-case
-    words) in one of its forms (``name_forms``), or written out when it is an abbreviation."""
+    words) in one of its forms (``name_forms``), or written out when it is an abbreviation, or, for a
+    place, under its other name (``PLACE_NAMES``)."""
     word = word.replace("-", "").replace("’", "'").split("'")[0]
     if word in vocabulary:
+        return True
+    if any(all(part in vocabulary for part in other.split()) for other in PLACE_NAMES.get(word, ())):
         return True
     singular = word[:-1] if word.endswith("s") and len(word) > 2 else word
     if singular in vocabulary or abbreviation_written_out(singular, vocabulary):

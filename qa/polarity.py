@@ -32,6 +32,16 @@ _CONDITIONS = frozenset(("if",))
 _SUBJECTS = frozenset("we you they it i he she our your their this these those".split())
 _TOKEN = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)?|[,;:()!?]|\.(?=\s|$)")
 FAMILY_PREFIX = 5
+# Words that only frame a question ("what types", "exactly"): the evidence need not repeat them.
+# Vague but meaningful words stay in: "Does X have control over ...?" is not answered "Yes" by a
+# sentence about cookies that never speaks of control.
+_FRAMING = frozenset("""
+type types kind kinds form forms way ways regarding regard regards basic specific certain exactly exact
+category categories mention mentions practice practices generic element elements yes first scope applicable
+apply applies usage via towards toward audience audiences able need needs explicitly occur attention
+difference behind forever fulfill purpose purposes reason reasons available others other party parties deal
+didn doesn don isn aren wasn weren won shouldn wouldn couldn
+""".split())
 
 
 # Names with "not" in them are no negation: "Do Not Track" signals, "Do Not Call" lists. Only the
@@ -87,7 +97,7 @@ def yes_no_lead(understood: Understood, evidence: str) -> str | None:
     question = understood.question
     if not YES_NO_START.match(question) or any(t in _NEGATION or t.endswith("n't") for t in _tokens(question)):
         return None
-    topic = [w for w in understood.content_words if w not in VAGUE]
+    topic = [w for w in understood.content_words if w not in _FRAMING]
     if not topic:
         return None
     tokens = _tokens(evidence)

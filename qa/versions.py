@@ -32,6 +32,8 @@ _CHANGED = re.compile(
 _CHANGES = re.compile(r"\b(?:changes?|updates?|updated|revised)\b", re.I)
 _OVER_TIME = re.compile(r"\b(?:since|between|over\s+time|versions?|earlier|previous|prior|older|newer|latest|"
                         r"from\s+(?:19|20)\d\d|(?:19|20)\d\d\s+(?:to|and|vs\.?|versus)\s+(?:19|20)\d\d)\b", re.I)
+# "changed" inside a clause of time or condition describes the topic, it does not ask for a comparison.
+_DEPENDENT_CHANGE = re.compile(r"\b(?:before|after|when|once|until|if|whenever)\b(?:\W+\w+){0,5}\W*$", re.I)
 _SINCE = re.compile(r"\b(?:since|after|from)\s+(?:19|20)\d\d\b", re.I)
 # Question words that ask for a comparison, not about a topic.
 _NOT_TOPIC = frozenset(stems("differ different difference differences evolve compare comparison version versions "
@@ -49,7 +51,10 @@ def is_change_question(understood: Understood) -> bool:
     question = understood.question
     if len(understood.companies) > 1:
         return False
-    if _CHANGED.search(question):
+    cue = _CHANGED.search(question)
+    if cue and _DEPENDENT_CHANGE.search(question[:cue.start()]):
+        return False  # "how much notice did they give before the policy changed?": about the notice
+    if cue:
         return bool(_OVER_TIME.search(question) or re.search(r"\b(?:what|how)\b", question, re.I))
     return bool(_CHANGES.search(question) and _OVER_TIME.search(question) and len(_YEAR.findall(question)) >= 1)
 

@@ -93,6 +93,27 @@ def test_plain_text_policy(tmp_path):
     assert any("We never sell your data." in c.text for c in chunk_policy(policy))
 
 
+def test_plain_text_headings_become_sections(tmp_path):
+    prose = "We may collect your name and email address when you sign up for an account on our website."
+    path = tmp_path / "acme.txt"
+    path.write_text("Acme Privacy Policy\n\nInformation We Collect\n\n" + prose + "\n\n4. Cookies and Tracking\n\n"
+                    "We use cookies to remember your preferences and to measure how visitors use our pages.\n\n"
+                    "This line ends like a sentence.\n\nSharing of the details you give us with the partners we work with"
+                    " in many countries of the world and beyond\n\n" + prose + "\n")
+    policy = parse_policy(read_document(path).text, path.name)
+    assert headings(policy)[1:] == ["Information We Collect", "4. Cookies and Tracking"]
+    chunk = next(c for c in chunk_policy(policy) if "cookies to remember" in c.text)
+    assert chunk.section.heading == "4. Cookies and Tracking"
+
+
+def test_markdown_headings_are_not_joined_by_plain_heading_lines():
+    # The seed policies have Markdown headings: a short line of their own stays prose there.
+    _, azendoo = parsed("azendoo-2013-06-30.md")
+    assert headings(azendoo) == ["Introduction", "Information collected", "Use of information", "Sharing your Information",
+                                 "Cookies", "Improvements of our web sites and services", "Limitation of responsibility",
+                                 "Contact Us"]
+
+
 def test_html_policy_drops_scripts_and_keeps_headings(tmp_path):
     path = tmp_path / "widgets.html"
     path.write_text("<html><head><title>Widgets Privacy</title><script>alert(1)</script></head><body>"

@@ -37,6 +37,9 @@ POLICIES = [PolicyInfo(name, name, f"{name.lower()}.com", "2019-01-01", None, ""
      "Customers cannot opt out of receiving transactional emails related to their account.", "No"),
     ("Do Acme cookies contain personal information?",
      "The cookies we place do not contain any personal information; however, they do contain identifiers.", "No"),
+    # "control" is not spoken to: the sentence answers about cookies, not about control over them.
+    ("Does Acme have control over cookies that advertisers use on its website?",
+     "Some of our business partners, like advertisers, may use cookies on our website.", None),
     ("Does Acme share my data with Salesforce?",
      "For example, we may share your data with CRM service providers (e.g., Salesforce) and others.", "Yes"),
     ("Does Acme share my data with partners?", "We share your information with our partners.", "Yes"),
@@ -97,6 +100,39 @@ def test_silent_policies_say_so_and_cite_nothing(seed_index):
         assert not answer.found and not answer.citations, (question, answer.text)
         assert answer.text.startswith(f"{company}'s policy does not mention"), answer.text
     assert not ask("What is a good recipe for pancakes?").found
+
+
+def test_questions_in_everyday_words_are_answered_not_refused(seed_index):
+    """A question need not use the policy's words: missing everyday words prove no silence."""
+    for question, company, evidence in (
+            ("Can I browse the Azendoo site without saying who I am?", "Azendoo", "without identifying yourself"),
+            ("Does Axosoft hand my information to other businesses for money?", "Axosoft", "we do not sell it"),
+            ("Which chat tool gets my data from Comindware?", "Comindware", "jivochat")):
+        answer = ask(question)
+        assert answer.found and answer.citations[0].company == company, (question, answer.text)
+        assert evidence in normalise(answer.citations[0].excerpt), (question, answer.citations[0].excerpt)
+
+
+def test_an_answer_of_the_required_shape_or_silence(seed_index):
+    """"How long ...?" needs a period of time and "What phone number ...?" a number: a policy whose
+    passages on the topic have none does not say."""
+    for question, company, shape in (("How long does Azendoo keep my data?", "Azendoo", "a period of time"),
+                                     ("What phone number can I call to reach Azalead?", "Azalead", "a phone number")):
+        answer = ask(question)
+        assert not answer.found and not answer.citations, (question, answer.text)
+        assert answer.text == f"{company}'s policy does not state {shape} for this."
+    answer = ask("How long did Azalead take to handle requests to delete my data in 2014?")
+    assert answer.found and answer.citations[0].policy_date == "2014-06-25"
+    assert "within 30 days" in answer.citations[0].highlight
+    assert ask("Does Axosoft collect my phone number?").found  # asks about it, not for it
+
+
+def test_a_place_under_its_other_name_is_not_missing(seed_index):
+    from qa.names import name_word_present
+
+    assert name_word_present("america", {"united", "states"}) and not name_word_present("america", {"united"})
+    answer = ask("Could Azalead move the info it has on me to America?")
+    assert answer.found and "United States" in answer.citations[0].excerpt
 
 
 def test_names_in_another_form_are_not_missing(seed_index):
@@ -272,3 +308,24 @@ def test_a_company_named_by_an_everyday_word_needs_its_capital(question, compani
     from qa.question import find_companies
 
     assert find_companies(question, EVERYDAY_NAMED) == companies
+
+
+def test_the_excerpt_grows_towards_the_text_closer_to_the_question(tmp_path, monkeypatch):
+    from index import build, get_config
+
+    unrelated = " ".join(f"Our office building number {i} was painted blue in the spring of {1990 + i}." for i in range(14))
+    related = " ".join(f"You can also stop marketing emails way {i} by changing your email preferences in your "
+                       f"account settings." for i in range(14))
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "acme-2020-01-01.md").write_text(
+        f"# Acme Privacy Policy\n\n## Email\n\n{unrelated} To unsubscribe from our marketing emails, click the "
+        f"unsubscribe link at the bottom of any marketing email. {related}\n")
+    monkeypatch.setenv("POLICYQA_CORPUS", str(corpus))
+    build(get_config(), progress=False)
+    first = ask("How do I unsubscribe from Acme's marketing emails?").citations[0]
+    assert "click the unsubscribe link" in first.highlight
+    before, after = first.highlight_start - first.start, first.end - first.highlight_end
+    # The room went to the related side; the unrelated side got at most the one ~70-character
+    # sentence that still fit (growing one side after the other gave it three).
+    assert before < 100 and after > 900, (before, after)

@@ -62,6 +62,9 @@ def test_one_version_only_is_said(seed_index):
 def test_questions_about_changes_are_not_diffs(seed_index):
     assert ask("How will Comindware notify me of changes?").kind == "policy"
     assert ask("Can I change my personal data at Comindware?").kind == "policy"
+    # "changed" in a clause of time describes the topic: this asks about the notice, in 2014.
+    answer = ask("Back in 2014, how much warning did Azalead promise before its privacy rules changed?")
+    assert answer.kind == "policy" and answer.citations[0].policy_date == OLD
 
 
 def test_cli_shows_the_two_sides_next_to_each_other(seed_index):
