@@ -213,6 +213,7 @@ class _Heading:
     start: int  # offset of the heading line
     body_start: int  # offset just after the heading (and its wrapped continuation)
     from_bold: bool = False
+    plain: bool = False  # a plain line of text: no Markdown marks it, so it is kept out of the body
 
 
 def split_sections(text: str, skip_until: int = 0) -> list[Section]:
@@ -255,7 +256,7 @@ def split_sections(text: str, skip_until: int = 0) -> list[Section]:
                 parent = next((h.level for h in reversed(headings) if not h.from_bold), 1)
                 headings.append(_Heading(min(parent + 1, 6), title, lines[tok.map[0]], lines[tok.map[1]], True))
             elif tok.map[1] - tok.map[0] == 1 and followed_by_prose and _PLAIN_HEADING.match(title):
-                plain.append(_Heading(2, title, lines[tok.map[0]], lines[tok.map[1]], True))
+                plain.append(_Heading(2, title, lines[tok.map[0]], lines[tok.map[1]], True, True))
         elif (tok.type == "ordered_list_open" and tok.level == 0 and i + 6 < len(tokens)
               and tokens[i + 2].type == "paragraph_open" and tokens[i + 2].map
               and tokens[i + 2].map[1] - tokens[i + 2].map[0] == 1 and tokens[i + 6].type == "ordered_list_close"):
@@ -267,7 +268,7 @@ def split_sections(text: str, skip_until: int = 0) -> list[Section]:
             followed_by_prose = (nxt is not None and nxt.type == "paragraph_open"
                                  and len(tokens[close + 2].content.split()) >= 15)
             if followed_by_prose and _PLAIN_HEADING.match(title):
-                plain.append(_Heading(2, title, lines[line], lines[line + 1], True))
+                plain.append(_Heading(2, title, lines[line], lines[line + 1], True, True))
         i += 1
     if not any(h.level > 1 for h in headings):
         # Plain text (a .txt file, a page saved as text): its headings are short lines of their own.
@@ -302,7 +303,9 @@ def split_sections(text: str, skip_until: int = 0) -> list[Section]:
             stack.pop()
         stack.append((heading.level, title))
         current_path = tuple(t for _, t in stack)
-        cursor = heading.start  # the heading line belongs to its section's text
+        # A Markdown heading line belongs to its section's text (the chunker knows to skip it); a
+        # plain heading line would read as a sentence, so its section starts after it.
+        cursor = heading.body_start if heading.plain else heading.start
     emit(current_path, cursor, len(text))
     return sections
 
