@@ -281,9 +281,13 @@ def main() -> int:
         child_queries()
         return 0
     parser = argparse.ArgumentParser()
-    parser.add_argument("sizes", nargs="*", choices=["seed", "tosdr", "big"])
+    # No argparse choices: with nargs="*" an empty list fails them (Python 3.11), which broke --table.
+    parser.add_argument("sizes", nargs="*", help="seed, tosdr and/or big")
     parser.add_argument("--table", action="store_true")
     args = parser.parse_args()
+    unknown = [s for s in args.sizes if s not in ("seed", "tosdr", "big")]
+    if unknown:
+        parser.error(f"unknown size {unknown[0]!r}: choose from seed, tosdr, big")
     from index.config import quiet_third_parties
 
     quiet_third_parties()
