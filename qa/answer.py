@@ -17,8 +17,8 @@ from index.retrieval import EXACT_CHUNKS, Hit, IndexView, PolicyInfo, open_index
 
 from .cues import answer_kinds, looks_like_answer
 from .polarity import YES_NO_START, sentence_stance, yes_no_lead
-from .question import (MAX_QUESTION_CHARS, VAGUE, Understood, expand_stems, is_practice, is_specific, search_text,
-                       understand, variants)
+from .question import (MAX_QUESTION_CHARS, VAGUE, Understood, expand_stems, is_practice, is_specific, paraphrase_stems,
+                       search_text, understand, variants)
 from .presence import union_over
 from .records import Answer, Citation
 
@@ -414,7 +414,7 @@ def _topic_weights(view: IndexView, understood: Understood) -> dict[str, float]:
         direct = stems(word)
         for stem in direct:
             weights[stem] = max(weights.get(stem, 0.0), view.lexical.idf(stem))
-        for stem in variants(word) - set(direct):
+        for stem in (variants(word) | set(paraphrase_stems(word))) - set(direct):
             weights.setdefault(stem, 0.5 * view.lexical.idf(stem))
     return weights
 

@@ -81,6 +81,62 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "app": ("app", "application", "mobile", "device"),
 }
 
+# Everyday words for what policies write in their own vocabulary ("mix my data": combine; "warn me":
+# notify). They widen the keyword search and the choice of the evidence sentence, at half weight;
+# unlike SYNONYMS they prove nothing about silence: a policy lacking "combine" may still "mix".
+_PARAPHRASE_GROUPS: tuple[tuple[str, str], ...] = (
+    ("buyout takeover acquire acquired acquirer acquisition merger merge merged bankrupt bankruptcy",
+     "acquisition acquire merger merge reorganization bankruptcy successor asset sale"),
+    ("mix mixed combine combined link linked connect connected match matched cross-reference",
+     "combine link associate match append merge aggregate"),
+    ("warn warning heads-up alert alerted announce inform informed",
+     "notify notice notification inform email post announce"),
+    ("spy watch watched monitor monitored follow followed profile profiling",
+     "track tracking monitor cookie analytics profile behavior"),
+    ("hand handed pass passed leak leaked outsider outsiders",
+     "share disclose provide transfer third party"),
+    ("wipe wiped forget forgotten purge erase rid close closing closed cancel cancelled",
+     "delete deletion remove erase deactivate terminate cancel close"),
+    ("see look view download export copy",
+     "access review view copy export download"),
+    ("stop quit refuse decline object withdraw block disable turn",
+     "opt unsubscribe withdraw object refuse decline disable browser setting"),
+    ("spam promo promos promotion promotions newsletter newsletters offers",
+     "marketing promotional newsletter email advertising unsubscribe"),
+    ("hack hacked hacker breach breached stolen theft",
+     "security breach unauthorized incident compromise safeguard"),
+    ("complain complaint complaints dispute disputes unhappy",
+     "complaint contact authority dispute supervisory resolve"),
+    ("young teen teens teenager teenagers underage minor minors kids",
+     "children child minor age 13 16 parent"),
+    ("card credit payment payments pay paying billing bank banking",
+     "payment credit card billing transaction processor financial"),
+    ("abroad overseas foreign outside country countries",
+     "transfer international country outside located server"),
+    ("host hosted hosting cloud datacenter",
+     "host server located store data center"),
+    ("fix fixed wrong incorrect inaccurate mistake mistakes outdated",
+     "correct rectify update inaccurate amend"),
+    ("permission permissions agree agreement approve approval",
+     "consent agree accept permission authorize"),
+    ("staff employee employees worker workers team",
+     "employee staff personnel authorized access"),
+    ("forum forums comment comments post posts posted public publicly",
+     "public forum post blog comment community"),
+    ("signup register registering registration join joining",
+     "register registration account sign subscribe"),
+    ("job jobs career careers resume cv applicant candidate",
+     "job application recruitment candidate resume employment"),
+    ("photo photos picture pictures upload uploaded file files document documents",
+     "content upload file document"),
+    ("crash crashes bug bugs diagnostic diagnostics error errors",
+     "log crash diagnostic error usage"),
+    ("history logs logged record recorded",
+     "log record history activity"),
+    ("ads adverts targeted personalized personalised",
+     "advertising advertiser ad targeted interest"),
+)
+
 # Words that shape a question about a policy without naming a practice ("what choices apply to ...").
 # They still search, but their absence from a policy is no sign that the policy is silent.
 VAGUE = frozenset("""
@@ -264,7 +320,8 @@ def is_practice(word: str) -> bool:
 
 
 def expand_stems(content_words: list[str]) -> list[str]:
-    """Stems of the topic words plus their privacy-vocabulary synonyms (each once)."""
+    """Stems of the topic words plus their privacy-vocabulary synonyms and, for everyday words, the
+    policy words they stand for (each once)."""
     out: list[str] = []
     for word in content_words:
         for variant in (word, *SYNONYMS.get(word, SYNONYMS.get(word.rstrip("s"), ()))):
@@ -272,7 +329,24 @@ def expand_stems(content_words: list[str]) -> list[str]:
                 stem = stem_word(part)
                 if stem not in out:
                     out.append(stem)
+        out.extend(s for s in paraphrase_stems(word) if s not in out)
     return out
+
+
+@lru_cache(maxsize=1)
+def _paraphrase_index() -> dict[str, tuple[str, ...]]:
+    index: dict[str, list[str]] = {}
+    for everyday, policy_words in _PARAPHRASE_GROUPS:
+        targets = [stem_word(w) for w in policy_words.split()]
+        for word in everyday.split():
+            found = index.setdefault(stem_word(word), [])
+            found.extend(t for t in targets if t not in found)
+    return {k: tuple(v) for k, v in index.items()}
+
+
+def paraphrase_stems(word: str) -> tuple[str, ...]:
+    """Stems of the policy vocabulary for an everyday ``word`` ("mix": combin, link, ...); () if none."""
+    return _paraphrase_index().get(stem_word(word), ())
 
 
 def variants(word: str) -> set[str]:

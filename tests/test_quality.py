@@ -113,6 +113,21 @@ def test_questions_in_everyday_words_are_answered_not_refused(seed_index):
         assert evidence in normalise(answer.citations[0].excerpt), (question, answer.citations[0].excerpt)
 
 
+def test_everyday_words_find_the_policy_words_they_stand_for(seed_index):
+    """"Hacked" finds the security section and "spy on" the cookies and web beacons: everyday words
+    widen the search to the policy's vocabulary, and prove nothing about silence."""
+    from qa.question import is_practice, paraphrase_stems
+
+    assert "secur" in paraphrase_stems("hacked") and "combin" in paraphrase_stems("mixing")
+    assert paraphrase_stems("pancakes") == () and not is_practice("spy")
+    for question, company, section in (
+            ("What does Comindware do if it gets hacked?", "Comindware", "Is My Personal Data Secure?"),
+            ("Does Azalead spy on what I do on its website?", "Azalead", "Cookies and Web Beacons")):
+        answer = ask(question)
+        assert answer.found and answer.citations[0].company == company, (question, answer.text)
+        assert answer.citations[0].section.endswith(section), (question, answer.citations[0].section)
+
+
 def test_an_answer_of_the_required_shape_or_silence(seed_index):
     """"How long ...?" needs a period of time and "What phone number ...?" a number: a policy whose
     passages on the topic have none does not say."""
