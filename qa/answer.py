@@ -454,6 +454,30 @@ def _rerank(view: IndexView, hits: list[Hit], understood: Understood, newest: se
     return scored
 
 
+# A sentence that leans on the one before it ("This includes ...", "Azalead does not store this
+# information", "Because ..., we do not respond ...") completes it: the two are one statement.
+_LEANS_BACK = re.compile(
+    r"^\W*(?:this|these|that|those|such|it|they|however|but|because|therefore|thus|instead|otherwise|"
+    r"in (?:this|that|such|which) case|if so|unless)\b"
+    r"|\b(?:this|these|such|that) (?:information|data|details?|signals?|features?|icons?|requests?|"
+    r"services?|tools?|technolog(?:y|ies)|cookies?|choices?|settings?|programs?|practices?|changes?)\b"
+    r"|\b(?:share|send|provide|give|handle|process|store|keep|delete|retain|use) (?:this|these|it|them)\b", re.I)
+
+
+def _with_continuation(text: str, sentences: list[tuple[int, int]], start: int, end: int) -> tuple[int, int]:
+    """[start, end) joined with the next sentence of its paragraph when that one leans back on it,
+    and with the previous one when its own first sentence leans back, within ``MAX_HIGHLIGHT_CHARS``."""
+    following = next((s for s in sentences if s[0] >= end), None)
+    if (following and "\n" not in text[end:following[0]] and following[1] - start <= MAX_HIGHLIGHT_CHARS
+            and _LEANS_BACK.search(text[following[0]:following[1]])):
+        end = following[1]
+    previous = next((s for s in reversed(sentences) if s[1] <= start), None)
+    if (previous and "\n" not in text[previous[1]:start] and end - previous[0] <= MAX_HIGHLIGHT_CHARS
+            and _LEANS_BACK.match(text, start) and not text[previous[0]:previous[1]].rstrip().endswith(":")):
+        start = previous[0]
+    return start, end
+
+
 def _citations(view: IndexView, ranked: list[_Scored], k: int, query_vector=None) -> list[Citation]:
     """The top ``k`` distinct passages: a later passage already shown inside an earlier excerpt is skipped.
 
@@ -498,15 +522,17 @@ def _citations(view: IndexView, ranked: list[_Scored], k: int, query_vector=None
 def _highlight_span(text: str, hit: Hit, best: tuple[int, int], view: IndexView) -> tuple[int, int]:
     """The evidence sentence; a sentence that introduces a list (ends with ':') takes the list with it,
     and a sentence inside a list item takes the item's opening words ("* Have your data deleted.
-    You can ask us to ...": the item is one statement)."""
+    You can ask us to ...": the item is one statement), and a sentence is joined by the one of its
+    paragraph that leans back on it ("Usage data: We collect ... This includes IP addresses ...")."""
     start, end = best
     line_start = text.rfind("\n", 0, start) + 1
     item = _LIST_ITEM.match(text, line_start)
     if item and item.end() < start and start - item.end() <= MAX_ITEM_LEAD_CHARS and end - item.end() <= MAX_HIGHLIGHT_CHARS:
         start = item.end()
+    sentences = view.section_sentences(hit)
     if not text[start:end].rstrip().endswith(":"):
-        return start, end
-    following = [s for s in view.section_sentences(hit) if s[0] >= end]
+        return _with_continuation(text, sentences, start, end)
+    following = [s for s in sentences if s[0] >= end]
     for s in following:
         if s[1] - start > MAX_HIGHLIGHT_CHARS or not _LIST_ITEM.match(text, s[0] - _line_offset(text, s[0])):
             break

@@ -237,6 +237,35 @@ def test_list_introduction_highlights_its_items(seed_index):
     assert "remember your preferences and settings" in answer.citations[0].highlight
 
 
+def test_a_sentence_that_leans_back_joins_the_highlight(seed_index):
+    # corpus/axosoft: "Usage data: We collect information about the devices ... This includes things like
+    # IP addresses ..."; corpus/azalead-2017: "Some browsers have incorporated “Do Not Track” (DNT)
+    # features. Because there is not yet a common understanding ..., we do not currently respond ..."
+    highlight = ask("Which details about my devices does Axosoft record as usage data?").citations[0].highlight
+    assert "information about the devices" in highlight and "IP addresses" in highlight
+    highlight = ask("Does Azalead act on the Do Not Track signal that browsers send?").citations[0].highlight
+    assert "we do not currently respond to browser DNT signals" in highlight
+
+
+@pytest.mark.parametrize("text, joined", [
+    ("We collect device data. This includes IP addresses. We use cookies.", "We collect device data. This includes IP addresses."),
+    ("We collect device data. Azalead does not store this information. We use cookies.",
+     "We collect device data. Azalead does not store this information."),
+    ("We collect device data. We use cookies. We sell nothing.", "We collect device data."),
+    ("We collect device data.\nThis includes IP addresses.", "We collect device data."),  # another paragraph
+])
+def test_continuation_stays_in_its_paragraph(text, joined):
+    from qa.answer import _with_continuation
+
+    spans, start = [], 0
+    for part in text.replace("\n", " ").split(". "):
+        end = start + len(part) + (1 if not part.endswith(".") else 0)
+        spans.append((start, min(end, len(text))))
+        start = end + 1
+    start, end = _with_continuation(text, spans, *spans[0])
+    assert text[start:end] == joined
+
+
 # --- The harness ------------------------------------------------------------------------------
 
 def _answer(*excerpts_and_highlights, found=True, text="Yes. Acme says: “x” [1]"):
