@@ -12,12 +12,12 @@ from dataclasses import replace
 import numpy as np
 
 from index.config import Config
-from index.lexical import STOPWORDS
+from index.lexical import STOPWORDS, stems
 from index.retrieval import Hit, IndexView
 
-from .answer import _choose_versions, _citations, _quote, _rerank, _topic_phrase, judge_silence, query_stems, stance
+from .answer import MIN_TOPIC_COVERAGE, _choose_versions, _citations, _quote, _rerank, _topic_phrase, judge_silence, query_stems, stance
 from .names import names_missing_from_text
-from .question import Understood
+from .question import VAGUE, Understood, paraphrase_stems, variants
 from .records import Answer, Citation, CompanyFinding
 
 _GROUPS = r"(?:companies|services|sites|websites|firms|policies|ones)"
@@ -181,7 +181,8 @@ def _evidence(understood: Understood, view: IndexView, doc: str, hits: list[Hit]
     # The best passage that quotes the names asked about: a name found elsewhere in the policy
     # only (a menu, a script) is no evidence.
     cited = next((c for c in _citations(view, _rerank(view, hits, understood, {doc}), EVIDENCE_TRIES)
-                  if _reads_as_prose(c.highlight) and not names_missing_from_text(understood, _within_section(view, c))),
+                  if _reads_as_prose(c.highlight) and not names_missing_from_text(understood, _within_section(view, c))
+                  and _speaks_to_topic(understood, view, c.highlight)),
                  None)
     if cited is None:
         return None
@@ -189,6 +190,19 @@ def _evidence(understood: Understood, view: IndexView, doc: str, hits: list[Hit]
     if silent:
         return None
     return replace(cited, n=numbered + 1)
+
+
+def _speaks_to_topic(understood: Understood, view: IndexView, passage: str) -> bool:
+    """The passage (the evidence sentence) holds at least half of the question's topic words (or their synonyms),
+    rare words weighing more: a policy that writes "opt out" in one place and "marketing" in
+    another has not said that users can opt out of marketing emails."""
+    topic = [w for w in understood.content_words if w not in VAGUE]
+    if not topic:
+        return True
+    present = set(stems(passage))
+    weight = {w: max((view.lexical.idf(s) for s in stems(w)), default=1.0) for w in topic}
+    found = sum(weight[w] for w in topic if (variants(w) | set(paraphrase_stems(w))) & present)
+    return found >= MIN_TOPIC_COVERAGE * sum(weight.values())
 
 
 def _within_section(view: IndexView, citation: Citation) -> str:
@@ -234,10 +248,12 @@ def _across_text(understood: Understood, findings: list[CompanyFinding], about_p
                   for f in denies]
     if silent:
         names = _join([f"{f.company} ({f.policy_date})" for f in silent])
+        # When an older version said it, "none" is only true of the versions judged.
+        judged = " in force" if any(f.earlier for f in silent) else ""
         if not states and not denies:
-            lines.append(f"None of the {len(findings)} companies' policies mentions {what}: {names}.")
+            lines.append(f"None of the {len(findings)} companies' policies{judged} mentions {what}: {names}.")
         else:
-            lines.append(f"Not mentioned in the policies of {names}.")
+            lines.append(f"Not mentioned in the policies{judged} of {names}.")
     for f in silent:
         if f.earlier:
             lines.append(f"In its {f.earlier.policy_date[:4]} policy ({f.earlier.policy_date}), {f.company} said: "

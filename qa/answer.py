@@ -206,6 +206,11 @@ def judge_silence(understood: Understood, view: IndexView, docs: list[str], hits
     shape_missing = _required_shape_missing(understood, view, hits)
     topic = [w for w in understood.content_words if w not in VAGUE]
     covered = 1 - len([m for m in missing if m not in VAGUE]) / len(topic) if topic else 1.0
+    if words_required and topic:
+        # Where the words are what is looked for, a rare word weighs more than a common one: a
+        # policy writing "collect" and "number" has not said it collects credit card numbers.
+        weight = {w: max((view.lexical.idf(s) for s in stems(w)), default=1.0) for w in topic}
+        covered = min(covered, 1 - sum(weight[m] for m in missing if m in weight) / (sum(weight.values()) or 1.0))
     silent = (not hits or best_dense < MIN_DENSE_SIMILARITY or bool(entity_missing) or bool(practice_missing)
               or bool(names_missing) or bool(specific_missing) or bool(shape_missing)
               or (covered < MIN_TOPIC_COVERAGE and (words_required or _off_topic(understood, view, docs, best_dense))))

@@ -50,7 +50,20 @@ def test_flash_cookies_only_in_azaleads_older_policy(seed_index):
     assert earlier is not None and earlier.policy_date == "2014-06-25" and "Flash" in earlier.highlight
     assert all(found[name].earlier is None for name in COMPANIES - {"Azalead"})
     assert "2014" in answer.text and "Flash" in answer.text
+    assert "policies in force mentions" in answer.text  # "none" holds of the versions judged only
     _numbered_consistently(answer)
+
+
+def test_a_company_states_it_only_in_a_sentence_about_it(seed_index):
+    # Axosoft writes "collect" and "phone number" but never a card; Azendoo writes "choice" and
+    # "promotions" far apart but offers no way out of marketing e-mail (grep).
+    found = _by_company(ask("Which of these companies ask for credit card numbers?"))
+    assert found["Azendoo"].status == "states" and "credit card number" in found["Azendoo"].citations[0].highlight
+    assert found["Axosoft"].status == "silent" and found["Comindware"].status == "silent"
+    assert found["Azalead"].status == "silent" and found["Azalead"].earlier.policy_date == "2014-06-25"
+    found = _by_company(ask("Do any of these companies let me unsubscribe from marketing emails?"))
+    assert {name for name, f in found.items() if f.status == "states"} == {"Axosoft", "Azalead", "Comindware"}
+    assert found["Azendoo"].status == "silent" and not found["Azendoo"].citations
 
 
 def test_year_judges_the_version_in_force(seed_index):
