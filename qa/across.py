@@ -186,7 +186,7 @@ def _evidence(understood: Understood, view: IndexView, doc: str, hits: list[Hit]
                  None)
     if cited is None:
         return None
-    silent, _ = judge_silence(understood, view, [doc], hits, words_required=True)
+    silent, _ = judge_silence(understood, view, [doc], hits, words_required=True, by_rarity=True)
     if silent:
         return None
     return replace(cited, n=numbered + 1)

@@ -176,7 +176,7 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
 
 
 def judge_silence(understood: Understood, view: IndexView, docs: list[str], hits: list[Hit],
-                  words_required: bool = False) -> tuple[bool, list[str]]:
+                  words_required: bool = False, by_rarity: bool = False) -> tuple[bool, list[str]]:
     """Whether the policies ``docs`` say nothing relevant, judged from their best ``hits``.
 
     Silence is proved, not guessed from missing everyday words (a question in the user's own words
@@ -190,7 +190,8 @@ def judge_silence(understood: Understood, view: IndexView, docs: list[str], hits
 
     ``words_required`` (questions across companies: "Which companies mention subpoenas?") also
     takes a policy that lacks half of the question's topic words to be silent: there the words
-    are what is looked for in every policy.
+    are what is looked for in every policy. With ``by_rarity`` a rare word weighs more than a common
+    one there: a policy writing "collect" and "number" has not said it collects credit card numbers.
     """
     missing = _missing_topics(understood, view, docs)
     missing_lower = [m.lower() for m in missing]
@@ -206,9 +207,7 @@ def judge_silence(understood: Understood, view: IndexView, docs: list[str], hits
     shape_missing = _required_shape_missing(understood, view, hits)
     topic = [w for w in understood.content_words if w not in VAGUE]
     covered = 1 - len([m for m in missing if m not in VAGUE]) / len(topic) if topic else 1.0
-    if words_required and topic:
-        # Where the words are what is looked for, a rare word weighs more than a common one: a
-        # policy writing "collect" and "number" has not said it collects credit card numbers.
+    if words_required and by_rarity and topic:
         weight = {w: max((view.lexical.idf(s) for s in stems(w)), default=1.0) for w in topic}
         covered = min(covered, 1 - sum(weight[m] for m in missing if m in weight) / (sum(weight.values()) or 1.0))
     silent = (not hits or best_dense < MIN_DENSE_SIMILARITY or bool(entity_missing) or bool(practice_missing)
