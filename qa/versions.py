@@ -40,7 +40,9 @@ _NOT_TOPIC = frozenset(stems("differ different difference differences evolve com
                              "since between time over earlier previous prior older newer latest new revision "
                              "revisions"))
 MAX_CHANGED = 6
-MAX_TOPICS = 8
+# Topics added and removed shown, each way: every one a pair of versions this far apart has (Azalead
+# 2014 -> 2017: 12 and 15); a cap of 8 hid the removal of Flash cookies and of the credit card terms.
+MAX_TOPICS = 20
 # An older version's sentence counts as the same statement at this word similarity.
 SAME_STATEMENT = 0.8
 MIN_EARLIER_COVERAGE = 0.5
