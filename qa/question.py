@@ -16,6 +16,8 @@ from index.retrieval import PolicyInfo
 
 MAX_QUESTION_CHARS = 2000
 
+_CHANGE_OF_OWNER = ("acquisition", "acquire", "acquired", "acquirer", "merger", "merge", "bankruptcy",
+                    "reorganization", "successor", "divestiture")
 # Privacy vocabulary: a question's word also finds the words policies use for the same practice.
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "sell": ("sell", "sold", "sale", "rent", "trade", "monetize"),
@@ -63,7 +65,19 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "law": ("law", "legal", "subpoena", "court", "authority", "government"),
     "enforcement": ("enforcement", "law", "police", "legal", "authority"),
     "government": ("government", "authority", "law", "enforcement"),
-    "encrypt": ("encrypt", "encryption", "ssl", "secure"),
+    # A specific safeguard, not security in general: "we protect your data" does not say it is encrypted.
+    "encrypt": ("encrypt", "encryption", "encrypted", "ssl", "tls", "cryptographic"),
+    "encryption": ("encrypt", "encryption", "encrypted", "ssl", "tls", "cryptographic"),
+    "breach": ("breach", "incident", "compromise", "compromised"),
+    # A change of owner: a policy that never writes any of these is silent on being bought.
+    "acquired": _CHANGE_OF_OWNER,
+    "acquire": _CHANGE_OF_OWNER,
+    "acquisition": _CHANGE_OF_OWNER,
+    "merger": _CHANGE_OF_OWNER,
+    "bankruptcy": _CHANGE_OF_OWNER,
+    "export": ("export", "portable", "portability", "machine-readable"),
+    "portable": ("export", "portable", "portability", "machine-readable"),
+    "portability": ("export", "portable", "portability", "machine-readable"),
     "password": ("password", "credential", "login"),
     "notify": ("notify", "notice", "inform", "alert", "email"),
     "choice": ("choice", "choose", "opt", "option", "preference", "setting", "consent"),

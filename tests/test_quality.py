@@ -102,6 +102,19 @@ def test_silent_policies_say_so_and_cite_nothing(seed_index):
     assert not ask("What is a good recipe for pancakes?").found
 
 
+def test_a_specific_practice_is_not_proved_by_its_general_topic(seed_index):
+    # grep: no policy writes breach/incident, none but Azalead 2017 a merger or acquisition, none
+    # export or portability; Azendoo writes "security" but never "encrypt".
+    for question in ("Does Axosoft tell users when there is a data breach?",
+                     "What happens to my data if Axosoft is acquired?",
+                     "Can I export my data from Azendoo?",
+                     "Does Azendoo encrypt the documents I store in it?"):
+        answer = ask(question)
+        assert not answer.found and not answer.citations, (question, answer.text)
+    answer = ask("Could Azalead transfer my data to a buyer in a merger?")
+    assert answer.found and "merge" in answer.citations[0].highlight
+
+
 def test_questions_in_everyday_words_are_answered_not_refused(seed_index):
     """A question need not use the policy's words: missing everyday words prove no silence."""
     for question, company, evidence in (
