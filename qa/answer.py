@@ -25,7 +25,8 @@ from .records import Answer, Citation
 MAX_EXCERPT_CHARS = 1200
 MAX_HIGHLIGHT_CHARS = 600
 MAX_LIST_ITEMS = 15
-MAX_ITEM_LEAD_CHARS = 160  # a list item's opening words joined to a highlight later in the item
+MAX_ITEM_LEAD_CHARS = 160
+MAX_SHORT_BLOCK = 300  # a short paragraph after a sentence ending with ':' (an address) is what it introduces  # a list item's opening words joined to a highlight later in the item
 MAX_COMPANIES_LISTED = 20
 # Below this dense similarity the best passage is unrelated to the question.
 MIN_DENSE_SIMILARITY = 0.22
@@ -463,21 +464,43 @@ def _rerank(view: IndexView, hits: list[Hit], understood: Understood, newest: se
 _LEANS_BACK = re.compile(
     r"^\W*(?:this|these|that|those|such|it|they|however|but|because|therefore|thus|instead|otherwise|"
     r"in (?:this|that|such|which) case|if so|unless)\b"
-    r"|\b(?:this|these|such|that) (?:information|data|details?|signals?|features?|icons?|requests?|"
+    r"|" + r"\b(?:this|these|such|that) (?:information|data|details?|signals?|features?|icons?|requests?|"
     r"services?|tools?|technolog(?:y|ies)|cookies?|choices?|settings?|programs?|practices?|changes?)\b"
     r"|\b(?:share|send|provide|give|handle|process|store|keep|delete|retain|use) (?:this|these|it|them)\b", re.I)
+# ... by a word that names what it refers to: it may reach over one sentence in between.
+_NAMES_WHAT_IT_REFERS_TO = re.compile(
+    r"\b(?:this|these|such) (?:information|data|details?|signals?|features?|icons?|requests?|"
+    r"services?|tools?|technolog(?:y|ies)|cookies?|choices?|settings?|programs?|practices?|changes?)\b", re.I)
+# A paragraph that opens with a contrast or consequence continues the paragraph before it.
+_CONTINUES_PARAGRAPH = re.compile(
+    r"^\W*(?:however|but|therefore|thus|instead|otherwise|nevertheless|nonetheless|"
+    r"in (?:this|that|such) case)\b", re.I)
+
+
+def _joins(text: str, gap: str, sentence: str) -> bool:
+    """Whether ``sentence``, separated by ``gap`` from the highlight, continues it."""
+    if "\n" not in gap:
+        return bool(_LEANS_BACK.search(sentence))
+    return gap.count("\n") <= 2 and not _LIST_ITEM.match(sentence) and bool(_CONTINUES_PARAGRAPH.match(sentence))
 
 
 def _with_continuation(text: str, sentences: list[tuple[int, int]], start: int, end: int) -> tuple[int, int]:
-    """[start, end) joined with the next sentence of its paragraph when that one leans back on it,
-    and with the previous one when its own first sentence leans back, within ``MAX_HIGHLIGHT_CHARS``."""
-    following = next((s for s in sentences if s[0] >= end), None)
-    if (following and "\n" not in text[end:following[0]] and following[1] - start <= MAX_HIGHLIGHT_CHARS
-            and _LEANS_BACK.search(text[following[0]:following[1]])):
-        end = following[1]
+    """[start, end) joined with the next sentence when that one leans back on it (in the same
+    paragraph, or opening the next one with "However, ..."), or with the one after it when that
+    names what it refers to ("... does not store this information"); and with the previous
+    sentence when its own first sentence leans back. Within ``MAX_HIGHLIGHT_CHARS``."""
+    after = [s for s in sentences if s[0] >= end][:2]
+    if after and after[0][1] - start <= MAX_HIGHLIGHT_CHARS and _joins(text, text[end:after[0][0]],
+                                                                       text[after[0][0]:after[0][1]]):
+        end = after[0][1]
+    elif (len(after) == 2 and "\n" not in text[end:after[1][0]] and after[1][1] - start <= MAX_HIGHLIGHT_CHARS
+          and _NAMES_WHAT_IT_REFERS_TO.search(text[after[1][0]:after[1][1]])):
+        end = after[1][1]
     previous = next((s for s in reversed(sentences) if s[1] <= start), None)
-    if (previous and "\n" not in text[previous[1]:start] and end - previous[0] <= MAX_HIGHLIGHT_CHARS
-            and _LEANS_BACK.match(text, start) and not text[previous[0]:previous[1]].rstrip().endswith(":")):
+    if (previous and end - previous[0] <= MAX_HIGHLIGHT_CHARS and not _LIST_ITEM.match(text, previous[0])
+            and not text[previous[0]:previous[1]].rstrip().endswith(":")
+            and (_LEANS_BACK.match(text, start) if "\n" not in text[previous[1]:start]
+                 else _joins(text, text[previous[1]:start], text[start:end]))):
         start = previous[0]
     return start, end
 
@@ -537,6 +560,13 @@ def _highlight_span(text: str, hit: Hit, best: tuple[int, int], view: IndexView)
     if not text[start:end].rstrip().endswith(":"):
         return _with_continuation(text, sentences, start, end)
     following = [s for s in sentences if s[0] >= end]
+    if following and not _LIST_ITEM.match(text, following[0][0] - _line_offset(text, following[0][0])):
+        # "... or by mailing:" and the address as a short paragraph of its own lines.
+        block_end = text.find("\n\n", following[0][0])
+        block_end = len(text) if block_end < 0 else block_end
+        if block_end - following[0][0] <= MAX_SHORT_BLOCK and block_end - start <= MAX_HIGHLIGHT_CHARS:
+            return start, max([s[1] for s in following if s[1] <= block_end] or [end])
+        return start, end
     for s in following:
         if s[1] - start > MAX_HIGHLIGHT_CHARS or not _LIST_ITEM.match(text, s[0] - _line_offset(text, s[0])):
             break

@@ -322,6 +322,8 @@ def is_specific(word: str, pieces=None) -> bool:
     scripts/build_vocabulary.py."""
     if word in VAGUE or word.endswith("ly"):  # adverbs qualify a practice ("exactly", "completely")
         return False
+    if paraphrase_stems(word):  # an everyday word for the policy's own ("hackers": security, breach)
+        return False
     if stem_word(word) not in _specific_stems():
         return False
     return pieces is None or pieces(word) > 1

@@ -6,6 +6,7 @@ The heavy PolicyQA comparison lives in tests/heavy/ and is not collected by defa
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -264,19 +265,27 @@ def test_a_sentence_that_leans_back_joins_the_highlight(seed_index):
     ("We collect device data. This includes IP addresses. We use cookies.", "We collect device data. This includes IP addresses."),
     ("We collect device data. Azalead does not store this information. We use cookies.",
      "We collect device data. Azalead does not store this information."),
+    # one sentence in between, when the later one names what it refers to
+    ("We ask for a friend's email. We send one invitation. We do not store this information. We use cookies.",
+     "We ask for a friend's email. We send one invitation. We do not store this information."),
     ("We collect device data. We use cookies. We sell nothing.", "We collect device data."),
     ("We collect device data.\nThis includes IP addresses.", "We collect device data."),  # another paragraph
+    # ... unless the next paragraph opens with a contrast
+    ("You can visit without saying who you are.\n\nHowever, to register we ask for your email.",
+     "You can visit without saying who you are.\n\nHowever, to register we ask for your email."),
 ])
-def test_continuation_stays_in_its_paragraph(text, joined):
+def test_continuation_follows_the_text(text, joined):
     from qa.answer import _with_continuation
 
-    spans, start = [], 0
-    for part in text.replace("\n", " ").split(". "):
-        end = start + len(part) + (1 if not part.endswith(".") else 0)
-        spans.append((start, min(end, len(text))))
-        start = end + 1
+    spans = [m.span() for m in re.finditer(r"[^.\s][^.]*\.", text)]
     start, end = _with_continuation(text, spans, *spans[0])
     assert text[start:end] == joined
+
+
+def test_a_sentence_ending_with_a_colon_takes_the_short_paragraph_it_introduces(seed_index):
+    # corpus/azendoo: "... by email at legal@azendoo.com or by mailing:" then the postal address lines
+    highlight = ask("Which mailing address does Azendoo list for privacy matters?").citations[0].highlight
+    assert "or by mailing:" in highlight and "Bordeaux" in highlight
 
 
 # --- The harness ------------------------------------------------------------------------------
@@ -386,3 +395,11 @@ def test_the_excerpt_grows_towards_the_text_closer_to_the_question(tmp_path, mon
     # The room went to the related side; the unrelated side got at most the one ~70-character
     # sentence that still fit (growing one side after the other gave it three).
     assert before < 100 and after > 900, (before, after)
+
+
+def test_an_everyday_word_proves_no_silence_but_a_rare_term_does():
+    from qa.question import is_specific
+
+    # "hackers" is rare in policies but has everyday-word entries (security, breach): a user's word
+    assert not is_specific("hackers", lambda w: 2)
+    assert is_specific("biometric", lambda w: 2)
