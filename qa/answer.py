@@ -206,6 +206,10 @@ def judge_silence(understood: Understood, view: IndexView, docs: list[str], hits
 
     names_missing = missing_names(understood, view, docs)
     shape_missing = _required_shape_missing(understood, view, hits)
+    from .cues import required_shapes
+
+    # "What is X's street address?" is answered by an address, whatever words the policy uses for it.
+    shape_answers = bool(hits) and not shape_missing and any(s.anywhere for s in required_shapes(understood.question))
     topic = [w for w in understood.content_words if w not in VAGUE]
     covered = 1 - len([m for m in missing if m not in VAGUE]) / len(topic) if topic else 1.0
     if words_required and by_rarity and topic:
@@ -213,7 +217,8 @@ def judge_silence(understood: Understood, view: IndexView, docs: list[str], hits
         covered = min(covered, 1 - sum(weight[m] for m in missing if m in weight) / (sum(weight.values()) or 1.0))
     silent = (not hits or best_dense < MIN_DENSE_SIMILARITY or bool(entity_missing) or bool(practice_missing)
               or bool(names_missing) or bool(specific_missing) or bool(shape_missing)
-              or (covered < MIN_TOPIC_COVERAGE and (words_required or _off_topic(understood, view, docs, best_dense))))
+              or (covered < MIN_TOPIC_COVERAGE and not shape_answers
+                  and (words_required or _off_topic(understood, view, docs, best_dense))))
     return silent, (entity_missing or names_missing or practice_missing or specific_missing or shape_missing
                     or missing)
 
@@ -243,7 +248,8 @@ def _required_shape_missing(understood: Understood, view: IndexView, hits: list[
     if not shapes or not hits:
         return []
     passages = " ".join(view.source_text(h.doc)[h.start:h.end] for h in hits[:SHAPE_PASSAGES])
-    return [shape.name for shape in shapes if not shape.sentence.search(passages)]
+    whole = " ".join(view.source_text(d) for d in {h.doc for h in hits}) if any(s.anywhere for s in shapes) else ""
+    return [shape.name for shape in shapes if not shape.sentence.search(whole if shape.anywhere else passages)]
 
 
 @lru_cache(maxsize=256)
@@ -435,7 +441,7 @@ def _rerank(view: IndexView, hits: list[Hit], understood: Understood, newest: se
         text = view.source_text(hit.doc)
         found = [set(stems(text[a:b])) for a, b in hit.sentences]
         values = [sum(w for stem, w in weights.items() if stem in f) for f in found]
-        cues = [bool(kinds) and looks_like_answer(kinds, text[a:b]) for a, b in hit.sentences]
+        cues = [looks_like_answer(kinds, text[a:b]) if kinds else 0.0 for a, b in hit.sentences]
         pick = max(range(len(values)), key=lambda i: (values[i] / total + ANSWER_SHAPE_WEIGHT * cues[i], -i))
         best, value = hit.sentences[pick], values[pick]
         # An answer split over two sentences: take the neighbour when it covers what the best one misses.

@@ -19,7 +19,16 @@ class AnswerKind:
     name: str
     question: re.Pattern
     sentence: re.Pattern
+    weight: float = 1.0  # how much the shape counts: a sentence without an e-mail address cannot give one
+    anywhere: bool = False  # a required shape anywhere in the policy answers (its address), not only near the question
 
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
+# A street line ("157 Dmitrovskoje HWY", "38 rue Jean Mermoz"), a PO box or a postcode with its town.
+_POSTAL_ADDRESS = re.compile(
+    r"\b\d{1,5},?\s+(?:[A-Z][\w'’.-]*\s*){1,4}(?i:street|st\.?|road|rd\.?|avenue|ave\.?|boulevard|blvd\.?|"
+    r"hwy|highway|drive|dr\.?|lane|suite|unit|floor)\b|\b\d{1,5},?\s+(?i:rue|via|calle|strasse|straße)\s+[A-Z]|"
+    r"\b(?i:P\.?\s?O\.?\s+Box)\b|\b[A-Z]{2}\s+\d{5}\b|\b\d{5}\s*,?\s+[A-Z][a-z]+")
 
 KINDS = (
     AnswerKind(
@@ -70,6 +79,21 @@ KINDS = (
         re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|\b(?:address|phone|telephone|mail(?:ing)?|contact (?:us|form))\b", _I),
     ),
     AnswerKind(
+        "email address",
+        re.compile(r"\b(?:what|which)\b.{0,40}\be-?mail(?: address)?\b.{0,40}\b(?:reach|contact|write|send|use|"
+                   r"questions?|privacy)\b|\bemail address (?:for|to)\b", _I),
+        _EMAIL,
+        weight=3.0,
+    ),
+    AnswerKind(
+        "postal address",
+        re.compile(r"\b(?:postal|mailing|physical|street|office|post)\b.{0,20}\baddress\b|\baddress\b.{0,40}\b(?:write|"
+                   r"send (?:a )?(?:letter|mail)|post)\b|\bwhere (?:is|are)\b.{0,30}\b(?:office|headquarters|based)\b|"
+                   r"\bwhat address\b", _I),
+        _POSTAL_ADDRESS,
+        weight=3.0,
+    ),
+    AnswerKind(
         "party",
         re.compile(r"^\s*(?:who|whom|with whom)\b|^\s*which (?:companies|company|third|partners?|services?|"
                    r"providers?|tools?|\w+ (?:service|tool|provider)s?)\b", _I),
@@ -84,9 +108,10 @@ def answer_kinds(question: str) -> tuple[AnswerKind, ...]:
     return tuple(kind for kind in KINDS if kind.question.search(question))
 
 
-def looks_like_answer(kinds: tuple[AnswerKind, ...], sentence: str) -> bool:
-    """True when ``sentence`` has the shape of one of the wanted kinds of answer."""
-    return any(kind.sentence.search(sentence) for kind in kinds)
+def looks_like_answer(kinds: tuple[AnswerKind, ...], sentence: str) -> float:
+    """How much ``sentence`` has the shape of the wanted kinds of answer: the largest weight of the
+    kinds it matches (1 for most, more for a concrete detail such as an e-mail address), 0 for none."""
+    return max((kind.weight for kind in kinds if kind.sentence.search(sentence)), default=0.0)
 
 
 _NUMBER_WORDS = r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|fifteen|thirty|sixty|ninety)"
@@ -105,6 +130,23 @@ REQUIRED = (
         re.compile(r"^\s*(?:what|which)\b.{0,30}\b(?:(?:tele)?phone|fax) (?:number|line)\b|"
                    r"^\s*(?:what|which)\b.{0,30}\bnumber\b.*\b(?:call|phone|reach|contact)\b|\bcan I (?:call|phone|ring)\b", _I),
         re.compile(r"\+?\(?\d[\d ().-]{6,}\d\b"),
+    ),
+)
+# Asking for the company's own address, not about the user's ("Does X collect my postal address?").
+_ABOUT_THE_USERS = r"(?!.*\b(?:collect|gather|ask(?:s|ed)? for|request|require|store|keep|share|sell|my)\b)"
+REQUIRED += (
+    AnswerKind(
+        "a postal address",
+        re.compile(rf"^\s*(?:what|which|where)\b{_ABOUT_THE_USERS}.{{0,40}}\b(?:postal|mailing|street|physical|office)"
+                   r"\s+address\b", _I),
+        _POSTAL_ADDRESS,
+        anywhere=True,
+    ),
+    AnswerKind(
+        "an e-mail address",
+        re.compile(rf"^\s*(?:what|which)\b{_ABOUT_THE_USERS}.{{0,40}}\be-?mail address\b", _I),
+        _EMAIL,
+        anywhere=True,
     ),
 )
 

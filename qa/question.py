@@ -99,7 +99,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 # notify). They widen the keyword search and the choice of the evidence sentence, at half weight;
 # unlike SYNONYMS they prove nothing about silence: a policy lacking "combine" may still "mix".
 _PARAPHRASE_GROUPS: tuple[tuple[str, str], ...] = (
-    ("buyout takeover acquire acquired acquirer acquisition merger merge merged bankrupt bankruptcy",
+    ("buyout takeover acquire acquired acquirer acquisition merger merge merged bankrupt bankruptcy bought buys buyer",
      "acquisition acquire merger merge reorganization bankruptcy successor asset sale"),
     ("mix mixed combine combined link linked connect connected match matched cross-reference",
      "combine link associate match append merge aggregate"),

@@ -403,3 +403,25 @@ def test_an_everyday_word_proves_no_silence_but_a_rare_term_does():
     # "hackers" is rare in policies but has everyday-word entries (security, breach): a user's word
     assert not is_specific("hackers", lambda w: 2)
     assert is_specific("biometric", lambda w: 2)
+
+
+def test_a_question_for_an_address_is_answered_by_an_address(seed_index):
+    # Comindware never writes the word "address", but gives two; Axosoft gives an e-mail, no postal address.
+    answer = ask("What is the street address of Comindware?")
+    assert answer.found and any(place in answer.citations[0].highlight for place in ("Foxboro", "Moscow"))
+    answer = ask("Which email address should I use to contact Axosoft about my privacy?")
+    assert "team@axosoft.com" in answer.citations[0].highlight
+    answer = ask("What is the mailing address of Axosoft?")
+    assert not answer.found and "does not state a postal address" in answer.text
+
+
+@pytest.mark.parametrize("question, shapes", [
+    ("What is your mailing address?", ["a postal address"]),
+    ("Which e-mail address should I write to?", ["an e-mail address"]),
+    ("Does Acme collect my postal address?", []),  # the user's address, not the company's
+    ("What mailing address does Acme ask for?", []),
+])
+def test_required_address_shapes(question, shapes):
+    from qa.cues import required_shapes
+
+    assert [s.name for s in required_shapes(question)] == shapes
