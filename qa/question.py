@@ -75,6 +75,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "acquisition": _CHANGE_OF_OWNER,
     "merger": _CHANGE_OF_OWNER,
     "bankruptcy": _CHANGE_OF_OWNER,
+    "supervisory": ("supervisory",),  # a supervisory authority (GDPR), not any regulation
+    "processor": ("processor", "processors", "processing"),  # a payment processor
     "export": ("export", "portable", "portability", "machine-readable"),
     "portable": ("export", "portable", "portability", "machine-readable"),
     "portability": ("export", "portable", "portability", "machine-readable"),
