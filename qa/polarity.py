@@ -1,7 +1,8 @@
 """Whether quoted evidence answers a yes/no question with "Yes", "No", or neither.
 
-A lead is given only when the evidence sentence speaks to every topic word of the question
-(directly, by a synonym or by a word of the same family), and then:
+A lead is given only when the evidence sentence speaks to every practice and name the question
+asks about and to most of its other topic words (directly, by a synonym or by a word of the same
+family), and then:
 
 - "No" when every clause of the sentence that holds one of the question's topic words is
   negative ("we do not sell", "customers cannot opt out", "no company can guarantee");
@@ -32,6 +33,8 @@ _CONDITIONS = frozenset(("if",))
 _SUBJECTS = frozenset("we you they it i he she our your their this these those".split())
 _TOKEN = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)?|[,;:()!?]|\.(?=\s|$)")
 FAMILY_PREFIX = 5
+# Share of a question's topic words other than practices and names that the evidence must speak to.
+OTHER_WORDS_SHARE = 0.5
 # Words that only frame a question ("what types", "exactly"): the evidence need not repeat them.
 # Vague but meaningful words stay in: "Does X have control over ...?" is not answered "Yes" by a
 # sentence about cookies that never speaks of control.
@@ -102,16 +105,42 @@ def yes_no_lead(understood: Understood, evidence: str) -> str | None:
         return None
     tokens = _tokens(evidence)
     places: dict[str, list[int]] = {w: [i for i, t in enumerate(tokens) if _matches(w, t)] for w in topic}
-    if not all(places.values()):
-        return None  # the sentence does not speak to the whole question
+    if not _speaks_to_question(understood, topic, places):
+        return None
+    places = {w: found for w, found in places.items() if found}
     clause, denied = _clauses(tokens), _negated_clauses(tokens)
-    negated = {w: [clause[i] in denied for i in found] for w, found in places.items()}
-    any_negated = any(any(flags) for flags in negated.values())
-    if not any_negated:
-        return "Yes"
-    # A practice word that is plainly affirmed beside one that is negated: no single answer.
-    affirmed_practice = any(not all(flags) for w, flags in negated.items() if w in SYNONYMS or w.rstrip("s") in SYNONYMS)
-    return None if affirmed_practice else "No"
+    # The clauses holding most of the question's words answer it ("Cookies are small text files ...;
+    # cookies cannot access, read, or modify any other data": the second clause answers "Can
+    # cookies read my data?").
+    held: dict[int, set[str]] = {}
+    for w, found in places.items():
+        for i in found:
+            held.setdefault(clause[i], set()).add(w)
+    most = max(len(ws) for ws in held.values())
+    focus = [c for c, ws in held.items() if len(ws) == most]
+    if all(c in denied for c in focus):
+        return "No"
+    if any(c in denied for c in focus):
+        return None
+    # A practice asked about that is denied elsewhere in the sentence ("we share ... but do not
+    # sell"): no single answer.
+    practices = {w for w in places if w in SYNONYMS or w.rstrip("s") in SYNONYMS}
+    denied_practice = any(c in denied and ws & practices for c, ws in held.items())
+    return None if denied_practice else "Yes"
+
+
+def _speaks_to_question(understood: Understood, topic: list[str], places: dict[str, list[int]]) -> bool:
+    """The evidence speaks to every practice and name the question asks about ("sell", "cookies",
+    "Salesforce") and to most of its other topic words: a user's own wording ("in response to a
+    subpoena", "hand over my info") need not be echoed word for word."""
+    names = {e.lower() for e in understood.entities}
+    key = [w for w in topic if w in SYNONYMS or w.rstrip("s") in SYNONYMS or w in names]
+    others = [w for w in topic if w not in key]
+    if not all(places[w] for w in key):
+        return False
+    if not key:
+        return all(places[w] for w in others)
+    return sum(bool(places[w]) for w in others) >= OTHER_WORDS_SHARE * len(others)
 
 
 def sentence_stance(understood: Understood, sentence: str) -> str | None:

@@ -63,6 +63,13 @@ POLICIES = [PolicyInfo(name, name, f"{name.lower()}.com", "2019-01-01", None, ""
                                                         "simply unsubscribe using the link in each email.", "Yes"),
     ("Does Acme share my data with advertisers?", "If you do not consent, we will not share your data with "
                                                   "advertisers.", "No"),
+    # the clause holding most of the question's words answers it
+    ("Can Acme's cookies read other data on my computer?", "Cookies are small text files that your browser stores; "
+                                                           "cookies cannot access, read, or modify any other data on a computer.", "No"),
+    # the practice and the name must be spoken to; the user's other words only mostly
+    ("Will Acme disclose my information in response to a subpoena?",
+     "We may disclose your information to those serving apparently valid subpoenas.", "Yes"),
+    ("Will Acme disclose my information in response to a subpoena?", "We may use your information to respond to you.", None),
 ])
 def test_yes_no_lead_follows_the_sentence(question, sentence, lead):
     assert yes_no_lead(understand(question, POLICIES), sentence) == lead
