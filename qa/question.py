@@ -109,6 +109,8 @@ _PARAPHRASE_GROUPS: tuple[tuple[str, str], ...] = (
      "notify notice notification inform email post announce"),
     ("spy watch watched monitor monitored follow followed profile profiling",
      "track tracking monitor cookie analytics profile behavior"),
+    ("money profit profits monetise monetize cash",
+     "sell sold sale rent trade monetize commercial"),
     ("hand handed pass passed leak leaked outsider outsiders",
      "share disclose provide transfer third party"),
     ("wipe wiped forget forgotten purge erase rid close closing closed cancel cancelled",
