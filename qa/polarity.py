@@ -16,7 +16,7 @@ import re
 
 from index.lexical import stem_word
 
-from .question import SYNONYMS, VAGUE, Understood, variants
+from .question import VAGUE, Understood, is_practice, variants
 
 # A yes/no question starts with an auxiliary, perhaps after a short lead-in ("In 2014, did ...").
 YES_NO_START = re.compile(
@@ -124,7 +124,7 @@ def yes_no_lead(understood: Understood, evidence: str) -> str | None:
         return None
     # A practice asked about that is denied elsewhere in the sentence ("we share ... but do not
     # sell"): no single answer.
-    practices = {w for w in places if w in SYNONYMS or w.rstrip("s") in SYNONYMS}
+    practices = {w for w in places if is_practice(w)}
     denied_practice = any(c in denied and ws & practices for c, ws in held.items())
     return None if denied_practice else "Yes"
 
@@ -134,7 +134,7 @@ def _speaks_to_question(understood: Understood, topic: list[str], places: dict[s
     "Salesforce") and to most of its other topic words: a user's own wording ("in response to a
     subpoena", "hand over my info") need not be echoed word for word."""
     names = {e.lower() for e in understood.entities}
-    key = [w for w in topic if w in SYNONYMS or w.rstrip("s") in SYNONYMS or w in names]
+    key = [w for w in topic if is_practice(w) or w in names]
     others = [w for w in topic if w not in key]
     if not all(places[w] for w in key):
         return False

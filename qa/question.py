@@ -5,6 +5,7 @@ Nothing here looks at answers; it reads the question and the list of indexed pol
 from __future__ import annotations
 
 import json
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -77,6 +78,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "bankruptcy": _CHANGE_OF_OWNER,
     "supervisory": ("supervisory",),  # a supervisory authority (GDPR), not any regulation
     "processor": ("processor", "processors", "processing"),  # a payment processor
+    "rent": ("rent", "sell", "sold", "sale", "trade", "lease"),
+    "officer": ("officer", "dpo"),  # a data protection officer
     "export": ("export", "portable", "portability", "machine-readable"),
     "portable": ("export", "portable", "portability", "machine-readable"),
     "portability": ("export", "portable", "portability", "machine-readable"),
@@ -336,7 +339,7 @@ def is_specific(word: str, pieces=None) -> bool:
 def is_practice(word: str) -> bool:
     """A word of the privacy vocabulary (sell, share, cookie, children...): with its synonyms, its
     absence from a policy means the policy does not address that practice."""
-    return word in SYNONYMS or word.rstrip("s") in SYNONYMS
+    return bool(synonyms_of(word))
 
 
 def expand_stems(content_words: list[str]) -> list[str]:
@@ -344,6 +347,8 @@ def expand_stems(content_words: list[str]) -> list[str]:
     policy words they stand for (each once)."""
     out: list[str] = []
     for word in content_words:
+        # The search widens only the exact words of the vocabulary (measured: widening their
+        # inflections too moved PolicyQA within noise, Hit@1 -0.4, Hit@5 +0.6 on 500 questions).
         for variant in (word, *SYNONYMS.get(word, SYNONYMS.get(word.rstrip("s"), ()))):
             for part in variant.split():
                 stem = stem_word(part)
@@ -371,4 +376,25 @@ def paraphrase_stems(word: str) -> tuple[str, ...]:
 
 def variants(word: str) -> set[str]:
     """Stems that count as mentioning ``word``: itself and its synonyms."""
-    return {stem_word(p) for v in (word, *SYNONYMS.get(word, SYNONYMS.get(word.rstrip("s"), ()))) for p in v.split()}
+    return {stem_word(p) for v in (word, *synonyms_of(word)) for p in v.split()}
+
+
+@lru_cache(maxsize=1)
+def _keys_by_stem() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for key in SYNONYMS:
+        found.setdefault(stem_word(key), key)
+    return found
+
+
+def synonyms_of(word: str) -> tuple[str, ...]:
+    """The privacy-vocabulary synonyms of ``word`` in any of its inflections (selling, shared,
+    deleted), () if none. An inflection is at least as long as its word and shares all of it but
+    a last letter: "office" and "official" are not forms of "officer"."""
+    found = SYNONYMS.get(word) or SYNONYMS.get(word.rstrip("s"))
+    if found:
+        return found
+    key = _keys_by_stem().get(stem_word(word))
+    if key is None or len(word) < len(key) or len(os.path.commonprefix([word, key])) < len(key) - 1:
+        return ()
+    return SYNONYMS[key]

@@ -432,3 +432,20 @@ def test_required_address_shapes(question, shapes):
     from qa.cues import required_shapes
 
     assert [s.name for s in required_shapes(question)] == shapes
+
+
+def test_a_practice_in_any_of_its_forms_proves_silence(seed_index):
+    # grep: Comindware never writes sell, sold, rent or trade, nor a data protection officer
+    for question in ("Is Comindware selling my data?", "Does Comindware rent my data to marketers?",
+                     "Does Comindware have a data protection officer?"):
+        answer = ask(question)
+        assert not answer.found and not answer.citations, (question, answer.text)
+    assert ask("Is Axosoft selling my data?").text.startswith("No.")
+    assert ask("Where is Comindware's office?").found  # "office" is no form of "officer"
+
+
+def test_inflections_of_the_vocabulary():
+    from qa.question import is_practice
+
+    assert all(is_practice(w) for w in ("selling", "sharing", "shared", "collected", "tracking", "deleted"))
+    assert not any(is_practice(w) for w in ("office", "official", "hosting"))
