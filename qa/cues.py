@@ -89,7 +89,7 @@ KINDS = (
         "postal address",
         re.compile(r"\b(?:postal|mailing|physical|street|office|post)\b.{0,20}\baddress\b|\baddress\b.{0,40}\b(?:write|"
                    r"send (?:a )?(?:letter|mail)|post)\b|\bwhere (?:is|are)\b.{0,30}\b(?:office|headquarters|based)\b|"
-                   r"\bwhat address\b", _I),
+                   r"\bwhat address\b|^\s*what(?:'s| is)\b(?!.*\b(?:ip|e-?mail|web)\b).{0,30}\baddress\b", _I),
         _POSTAL_ADDRESS,
         weight=3.0,
     ),

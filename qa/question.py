@@ -154,6 +154,12 @@ _PARAPHRASE_GROUPS: tuple[tuple[str, str], ...] = (
      "log crash diagnostic error usage"),
     ("history logs logged record recorded",
      "log record history activity"),
+    ("chat chats messenger messaging livechat",
+     "communication tool message support contact"),
+    ("upgrade upgrading upgraded premium plan plans subscription",
+     "paid convert account subscription billing payment purchase"),
+    ("employer employers workplace",
+     "organization company business employer"),
     ("ads adverts targeted personalized personalised",
      "advertising advertiser ad targeted interest"),
 )
