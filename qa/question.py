@@ -154,6 +154,8 @@ _PARAPHRASE_GROUPS: tuple[tuple[str, str], ...] = (
      "log crash diagnostic error usage"),
     ("history logs logged record recorded",
      "log record history activity"),
+    ("own owns owned owning belong belongs",
+     "owner ownership own property"),
     ("chat chats messenger messaging livechat",
      "communication tool message support contact"),
     ("upgrade upgrading upgraded premium plan plans subscription",
