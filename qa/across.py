@@ -235,7 +235,7 @@ def _across_text(understood: Understood, findings: list[CompanyFinding], about_p
     states = [f for f in findings if f.status == "states"]
     denies = [f for f in findings if f.status == "states_not"]
     silent = [f for f in findings if f.status == "silent"]
-    what = " ".join(understood.entities) or _topic_phrase(understood, [])
+    what = _named_topic(understood) or _topic_phrase(understood, [])
     lines: list[str] = []
     if states:
         verb = "Stated" if about_practice else "Mentioned"
@@ -259,6 +259,19 @@ def _across_text(understood: Understood, findings: list[CompanyFinding], about_p
             lines.append(f"In its {f.earlier.policy_date[:4]} policy ({f.earlier.policy_date}), {f.company} said: "
                          f"“{_quote(f.earlier.highlight)}” [{f.earlier.n}]; its policy of {f.policy_date} does not.")
     return "\n".join(lines)
+
+
+def _named_topic(understood: Understood) -> str:
+    """The names asked about as the question writes them, with a topic word that follows a name
+    ("Flash cookies", "Do Not Track signals"); "" when the question names nothing."""
+    if not understood.entities:
+        return ""
+    names = re.escape(" ".join(understood.entities)).replace(r"\ ", r"\s+")
+    match = re.search(rf"\b{names}(?:\s+([a-z]+))?", understood.question)
+    if not match:
+        return " ".join(understood.entities)
+    follower = match.group(1)
+    return " ".join(match.group(0).split()) if follower in understood.content_words else " ".join(understood.entities)
 
 
 def _join(names: list[str]) -> str:

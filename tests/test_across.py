@@ -50,7 +50,7 @@ def test_flash_cookies_only_in_azaleads_older_policy(seed_index):
     assert earlier is not None and earlier.policy_date == "2014-06-25" and "Flash" in earlier.highlight
     assert all(found[name].earlier is None for name in COMPANIES - {"Azalead"})
     assert "2014" in answer.text and "Flash" in answer.text
-    assert "policies in force mentions" in answer.text  # "none" holds of the versions judged only
+    assert "policies in force mentions Flash cookies" in answer.text  # "none" holds of the versions judged only
     _numbered_consistently(answer)
 
 
