@@ -80,6 +80,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "processor": ("processor", "processors", "processing"),  # a payment processor
     "rent": ("rent", "sell", "sold", "sale", "trade", "lease"),
     "officer": ("officer", "dpo"),  # a data protection officer
+    "authentication": ("authentication", "authenticate", "two-factor", "2fa", "multi-factor"),
     "export": ("export", "portable", "portability", "machine-readable"),
     "portable": ("export", "portable", "portability", "machine-readable"),
     "portability": ("export", "portable", "portability", "machine-readable"),
@@ -156,6 +157,8 @@ _PARAPHRASE_GROUPS: tuple[tuple[str, str], ...] = (
      "log record history activity"),
     ("own owns owned owning belong belongs",
      "owner ownership own property"),
+    ("inside internally in-house",
+     "internal internally team employee affiliate"),
     ("chat chats messenger messaging livechat",
      "communication tool message support contact"),
     ("upgrade upgrading upgraded premium plan plans subscription",
@@ -184,6 +187,7 @@ service services user users customer customers people person someone anyone anyt
 use used uses using make makes made get gets got let lets know tell say says said mention mentions mentioned
 ask asked want wants need needs like way ways kind type types sort thing things whether also ever still
 much many often long happen happens happened way new one two
+actually really basically stuff anyway please just even ok okay hey hi hello thanks thank kindly
 """.split()) | {"what", "which", "who", "whom", "whose", "how", "why", "when", "where"}
 
 # A company whose name is one of these words ("Can", "Data", "Notice") is named only when the word
@@ -272,8 +276,26 @@ def _written_as_name(text: str, start: int) -> bool:
     return text[start:start + 1].isupper() and bool(before) and before[-1] not in ".?!:;\"“‘'(["
 
 
+@lru_cache(maxsize=1)
+def _name_words() -> dict[str, str]:
+    path = Path(__file__).resolve().parent / "data" / "name_words.json"
+    try:
+        return dict(json.loads(path.read_text())["names"])
+    except (OSError, ValueError, KeyError):
+        return {}
+
+
+def with_names_capitalised(question: str) -> str:
+    """``question`` with the words policies write as names capitalised as they write them: a
+    question typed in lower case ("does comindware use google analytics?") names Google too.
+    The list is rebuilt by scripts/build_vocabulary.py."""
+    names = _name_words()
+    return re.sub(r"\b[a-z][a-z0-9]+\b", lambda m: names.get(m.group(0), m.group(0)), question)
+
+
 def understand(question: str, policies: list[PolicyInfo]) -> Understood:
-    """Read company, year and topic words from ``question``."""
+    """Read company, year and topic words from ``question`` (names typed in lower case included)."""
+    question = with_names_capitalised(question)
     understood = Understood(question)
     understood.companies = find_companies(question, policies)
     years = _YEAR.findall(question)

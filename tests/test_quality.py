@@ -449,3 +449,26 @@ def test_inflections_of_the_vocabulary():
 
     assert all(is_practice(w) for w in ("selling", "sharing", "shared", "collected", "tracking", "deleted"))
     assert not any(is_practice(w) for w in ("office", "official", "hosting"))
+
+
+def test_names_typed_in_lower_case_are_still_names(seed_index):
+    # grep: only Azendoo writes "Google Analytics"; only Comindware "Salesforce"; nobody "GDPR"
+    answer = ask("does comindware use google analytics?")
+    assert not answer.found and "Google" in answer.text
+    assert ask("does azendoo use google analytics?").found
+    assert ask("does comindware share data with salesforce?").text.startswith("Yes.")
+    assert not ask("does axosoft comply with gdpr?").found
+
+
+def test_filler_words_do_not_make_a_question_off_topic(seed_index):
+    # corpus/azendoo: "Azendoo SAS uses third-party applications, web services and external hosting services"
+    answer = ask("so who actually hosts azendoo's stuff, please?")
+    assert answer.found and "hosting" in answer.citations[0].highlight
+
+
+def test_lower_case_names_come_from_the_shipped_list():
+    from qa.question import with_names_capitalised
+
+    assert with_names_capitalised("does acme use google analytics or mailchimp?") == \
+        "does acme use Google analytics or MailChimp?"
+    assert with_names_capitalised("do you sell my data?") == "do you sell my data?"
