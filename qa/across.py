@@ -199,10 +199,14 @@ def _speaks_to_topic(understood: Understood, view: IndexView, passage: str) -> b
     topic = [w for w in understood.content_words if w not in VAGUE]
     if not topic:
         return True
-    present = set(stems(passage))
     weight = {w: max((view.lexical.idf(s) for s in stems(w)), default=1.0) for w in topic}
-    found = sum(weight[w] for w in topic if (variants(w) | set(paraphrase_stems(w))) & present)
-    return found >= MIN_TOPIC_COVERAGE * sum(weight.values())
+    forms = {w: variants(w) | set(paraphrase_stems(w)) for w in topic}
+    # One sentence of it: a highlight may end with sentences that only complete it.
+    for sentence in re.split(r"(?<=[.!?;])\s+", passage):
+        present = set(stems(sentence))
+        if sum(weight[w] for w in topic if forms[w] & present) >= MIN_TOPIC_COVERAGE * sum(weight.values()):
+            return True
+    return False
 
 
 def _within_section(view: IndexView, citation: Citation) -> str:
