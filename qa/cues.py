@@ -151,6 +151,35 @@ REQUIRED += (
 )
 
 
+def _named_parties() -> re.Pattern:
+    """A named company in a sentence: a name policies write (qa/data/name_words.json), a coined
+    name with an inner capital (MailChimp, JivoChat), or a capitalised word given as an example."""
+    import json
+    from pathlib import Path
+
+    try:
+        names = json.loads((Path(__file__).resolve().parent / "data" / "name_words.json").read_text())["names"]
+    except (OSError, ValueError, KeyError):
+        names = {}
+    calendar = {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                "November", "December", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
+    listed = "|".join(sorted((re.escape(n) for n in names.values() if n not in calendar), key=len, reverse=True))
+    return re.compile(rf"\b(?:{listed or '(?!)'})\b|\b[A-Z][a-z]+[A-Z]\w*|"
+                      r"(?i:e\.g\.,?|such as|including)\s+(?!(?:IP|ID|URL)s?\b)[A-Z][\w&-]+")
+
+
+REQUIRED += (
+    AnswerKind(
+        "a company's name",
+        # "Which payment processor ...?", not "What will the company do ...?"
+        re.compile(r"^\s*(?:(?:in|back in|as of) \d{4},?\s*)?(?:which|what)\s+"
+                   r"(?:(?!(?:the|this|that|your|its|their|our|is|are|will|would|does|do|did|can)\b)[\w-]+\s+){0,2}"
+                   r"(?:company|companies|vendor|vendors|processor|processors|brand|brands|firm|firms)\b", _I),
+        _named_parties(),
+    ),
+)
+
+
 def required_shapes(question: str) -> tuple[AnswerKind, ...]:
     """The shapes an answer to ``question`` must have ("How long ...?": a period of time)."""
     return tuple(kind for kind in REQUIRED if kind.question.search(question))

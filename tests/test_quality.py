@@ -472,3 +472,24 @@ def test_lower_case_names_come_from_the_shipped_list():
     assert with_names_capitalised("does acme use google analytics or mailchimp?") == \
         "does acme use Google analytics or MailChimp?"
     assert with_names_capitalised("do you sell my data?") == "do you sell my data?"
+
+
+def test_which_company_needs_a_name(seed_index):
+    # Azalead 2014: "Azalead uses a third-party service provider to manage credit card processing" (no name);
+    # Azendoo: "Azendoo uses Google Analytics ..."
+    answer = ask("In 2014, which company handled credit card processing for Azalead?")
+    assert not answer.found and "does not state a company's name" in answer.text
+    answer = ask("Which company does Azendoo use for analytics?")
+    assert answer.found and "Google Analytics" in answer.citations[0].highlight
+
+
+@pytest.mark.parametrize("question, shaped", [
+    ("Which payment processor does Acme use?", True),
+    ("Which analytics companies does Acme use?", True),
+    ("What will the company do if they change the policy?", False),
+    ("What is the company's policy towards children?", False),
+])
+def test_which_company_questions_are_told_from_questions_about_the_company(question, shaped):
+    from qa.cues import required_shapes
+
+    assert any(s.name == "a company's name" for s in required_shapes(question)) == shaped
