@@ -457,11 +457,14 @@ def _rerank(view: IndexView, hits: list[Hit], understood: Understood, newest: se
         score = hit.score + SENTENCE_COVERAGE_WEIGHT * coverage + ANSWER_SHAPE_WEIGHT * cues[pick] + bonus
         scored.append(_Scored(hit, best, score, coverage))
     scored.sort(key=lambda s: -s.score)
-    # The newest version answers whenever it addresses the topic; older versions only fill its silence.
+    # The newest version answers whenever it addresses the topic; older versions only fill its
+    # silence. Below the first citation, passages of every version follow by score, each with its date.
     best_newest = max((s.coverage for s in scored if s.hit.doc in newest), default=0.0)
     best_older = max((s.coverage for s in scored if s.hit.doc not in newest), default=0.0)
     if best_newest >= NEWEST_ADDRESSES_TOPIC or best_newest >= best_older - 0.05:
-        scored.sort(key=lambda s: (s.hit.doc not in newest, -s.score))
+        first = next((s for s in scored if s.hit.doc in newest), None)
+        if first is not None:
+            scored = [first] + [s for s in scored if s is not first]
     return scored
 
 

@@ -134,3 +134,12 @@ def test_diff_finds_exactly_the_edits(seed_index):
     assert [d.topic for d in diff.added] == ["Children"]
     assert [d.topic for d in diff.removed] == ["Is My Personal Data Secure?"]
     assert diff.reworded == 1  # the unsubscribe sentence, said in other words
+
+
+def test_older_versions_follow_the_first_citation_by_score(seed_index):
+    # Only the 2014 policy writes "third-party advertising networks"; the 2017 one speaks of
+    # advertising, so it answers first and the 2014 passage comes right after it, dated.
+    answer = ask("Is Azalead working with ad networks that collect IP addresses?")
+    assert answer.citations[0].policy_date == "2017-12-31"
+    top = answer.citations[:3]
+    assert any(c.policy_date == "2014-06-25" and "advertising networks" in c.excerpt for c in top)
