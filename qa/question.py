@@ -85,7 +85,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "portable": ("export", "portable", "portability", "machine-readable"),
     "portability": ("export", "portable", "portability", "machine-readable"),
     "password": ("password", "credential", "login"),
-    "notify": ("notify", "notice", "inform", "alert", "email"),
+    # Not "inform": its stem is "information"'s.
+    "notify": ("notify", "notice", "notification", "alert", "email"),
     "choice": ("choice", "choose", "opt", "option", "preference", "setting", "consent"),
     "choices": ("choice", "choose", "opt", "option", "preference", "setting", "consent"),
     "control": ("control", "manage", "setting", "opt", "choice", "preference"),
@@ -110,7 +111,7 @@ _PARAPHRASE_GROUPS: tuple[tuple[str, str], ...] = (
     ("mix mixed combine combined link linked connect connected match matched cross-reference",
      "combine link associate match append merge aggregate"),
     ("warn warning heads-up alert alerted announce inform informed",
-     "notify notice notification inform email post announce"),
+     "notify notice notification email post announce"),
     ("spy watch watched monitor monitored follow followed profile profiling",
      "track tracking monitor cookie analytics profile behavior"),
     ("money profit profits monetise monetize cash",

@@ -70,6 +70,9 @@ POLICIES = [PolicyInfo(name, name, f"{name.lower()}.com", "2019-01-01", None, ""
     ("Will Acme disclose my information in response to a subpoena?",
      "We may disclose your information to those serving apparently valid subpoenas.", "Yes"),
     ("Will Acme disclose my information in response to a subpoena?", "We may use your information to respond to you.", None),
+    # "information" is no form of "inform": nothing here notifies anyone
+    ("Will Acme notify me if it changes its policy?",
+     "As a registered user, you can access, correct or update your account or other personal information.", None),
 ])
 def test_yes_no_lead_follows_the_sentence(question, sentence, lead):
     assert yes_no_lead(understand(question, POLICIES), sentence) == lead
