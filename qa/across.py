@@ -15,7 +15,8 @@ from index.config import Config
 from index.lexical import STOPWORDS, stems
 from index.retrieval import Hit, IndexView
 
-from .answer import MIN_TOPIC_COVERAGE, _choose_versions, _citations, _quote, _rerank, _topic_phrase, judge_silence, query_stems, stance
+from .answer import (MIN_TOPIC_COVERAGE, _choose_versions, _citations, _quote, _rerank, _topic_phrase, judge_silence,
+                     query_stems, rarity_weights, stance)
 from .names import names_missing_from_text
 from .question import VAGUE, Understood, paraphrase_stems, variants
 from .records import Answer, Citation, CompanyFinding
@@ -199,7 +200,7 @@ def _speaks_to_topic(understood: Understood, view: IndexView, passage: str) -> b
     topic = [w for w in understood.content_words if w not in VAGUE]
     if not topic:
         return True
-    weight = {w: max((view.lexical.idf(s) for s in stems(w)), default=1.0) for w in topic}
+    weight = rarity_weights(view, topic)
     forms = {w: variants(w) | set(paraphrase_stems(w)) for w in topic}
     # One sentence of it: a highlight may end with sentences that only complete it.
     for sentence in re.split(r"(?<=[.!?;])\s+", passage):

@@ -25,8 +25,8 @@ from .records import Answer, Citation
 MAX_EXCERPT_CHARS = 1200
 MAX_HIGHLIGHT_CHARS = 600
 MAX_LIST_ITEMS = 15
-MAX_ITEM_LEAD_CHARS = 160
-MAX_SHORT_BLOCK = 300  # a short paragraph after a sentence ending with ':' (an address) is what it introduces  # a list item's opening words joined to a highlight later in the item
+MAX_ITEM_LEAD_CHARS = 160  # a list item's opening words joined to a highlight later in the item
+MAX_SHORT_BLOCK = 300  # a short paragraph after a sentence ending with ':' (an address) is what it introduces
 MAX_COMPANIES_LISTED = 20
 # Below this dense similarity the best passage is unrelated to the question.
 MIN_DENSE_SIMILARITY = 0.22
@@ -205,15 +205,16 @@ def judge_silence(understood: Understood, view: IndexView, docs: list[str], hits
     from .names import missing_names
 
     names_missing = missing_names(understood, view, docs)
-    shape_missing = _required_shape_missing(understood, view, hits)
     from .cues import required_shapes
 
+    shapes = required_shapes(understood.question)
+    shape_missing = _required_shape_missing(shapes, view, hits)
     # "What is X's street address?" is answered by an address, whatever words the policy uses for it.
-    shape_answers = bool(hits) and not shape_missing and any(s.anywhere for s in required_shapes(understood.question))
+    shape_answers = bool(hits) and not shape_missing and any(s.anywhere for s in shapes)
     topic = [w for w in understood.content_words if w not in VAGUE]
     covered = 1 - len([m for m in missing if m not in VAGUE]) / len(topic) if topic else 1.0
     if words_required and by_rarity and topic:
-        weight = {w: max((view.lexical.idf(s) for s in stems(w)), default=1.0) for w in topic}
+        weight = rarity_weights(view, topic)
         covered = min(covered, 1 - sum(weight[m] for m in missing if m in weight) / (sum(weight.values()) or 1.0))
     silent = (not hits or best_dense < MIN_DENSE_SIMILARITY or bool(entity_missing) or bool(practice_missing)
               or bool(names_missing) or bool(specific_missing) or bool(shape_missing)
@@ -239,12 +240,14 @@ def _alternative_present(question: str, word: str, missing: list[str]) -> bool:
     return False
 
 
-def _required_shape_missing(understood: Understood, view: IndexView, hits: list[Hit]) -> list[str]:
-    """The shape of answer the question requires ("how long": a period of time; a phone number)
-    when none of the best passages has it; [] otherwise."""
-    from .cues import required_shapes
+def rarity_weights(view: IndexView, words_: list[str]) -> dict[str, float]:
+    """Word -> the keyword index's idf of its rarest stem (1 for a word without stems)."""
+    return {w: max((view.lexical.idf(s) for s in stems(w)), default=1.0) for w in words_}
 
-    shapes = required_shapes(understood.question)
+
+def _required_shape_missing(shapes, view: IndexView, hits: list[Hit]) -> list[str]:
+    """The names of the required ``shapes`` of answer (``qa.cues.required_shapes``: "how long", a
+    period of time; a phone number) that none of the best passages has; [] otherwise."""
     if not shapes or not hits:
         return []
     passages = " ".join(view.source_text(h.doc)[h.start:h.end] for h in hits[:SHAPE_PASSAGES])
@@ -468,25 +471,24 @@ def _rerank(view: IndexView, hits: list[Hit], understood: Understood, newest: se
     return scored
 
 
+_REFERENT = (r"(?:information|data|details?|signals?|features?|icons?|requests?|services?|tools?|"
+             r"technolog(?:y|ies)|cookies?|choices?|settings?|programs?|practices?|changes?)\b")
+# A word that names what it refers back to ("this information", "these cookies").
+_NAMES_WHAT_IT_REFERS_TO = re.compile(rf"\b(?:this|these|such) {_REFERENT}", re.I)
 # A sentence that leans on the one before it ("This includes ...", "Azalead does not store this
 # information", "Because ..., we do not respond ...") completes it: the two are one statement.
 _LEANS_BACK = re.compile(
     r"^\W*(?:this|these|that|those|such|it|they|however|but|because|therefore|thus|instead|otherwise|"
     r"in (?:this|that|such|which) case|if so|unless)\b"
-    r"|" + r"\b(?:this|these|such|that) (?:information|data|details?|signals?|features?|icons?|requests?|"
-    r"services?|tools?|technolog(?:y|ies)|cookies?|choices?|settings?|programs?|practices?|changes?)\b"
+    rf"|\b(?:this|these|such|that) {_REFERENT}"
     r"|\b(?:share|send|provide|give|handle|process|store|keep|delete|retain|use) (?:this|these|it|them)\b", re.I)
-# ... by a word that names what it refers to: it may reach over one sentence in between.
-_NAMES_WHAT_IT_REFERS_TO = re.compile(
-    r"\b(?:this|these|such) (?:information|data|details?|signals?|features?|icons?|requests?|"
-    r"services?|tools?|technolog(?:y|ies)|cookies?|choices?|settings?|programs?|practices?|changes?)\b", re.I)
 # A paragraph that opens with a contrast or consequence continues the paragraph before it.
 _CONTINUES_PARAGRAPH = re.compile(
     r"^\W*(?:however|but|therefore|thus|instead|otherwise|nevertheless|nonetheless|"
     r"in (?:this|that|such) case)\b", re.I)
 
 
-def _joins(text: str, gap: str, sentence: str) -> bool:
+def _joins(gap: str, sentence: str) -> bool:
     """Whether ``sentence``, separated by ``gap`` from the highlight, continues it."""
     if "\n" not in gap:
         return bool(_LEANS_BACK.search(sentence))
@@ -499,7 +501,7 @@ def _with_continuation(text: str, sentences: list[tuple[int, int]], start: int, 
     names what it refers to ("... does not store this information"); and with the previous
     sentence when its own first sentence leans back. Within ``MAX_HIGHLIGHT_CHARS``."""
     after = [s for s in sentences if s[0] >= end][:2]
-    if after and after[0][1] - start <= MAX_HIGHLIGHT_CHARS and _joins(text, text[end:after[0][0]],
+    if after and after[0][1] - start <= MAX_HIGHLIGHT_CHARS and _joins(text[end:after[0][0]],
                                                                        text[after[0][0]:after[0][1]]):
         end = after[0][1]
     elif (len(after) == 2 and "\n" not in text[end:after[1][0]] and after[1][1] - start <= MAX_HIGHLIGHT_CHARS
@@ -509,7 +511,7 @@ def _with_continuation(text: str, sentences: list[tuple[int, int]], start: int, 
     if (previous and end - previous[0] <= MAX_HIGHLIGHT_CHARS and not _LIST_ITEM.match(text, previous[0])
             and not text[previous[0]:previous[1]].rstrip().endswith(":")
             and (_LEANS_BACK.match(text, start) if "\n" not in text[previous[1]:start]
-                 else _joins(text, text[previous[1]:start], text[start:end]))):
+                 else _joins(text[previous[1]:start], text[start:end]))):
         start = previous[0]
     return start, end
 

@@ -76,7 +76,7 @@ KINDS = (
     AnswerKind(
         "contact",
         re.compile(r"\b(?:e-?mail address|contact|reach|get in touch|write to|phone|postal|mailing address)\b", _I),
-        re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|\b(?:address|phone|telephone|mail(?:ing)?|contact (?:us|form))\b", _I),
+        re.compile(_EMAIL.pattern + r"|\b(?:address|phone|telephone|mail(?:ing)?|contact (?:us|form))\b", _I),
     ),
     AnswerKind(
         "email address",
@@ -132,6 +132,18 @@ REQUIRED = (
         re.compile(r"\+?\(?\d[\d ().-]{6,}\d\b"),
     ),
 )
+def _named_parties() -> re.Pattern:
+    """A named company in a sentence: a name policies write (``qa.question.name_words``), a coined
+    name with an inner capital (MailChimp, JivoChat), or a capitalised word given as an example."""
+    from .question import name_words
+
+    calendar = {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                "November", "December", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
+    listed = "|".join(sorted((re.escape(n) for n in name_words().values() if n not in calendar), key=len, reverse=True))
+    return re.compile(rf"\b(?:{listed or '(?!)'})\b|\b[A-Z][a-z]+[A-Z]\w*|"
+                      r"(?i:e\.g\.,?|such as|including)\s+(?!(?:IP|ID|URL)s?\b)[A-Z][\w&-]+")
+
+
 # Asking for the company's own address, not about the user's ("Does X collect my postal address?").
 _ABOUT_THE_USERS = r"(?!.*\b(?:collect|gather|ask(?:s|ed)? for|request|require|store|keep|share|sell|my)\b)"
 REQUIRED += (
@@ -148,27 +160,6 @@ REQUIRED += (
         _EMAIL,
         anywhere=True,
     ),
-)
-
-
-def _named_parties() -> re.Pattern:
-    """A named company in a sentence: a name policies write (qa/data/name_words.json), a coined
-    name with an inner capital (MailChimp, JivoChat), or a capitalised word given as an example."""
-    import json
-    from pathlib import Path
-
-    try:
-        names = json.loads((Path(__file__).resolve().parent / "data" / "name_words.json").read_text())["names"]
-    except (OSError, ValueError, KeyError):
-        names = {}
-    calendar = {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-                "November", "December", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
-    listed = "|".join(sorted((re.escape(n) for n in names.values() if n not in calendar), key=len, reverse=True))
-    return re.compile(rf"\b(?:{listed or '(?!)'})\b|\b[A-Z][a-z]+[A-Z]\w*|"
-                      r"(?i:e\.g\.,?|such as|including)\s+(?!(?:IP|ID|URL)s?\b)[A-Z][\w&-]+")
-
-
-REQUIRED += (
     AnswerKind(
         "a company's name",
         # "Which payment processor ...?", not "What will the company do ...?"

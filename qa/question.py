@@ -17,6 +17,8 @@ from index.retrieval import PolicyInfo
 
 MAX_QUESTION_CHARS = 2000
 
+_ENCRYPTION = ("encrypt", "encryption", "encrypted", "ssl", "tls", "cryptographic")
+_PORTABILITY = ("export", "portable", "portability", "machine-readable")
 _CHANGE_OF_OWNER = ("acquisition", "acquire", "acquired", "acquirer", "merger", "merge", "bankruptcy",
                     "reorganization", "successor", "divestiture")
 # Privacy vocabulary: a question's word also finds the words policies use for the same practice.
@@ -67,8 +69,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "enforcement": ("enforcement", "law", "police", "legal", "authority"),
     "government": ("government", "authority", "law", "enforcement"),
     # A specific safeguard, not security in general: "we protect your data" does not say it is encrypted.
-    "encrypt": ("encrypt", "encryption", "encrypted", "ssl", "tls", "cryptographic"),
-    "encryption": ("encrypt", "encryption", "encrypted", "ssl", "tls", "cryptographic"),
+    "encrypt": _ENCRYPTION,
+    "encryption": _ENCRYPTION,
     "breach": ("breach", "incident", "compromise", "compromised"),
     # A change of owner: a policy that never writes any of these is silent on being bought.
     "acquired": _CHANGE_OF_OWNER,
@@ -81,9 +83,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "rent": ("rent", "sell", "sold", "sale", "trade", "lease"),
     "officer": ("officer", "dpo"),  # a data protection officer
     "authentication": ("authentication", "authenticate", "two-factor", "2fa", "multi-factor"),
-    "export": ("export", "portable", "portability", "machine-readable"),
-    "portable": ("export", "portable", "portability", "machine-readable"),
-    "portability": ("export", "portable", "portability", "machine-readable"),
+    "export": _PORTABILITY,
+    "portable": _PORTABILITY,
+    "portability": _PORTABILITY,
     "password": ("password", "credential", "login"),
     # Not "inform": its stem is "information"'s.
     "notify": ("notify", "notice", "notification", "alert", "email"),
@@ -278,7 +280,8 @@ def _written_as_name(text: str, start: int) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _name_words() -> dict[str, str]:
+def name_words() -> dict[str, str]:
+    """Lower-case word -> the capitalised form policies write it in (qa/data/name_words.json)."""
     path = Path(__file__).resolve().parent / "data" / "name_words.json"
     try:
         return dict(json.loads(path.read_text())["names"])
@@ -290,7 +293,7 @@ def with_names_capitalised(question: str) -> str:
     """``question`` with the words policies write as names capitalised as they write them: a
     question typed in lower case ("does comindware use google analytics?") names Google too.
     The list is rebuilt by scripts/build_vocabulary.py."""
-    names = _name_words()
+    names = name_words()
     return re.sub(r"\b[a-z][a-z0-9]+\b", lambda m: names.get(m.group(0), m.group(0)), question)
 
 
