@@ -41,10 +41,19 @@ KINDS = (
     ),
     AnswerKind(
         "duration",
-        re.compile(r"^\s*how (?:long|quickly|soon|fast)\b|\bretention period\b|\buntil when\b|"
-                   r"\bwithin (?:what|which|how much) time\b", _I),
+        re.compile(r"^\s*how long\b|\bretention period\b|\buntil when\b", _I),
         re.compile(r"\b(?:\d+\s*(?:days?|weeks?|months?|years?)|as long as|so long as|until|no longer|"
                    r"retain(?:ed)?|retention|period)\b", _I),
+    ),
+    AnswerKind(
+        # "How quickly ...?", "How much notice ...?": a time limit, not how long data is kept.
+        "time limit",
+        re.compile(r"^\s*(?:(?:in|back in) \d{4},?\s*)?how (?:quickly|soon|fast|much (?:notice|time|warning|advance)|"
+                   r"many days)\b|\bwithin (?:what|which|how much) time\b|\bhow long (?:until|before|after)\b", _I),
+        re.compile(r"\b(?:within|at least|no later than|prior to|in advance|before)\b.{0,40}\b(?:\d+|one|two|three|"
+                   r"thirty|sixty|ninety)\b.{0,20}\b(?:hours?|days?|weeks?|months?)\b|"
+                   r"\b(?:\d+|\(\d+\))\s*(?:business\s+|calendar\s+|working\s+)?(?:hours?|days?|weeks?|months?)\b", _I),
+        weight=2.0,
     ),
     AnswerKind(
         "instruction",
@@ -66,6 +75,24 @@ KINDS = (
         re.compile(r"^\s*how (?:will|would|do|does|can|is|are) .{0,40}\b(?:tell|notify|inform|alert|let)\b"
                    r"|\bhow .{0,40}\b(?:notified|informed|told|alerted)\b", _I),
         re.compile(r"\b(?:notif(?:y|ied|ication)|notice|e-?mail|post(?:ing|ed)?|alert|inform)\b", _I),
+    ),
+    AnswerKind(
+        # "How does X protect my data in transit?": the means (a technology, a safeguard), not the promise.
+        "means",
+        re.compile(r"^\s*(?:(?:in|back in) \d{4},?\s*)?how (?:do|does|did|will|is|are|was|were)\b.{0,60}"
+                   r"\b(?:protect|protected|secure|secured|safeguard|safeguarded|encrypt|encrypted|transmit|"
+                   r"transmitted|keep .{0,20}safe)\b", _I),
+        re.compile(r"\b(?:encrypt\w*|SSL|TLS|secure socket|https|firewalls?|passwords?|authentication|"
+                   r"technolog(?:y|ies)|using|by means of|access controls?|physical|locked)\b", _I),
+    ),
+    AnswerKind(
+        # "What happens if I block cookies?": the consequence.
+        "consequence",
+        re.compile(r"\bwhat (?:happens|will happen|would happen|if)\b|\bwhat are the consequences\b", _I),
+        re.compile(r"\b(?:(?:will|may|might) not (?:be able|work|function)|unable|no longer|need to|"
+                   r"not (?:be )?available|(?:some|certain) (?:features|parts|functions)|result in|"
+                   r"may (?:not|be limited))\b", _I),
+        weight=3.0,
     ),
     AnswerKind(
         "place",

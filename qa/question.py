@@ -170,6 +170,12 @@ _PARAPHRASE_GROUPS: tuple[tuple[str, str], ...] = (
      "organization company business employer"),
     ("ads adverts targeted personalized personalised",
      "advertising advertiser ad targeted interest"),
+    ("figure guess guessed guesses deduce deduced predict predicts",
+     "infer inference determine derive identify"),
+    ("browse browsing surf surfing",
+     "visit browse navigate website"),
+    ("anonymously anonymous incognito unidentified",
+     "anonymous identify identifying identifiable without"),
 )
 
 # Words that shape a question about a policy without naming a practice ("what choices apply to ...").
@@ -189,7 +195,7 @@ data information info personal policy privacy statement company companies websit
 service services user users customer customers people person someone anyone anything something any
 use used uses using make makes made get gets got let lets know tell say says said mention mentions mentioned
 ask asked want wants need needs like way ways kind type types sort thing things whether also ever still
-much many often long happen happens happened way new one two
+much many often long quickly quick soon fast happen happens happened way new one two
 actually really basically stuff anyway please just even ok okay hey hi hello thanks thank kindly
 """.split()) | {"what", "which", "who", "whom", "whose", "how", "why", "when", "where"}
 

@@ -496,3 +496,40 @@ def test_which_company_questions_are_told_from_questions_about_the_company(quest
     from qa.cues import required_shapes
 
     assert any(s.name == "a company's name" for s in required_shapes(question)) == shaped
+
+
+@pytest.mark.parametrize("question, highlighted", [
+    # a time limit, not the promise to answer "as quickly as possible"
+    ("How soon will Comindware answer when I ask for a copy of my personal data?", "within 30 days"),
+    # the notice period, not "Azalead reserves the right to change this Privacy Statement"
+    ("How much warning did Azalead give in 2014 before a change to its privacy statement took effect?",
+     "at least thirty (30) business days"),
+    # the means (SSL), not "robust security measures"
+    ("How does Azalead secure Customer Data sent over the internet, according to its 2014 policy?",
+     "Secure Socket Layer"),
+    # the consequence, not "All Web browsers offer the option to refuse any cookie"
+    ("What happens if I refuse cookies from Azalead?", "you may need to re-enter certain information"),
+])
+def test_the_evidence_sentence_has_the_shape_the_question_asks_for(seed_index, question, highlighted):
+    answer = ask(question)
+    assert answer.found and highlighted in answer.citations[0].highlight, (question, answer.text)
+
+
+@pytest.mark.parametrize("question, kinds", [
+    ("How quickly will Acme reply?", {"time limit"}),
+    ("How long does Acme keep my data?", {"duration"}),
+    ("How does Acme protect my data in transit?", {"means"}),
+    ("What happens if I disable cookies on Acme?", {"consequence"}),
+    ("How does Acme use my data?", set()),
+])
+def test_answer_kinds_from_the_question(question, kinds):
+    from qa.cues import answer_kinds
+
+    assert {k.name for k in answer_kinds(question)} & {"time limit", "duration", "means", "consequence"} == kinds
+
+
+def test_everyday_words_for_inferring_and_browsing(seed_index):
+    answer = ask("Could Azalead guess which company I work for?")
+    assert "infer basic information about your organization" in answer.citations[0].highlight
+    answer = ask("Can I surf Azendoo's website anonymously?")
+    assert "without identifying yourself" in answer.citations[0].highlight
