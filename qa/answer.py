@@ -252,7 +252,20 @@ def _required_shape_missing(shapes, view: IndexView, hits: list[Hit]) -> list[st
         return []
     passages = " ".join(view.source_text(h.doc)[h.start:h.end] for h in hits[:SHAPE_PASSAGES])
     whole = " ".join(view.source_text(d) for d in {h.doc for h in hits}) if any(s.anywhere for s in shapes) else ""
-    return [shape.name for shape in shapes if not shape.sentence.search(whole if shape.anywhere else passages)]
+    others = _without_own_names(passages, {h.company for h in hits}) if not all(s.own_name_answers for s in shapes) else ""
+
+    def text_for(shape) -> str:
+        return whole if shape.anywhere else passages if shape.own_name_answers else others
+
+    return [shape.name for shape in shapes if not shape.sentence.search(text_for(shape))]
+
+
+def _without_own_names(text: str, companies: set[str]) -> str:
+    """``text`` with the policies' own company names blanked ("Azendoo SAS" is not its own vendor)."""
+    names = sorted((re.escape(c) for c in companies if c), key=len, reverse=True)
+    if not names:
+        return text
+    return re.sub(rf"\b(?:{'|'.join(names)})\b", "the company", text, flags=re.I)
 
 
 @lru_cache(maxsize=256)

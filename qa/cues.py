@@ -21,6 +21,7 @@ class AnswerKind:
     sentence: re.Pattern
     weight: float = 1.0  # how much the shape counts: a sentence without an e-mail address cannot give one
     anywhere: bool = False  # a required shape anywhere in the policy answers (its address), not only near the question
+    own_name_answers: bool = True  # False: the policy's own company ("Azendoo SAS") is not the party asked for
 
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
@@ -159,6 +160,16 @@ REQUIRED = (
         re.compile(r"\+?\(?\d[\d ().-]{6,}\d\b"),
     ),
 )
+# Capitalised words policies write that name no company: legal forms, laws, standards, technical terms.
+_NOT_COMPANY_NAMES = frozenset("""
+SAS SA SARL LLC LLP Inc Ltd GmbH AG BV plc Corp
+GDPR DSGVO CCPA COPPA LGPD PIPEDA HIPAA FERPA FCRA DMCA FISA EEA EFTA EMEA APEC EU
+API SDK SSL TLS AES CDN CPU RAM SQL HTML5 PDF FAQ EULA PII SSN CVV VAT IMEI IMSI UDID UUID IDFA AAID ANID MUID
+MAC DNS TCP VPN WLAN SSID GPS SMS MMS RSS WAP DRM XSRF OEM ISO SOC SOC2 PCI DNT CEO CRM III VII
+EXEMPLARY REPRINTS STEM TORT
+""".split())
+
+
 def _named_parties() -> re.Pattern:
     """A named company in a sentence: a name policies write (``qa.question.name_words``), a coined
     name with an inner capital (MailChimp, JivoChat), or a capitalised word given as an example."""
@@ -166,7 +177,8 @@ def _named_parties() -> re.Pattern:
 
     calendar = {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
                 "November", "December", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"}
-    listed = "|".join(sorted((re.escape(n) for n in name_words().values() if n not in calendar), key=len, reverse=True))
+    listed = "|".join(sorted((re.escape(n) for n in name_words().values() if n not in calendar | _NOT_COMPANY_NAMES),
+                             key=len, reverse=True))
     return re.compile(rf"\b(?:{listed or '(?!)'})\b|\b[A-Z][a-z]+[A-Z]\w*|"
                       r"(?i:e\.g\.,?|such as|including)\s+(?!(?:IP|ID|URL)s?\b)[A-Z][\w&-]+")
 
@@ -194,6 +206,7 @@ REQUIRED += (
                    r"(?:(?!(?:the|this|that|your|its|their|our|is|are|will|would|does|do|did|can)\b)[\w-]+\s+){0,2}"
                    r"(?:company|companies|vendor|vendors|processor|processors|brand|brands|firm|firms)\b", _I),
         _named_parties(),
+        own_name_answers=False,
     ),
 )
 

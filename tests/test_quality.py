@@ -484,6 +484,17 @@ def test_which_company_needs_a_name(seed_index):
     assert not answer.found and "does not state a company's name" in answer.text
     answer = ask("Which company does Azendoo use for analytics?")
     assert answer.found and "Google Analytics" in answer.citations[0].highlight
+    # "Azendoo SAS uses ... external hosting services": the policy's own name is not the vendor asked for
+    answer = ask("What company does Azendoo use to host its data?")
+    assert not answer.found and "does not state a company's name" in answer.text
+
+
+def test_legal_forms_and_laws_are_not_company_names():
+    from qa.cues import required_shapes
+
+    shape = next(s for s in required_shapes("Which company does Acme use?") if s.name == "a company's name")
+    assert not shape.sentence.search("Acme SAS complies with the GDPR and uses SSL.")
+    assert shape.sentence.search("Acme uses Google Analytics.")
 
 
 @pytest.mark.parametrize("question, shaped", [
