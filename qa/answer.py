@@ -394,7 +394,7 @@ def _missing_topics(understood: Understood, view: IndexView, docs: list[str]) ->
     if not understood.content_words:
         return []
     present = union_over(view, docs, "stems", lambda ds: frozenset().union(*(_doc_stems(view, d) for d in ds)))
-    from .names import name_word_present
+    from .names import asks_where_the_company_is, name_word_present
 
     names = {e.lower() for e in understood.entities}
 
@@ -407,18 +407,27 @@ def _missing_topics(understood: Understood, view: IndexView, docs: list[str]) ->
     def name_in_another_form(word: str) -> bool:  # Californian: California; IDs: identifiers
         return word in names and name_word_present(word, present)
 
-    return [w for w in understood.content_words
-            if not (variants(w) & present) and not in_family(w) and not name_in_another_form(w)]
+    missing = [w for w in understood.content_words
+               if not (variants(w) & present) and not in_family(w) and not name_in_another_form(w)]
+    if names and not asks_where_the_company_is(understood.question):
+        # A name written only in the company's postal address ("Bordeaux France") is not spoken of.
+        prose = union_over(view, docs, "prose stems",
+                           lambda ds: frozenset().union(*(_doc_stems(view, d, prose=True) for d in ds)))
+        missing += [w for w in understood.content_words if w in names and w not in missing
+                    and not (variants(w) & prose) and not name_word_present(w, prose)]
+    return missing
 
 
-_stem_cache: dict[tuple[str, str], frozenset] = {}
+_stem_cache: dict[tuple[str, str, bool], frozenset] = {}
 
 
-def _doc_stems(view: IndexView, doc: str) -> frozenset:
-    key = (view.policies[doc].source, str(view.manifest_mtime))
+def _doc_stems(view: IndexView, doc: str, prose: bool = False) -> frozenset:
+    key = (view.policies[doc].source, str(view.manifest_mtime), prose)
     found = _stem_cache.get(key)
     if found is None:
-        text = view.source_text(doc)
+        from .names import without_address_blocks
+
+        text = without_address_blocks(view.source_text(doc)) if prose else view.source_text(doc)
         found = frozenset(stems(text)) | frozenset(words(text))
         if len(_stem_cache) > 512:
             _stem_cache.clear()  # another thread may be reading: it keeps its own reference
@@ -710,6 +719,9 @@ def _silent_text(understood: Understood, view: IndexView, docs: list[str], missi
         whose = f"{companies[0]}'s policy does" if len(companies) == 1 else f"The policies of {', '.join(companies)} do"
         return f"{whose} not state {shape} for this."
     what = _topic_phrase(understood, missing)
+    written = frozenset().union(*(_doc_stems(view, d) for d in docs if d in view.policies)) if len(docs) <= 2 else frozenset()
+    if any(e.lower() in missing and e.lower() in written for e in understood.entities):
+        what += " outside its postal address"  # missing_topics: a name written only in an address block
     if len(companies) == 1:
         return f"{companies[0]}'s policy does not mention {what}."
     if companies:

@@ -26,7 +26,7 @@ class AnswerKind:
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 # A street line ("157 Dmitrovskoje HWY", "38 rue Jean Mermoz"), a PO box or a postcode with its town.
-_POSTAL_ADDRESS = re.compile(
+POSTAL_ADDRESS = re.compile(
     r"\b\d{1,5},?\s+(?:[A-Z][\w'’.-]*\s*){1,4}(?i:street|st\.?|road|rd\.?|avenue|ave\.?|boulevard|blvd\.?|"
     r"hwy|highway|drive|dr\.?|lane|suite|unit|floor)\b|\b\d{1,5},?\s+(?i:rue|via|calle|strasse|straße)\s+[A-Z]|"
     r"\b(?i:P\.?\s?O\.?\s+Box)\b|\b[A-Z]{2}\s+\d{5}\b|\b\d{5}\s*,?\s+[A-Z][a-z]+")
@@ -118,7 +118,7 @@ KINDS = (
         re.compile(r"\b(?:postal|mailing|physical|street|office|post)\b.{0,20}\baddress\b|\baddress\b.{0,40}\b(?:write|"
                    r"send (?:a )?(?:letter|mail)|post)\b|\bwhere (?:is|are)\b.{0,30}\b(?:office|headquarters|based)\b|"
                    r"\bwhat address\b|^\s*what(?:'s| is)\b(?!.*\b(?:ip|e-?mail|web)\b).{0,30}\baddress\b", _I),
-        _POSTAL_ADDRESS,
+        POSTAL_ADDRESS,
         weight=3.0,
     ),
     AnswerKind(
@@ -189,8 +189,9 @@ REQUIRED += (
     AnswerKind(
         "a postal address",
         re.compile(rf"^\s*(?:what|which|where)\b{_ABOUT_THE_USERS}.{{0,40}}\b(?:postal|mailing|street|physical|office)"
-                   r"\s+address\b", _I),
-        _POSTAL_ADDRESS,
+                   r"\s+address\b|^\s*where (?:is|are) (?!(?:my|your|our|their|its|the|this|that|data|information)\b)"
+                   r"[\w&.-]+(?:'s)? (?:located|based|headquartered)\b", _I),
+        POSTAL_ADDRESS,
         anywhere=True,
     ),
     AnswerKind(

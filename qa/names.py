@@ -33,7 +33,7 @@ MIN_BASE = 4
 EXPANSION_EXTRA = 5
 
 _lock = threading.Lock()
-_doc_forms: dict[tuple[str, str], tuple[str, frozenset]] = {}
+_doc_forms: dict[tuple[str, str, bool], tuple[str, frozenset]] = {}
 
 
 def name_forms(word: str) -> set[str]:
@@ -108,16 +108,45 @@ def _looks_coined(token: str) -> bool:
 
 
 def missing_names(understood: Understood, view: IndexView, docs: list[str]) -> list[str]:
-    """The question's names that none of ``docs`` contains (multi-word names as stemmed phrases)."""
+    """The question's names that none of ``docs`` contains (multi-word names as stemmed phrases).
+
+    The company's own postal address names a town and a country ("33000 Bordeaux France"); it
+    speaks to where the company is, not to servers "outside France": unless the question asks
+    where the company is, names written only in an address block do not count."""
     company_words = {w for c in understood.companies for w in words(fold(c))}
     names = name_phrases(understood, company_words)
     if not names:
         return []
+    prose = not asks_where_the_company_is(understood.question)
     if len(docs) <= 1:
-        forms = [_forms(view, doc) for doc in docs]
+        forms = [_forms(view, doc, prose) for doc in docs]
     else:
-        forms = [union_over(view, docs, "forms", lambda ds: _joined(view, ds))]
+        forms = [union_over(view, docs, "prose forms" if prose else "forms",
+                            lambda ds: _joined(view, ds, prose))]
     return _absent(names, forms)
+
+
+_COMPANY_PLACE = re.compile(r"\b(?:based|located|location|offices?|headquarter\w*|address\w*|where|registered|"
+                            r"incorporated|mail|post|write)\b", re.I)
+
+
+def asks_where_the_company_is(question: str) -> bool:
+    """Whether an address may answer ``question`` ("Is Azendoo based in France?")."""
+    return bool(_COMPANY_PLACE.search(question))
+
+
+def without_address_blocks(text: str) -> str:
+    """``text`` with its short paragraphs holding a postal address blanked (same length)."""
+    from .cues import POSTAL_ADDRESS
+
+    def blank(match: re.Match) -> str:
+        block = match.group(0)
+        return re.sub(r"\S", " ", block) if len(block) <= MAX_ADDRESS_BLOCK and POSTAL_ADDRESS.search(block) else block
+
+    return re.sub(r"[^\n]+(?:\n[^\n]+)*", blank, text)
+
+
+MAX_ADDRESS_BLOCK = 300
 
 
 def names_missing_from_text(understood: Understood, text: str) -> list[str]:
@@ -132,7 +161,7 @@ def names_missing_from_policy(understood: Understood, view: IndexView, doc: str)
     company_words = {w for c in understood.companies for w in words(fold(c))}
     if not understood.entities and not name_phrases(understood, company_words):
         return []  # no name to look for: the policy's text is not read
-    return _missing_from_forms(understood, *_forms(view, doc))
+    return _missing_from_forms(understood, *_forms(view, doc, not asks_where_the_company_is(understood.question)))
 
 
 def _missing_from_forms(understood: Understood, stemmed: str, vocabulary: frozenset) -> list[str]:
@@ -174,19 +203,21 @@ def _coined_present(token: str, vocabulary) -> bool:
     return abbreviation_written_out(raw, vocabulary)
 
 
-def _joined(view: IndexView, docs: list[str]) -> tuple[str, frozenset]:
+def _joined(view: IndexView, docs: list[str], prose: bool = False) -> tuple[str, frozenset]:
     """All of ``docs`` as one form: stems joined so that no phrase spans two policies, words pooled."""
-    forms = [_forms(view, doc) for doc in docs]
+    forms = [_forms(view, doc, prose) for doc in docs]
     return "\x00".join(stemmed for stemmed, _ in forms), frozenset().union(*(vocabulary for _, vocabulary in forms))
 
 
-def _forms(view: IndexView, doc: str) -> tuple[str, frozenset]:
-    """A policy as one string of stems (for phrases) and its set of raw lower-case words."""
-    key = (view.policies[doc].source, str(view.manifest_mtime))
+def _forms(view: IndexView, doc: str, prose: bool = False) -> tuple[str, frozenset]:
+    """A policy as one string of stems (for phrases) and its set of raw lower-case words; with
+    ``prose``, leaving out its address blocks (``without_address_blocks``)."""
+    key = (view.policies[doc].source, str(view.manifest_mtime), prose)
     with _lock:
         if key in _doc_forms:
             return _doc_forms[key]
-    value = _text_forms(view.source_text(doc))
+    text = view.source_text(doc)
+    value = _text_forms(without_address_blocks(text) if prose else text)
     with _lock:
         if len(_doc_forms) > 512:
             _doc_forms.clear()

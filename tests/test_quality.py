@@ -544,3 +544,28 @@ def test_everyday_words_for_inferring_and_browsing(seed_index):
     assert "infer basic information about your organization" in answer.citations[0].highlight
     answer = ask("Can I surf Azendoo's website anonymously?")
     assert "without identifying yourself" in answer.citations[0].highlight
+
+
+def test_a_name_written_only_in_the_postal_address_is_not_spoken_of(seed_index):
+    # Azendoo writes "France" once, in "Azendoo SAS, Legal Service / 9 Rue de Condé, 33000 Bordeaux / France".
+    answer = ask("Does Azendoo keep my data on servers outside France?")
+    assert not answer.found and not answer.citations, answer.text
+    assert answer.text == "Azendoo's policy does not mention France outside its postal address."
+    answer = ask("Is Azendoo based in France?")  # where the company is: the address answers
+    assert answer.found and "Bordeaux" in answer.citations[0].highlight
+
+
+def test_address_blocks_are_blanked_in_place():
+    from qa.names import without_address_blocks
+
+    text = "We store data.\n\nAcme SAS, Legal Service\n9 Rue de Condé, 33000 Bordeaux\nFrance\n\nWe use France-based staff."
+    blanked = without_address_blocks(text)
+    assert len(blanked) == len(text) and "Bordeaux" not in blanked and "France" not in blanked.split("\n")[4]
+    assert blanked.endswith("We use France-based staff.") and blanked.startswith("We store data.")
+
+
+def test_where_a_company_is_is_answered_by_its_address(seed_index):
+    answer = ask("Where is Azendoo located?")
+    assert answer.found and "33000 Bordeaux" in answer.citations[0].highlight
+    answer = ask("Where is Axosoft based?")
+    assert not answer.found and answer.text == "Axosoft's policy does not state a postal address for this."
