@@ -712,12 +712,13 @@ def _silent_text(understood: Understood, view: IndexView, docs: list[str], missi
     from .cues import REQUIRED
 
     companies = understood.companies
-    shape = next((kind.name for kind in REQUIRED if missing and missing[0] == kind.name), None)
-    if shape:
+    kind = next((kind for kind in REQUIRED if missing and missing[0] == kind.name), None)
+    if kind:
+        verb, what = ("say", kind.silence) if kind.silence else ("state", f"{kind.name} for this")
         if not companies:
-            return f"None of the indexed privacy policies states {shape} for this."
+            return f"None of the indexed privacy policies {verb}s {what}."
         whose = f"{companies[0]}'s policy does" if len(companies) == 1 else f"The policies of {', '.join(companies)} do"
-        return f"{whose} not state {shape} for this."
+        return f"{whose} not {verb} {what}."
     what = _topic_phrase(understood, missing)
     written = frozenset().union(*(_doc_stems(view, d) for d in docs if d in view.policies)) if len(docs) <= 2 else frozenset()
     if any(e.lower() in missing and e.lower() in written for e in understood.entities):

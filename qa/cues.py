@@ -22,6 +22,7 @@ class AnswerKind:
     weight: float = 1.0  # how much the shape counts: a sentence without an e-mail address cannot give one
     anywhere: bool = False  # a required shape anywhere in the policy answers (its address), not only near the question
     own_name_answers: bool = True  # False: the policy's own company ("Azendoo SAS") is not the party asked for
+    silence: str | None = None  # what a policy without the shape does not say, when "state <name> for this" reads badly
 
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
@@ -208,6 +209,24 @@ REQUIRED += (
                    r"(?:company|companies|vendor|vendors|processor|processors|brand|brands|firm|firms)\b", _I),
         _named_parties(),
         own_name_answers=False,
+    ),
+)
+
+
+_THE_POLICY = (r"(?:this|the|our|its|their|these|such)\s+(?:online\s+)?(?:privacy\s+)?"
+               r"(?:policy|policies|statement|notice|terms|page|practices|document|agreement)")
+_CHANGE = r"(?:chang|updat|modif|amend|revis)\w*"
+REQUIRED += (
+    AnswerKind(
+        # "Will X tell me if it changes its privacy policy?": only a policy that speaks of its own changes answers.
+        "how the policy itself may change",
+        re.compile(r"\b(?:chang|updat|modif|amend|revis|rewrit)\w*\s+(?:to\s+|of\s+|in\s+)?(?:its|their|the|this|our|your)?"
+                   r"\s*(?:online\s+)?(?:privacy\s+)?(?:policy|policies|statement|notice)\b|"
+                   r"\b(?:policy|statement|notice)\s+(?:changes?|updates?|revisions?|amendments?|is (?:changed|updated))\b", _I),
+        re.compile(rf"\b{_CHANGE}\b[^.\n]{{0,60}}\b{_THE_POLICY}\b|\b{_THE_POLICY}\b[^.\n]{{0,60}}\b{_CHANGE}|"
+                   r"\bsubject to change\b|\b(?:policy|statement|notice|terms)\s+(?:changes?|updates?|revisions?|amendments?)\b", _I),
+        anywhere=True,
+        silence="whether or how the policy itself may change",
     ),
 )
 

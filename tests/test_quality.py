@@ -569,3 +569,12 @@ def test_where_a_company_is_is_answered_by_its_address(seed_index):
     assert answer.found and "33000 Bordeaux" in answer.citations[0].highlight
     answer = ask("Where is Axosoft based?")
     assert not answer.found and answer.text == "Axosoft's policy does not state a postal address for this."
+
+
+def test_a_question_about_changes_to_the_policy_needs_a_policy_that_speaks_of_them(seed_index):
+    # Azendoo's policy says nothing of its own changes (only "_Last updated on February 01, 2012_").
+    answer = ask("Will Azendoo let me know when its privacy policy changes?")
+    assert not answer.found and answer.text == "Azendoo's policy does not say whether or how the policy itself may change."
+    answer = ask("Will Axosoft tell me about changes to its privacy policy?")
+    assert answer.found and "revise this Privacy Policy" in answer.citations[0].highlight
+    assert ask("How can I update my account details at Azendoo?").found  # changes to the account, not to the policy
