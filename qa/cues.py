@@ -230,6 +230,37 @@ REQUIRED += (
     ),
 )
 
+_BREACH = (r"(?:breach\w*|hack\w*|stolen|theft|leak\w*|compromise[sd]?|incidents?|intrusions?|"
+           r"unauthori[sz]ed (?:access|disclosure|acquisition))")
+_WE_NOTIFY_YOU = (r"(?:(?:notify|inform|alert|warn|tell|contact|e-?mail)\s+(?:you|users|affected|individuals|customers|"
+                  r"members|the (?:affected|relevant)|data subjects|them)|notification|let (?:you|users|them) know)")
+_TELL_ME = r"(?:notify|notified|tell|told|inform|informed|alert|alerted|warn|warned|let (?:me|us|users|you) know|hear)"
+REQUIRED += (
+    AnswerKind(
+        # "Will X tell me if hackers get my data?": security in general is not a promise to notify.
+        "breach notification",
+        re.compile(rf"\b{_TELL_ME}\b.{{0,80}}\b(?:{_BREACH}|hackers?|get hold)\b|\b{_BREACH}\b.{{0,80}}\b{_TELL_ME}\b", _I),
+        re.compile(rf"\b{_WE_NOTIFY_YOU}\b[^.\n]{{0,150}}\b{_BREACH}\b|\b{_BREACH}\b[^.\n]{{0,150}}\b{_WE_NOTIFY_YOU}\b", _I),
+        anywhere=True,
+        silence="whether it tells users of a security breach",
+    ),
+    AnswerKind(
+        # "What happens to my data if X is bought?": only a clause on a change of owner answers.
+        "a change of owner",
+        re.compile(r"(?:\b(?i:company|business|it|they)|\b[A-Z][\w&.-]+)\s+(?i:is|was|gets?|got|were|are|being)\s+"
+                   r"(?i:ever\s+)?(?i:bought|acquired|sold|taken over|merged|purchased)\b|"
+                   r"(?i:\b(?:acquisitions?|mergers?|takeover|buyout|bankrupt\w*|change of (?:control|owner\w*)|"
+                   r"goes? (?:bust|bankrupt|out of business)|new owners?)\b)|(?i:\bsells? (?:the|its|their) (?:company|business)\b)"),
+        re.compile(r"\b(?:merg(?:e|er|ers|ing|ed)|acqui(?:re|red|res|ring|sition|sitions|rer)|bankrupt\w*|reorgani[sz]\w+|"
+                   r"successors?|change (?:of|in) (?:control|ownership)|business transfers?|divest\w*|insolven\w+|"
+                   r"assets?\b[^.\n]{0,40}\b(?:sold|transferred|sale)|sold to another|"
+                   r"(?:corporate|business|economic|strategic)\s+transactions?|"
+                   r"(?:company|business|service|services|assets?)\s+(?:is|are|be|being|were|was)\s+sold)\b", _I),
+        anywhere=True,
+        silence="what happens to users' data if the company changes hands",
+    ),
+)
+
 
 def required_shapes(question: str) -> tuple[AnswerKind, ...]:
     """The shapes an answer to ``question`` must have ("How long ...?": a period of time)."""

@@ -578,3 +578,30 @@ def test_a_question_about_changes_to_the_policy_needs_a_policy_that_speaks_of_th
     answer = ask("Will Axosoft tell me about changes to its privacy policy?")
     assert answer.found and "revise this Privacy Policy" in answer.citations[0].highlight
     assert ask("How can I update my account details at Azendoo?").found  # changes to the account, not to the policy
+
+
+def test_breach_notice_and_change_of_owner_need_a_clause_on_them(seed_index):
+    # No seed policy promises to tell users of a breach; Azalead 2017 alone speaks of a merger.
+    answer = ask("If someone hacks Comindware, will they warn me?")
+    assert not answer.found and answer.text == "Comindware's policy does not say whether it tells users of a security breach."
+    answer = ask("What becomes of my account data if Axosoft gets bought?")
+    assert not answer.found, answer.text
+    assert answer.text == "Axosoft's policy does not say what happens to users' data if the company changes hands."
+    answer = ask("What happens to my data if Azalead gets bought?")
+    assert answer.found and "be acquired by" in answer.citations[0].highlight
+    assert ask("Is my data sold by Azalead?").found  # selling data is not a change of owner
+
+
+@pytest.mark.parametrize("question, shape", [
+    ("Will Acme tell me if my data is stolen?", "breach notification"),
+    ("If there is a breach, will Acme notify me?", "breach notification"),
+    ("What happens to my data if Acme is acquired?", "a change of owner"),
+    ("Does Acme share data in a merger?", "a change of owner"),
+    ("Is my data sold to advertisers?", None),
+    ("How does Acme protect my data from hackers?", None),
+])
+def test_questions_on_breaches_and_owners(question, shape):
+    from qa.cues import required_shapes
+
+    names = {s.name for s in required_shapes(question)} & {"breach notification", "a change of owner"}
+    assert names == ({shape} if shape else set())
