@@ -172,6 +172,8 @@ _PARAPHRASE_GROUPS: tuple[tuple[str, str], ...] = (
      "advertising advertiser ad targeted interest"),
     ("figure guess guessed guesses deduce deduced predict predicts",
      "infer inference determine derive identify"),
+    ("hang hangs hoard hoards save saves saved",
+     "keep retain retention store"),
     ("browse browsing surf surfing",
      "visit browse navigate website"),
     ("anonymously anonymous incognito unidentified",
@@ -303,6 +305,12 @@ def with_names_capitalised(question: str) -> str:
     return re.sub(r"\b[a-z][a-z0-9]+\b", lambda m: names.get(m.group(0), m.group(0)), question)
 
 
+# Phrases whose words mislead one by one: "hold on to my data" is keeping it, "the data it holds" is not.
+_IDIOM_WORDS = {"hold on to": "keep", "hold onto": "keep", "hang on to": "keep", "hang onto": "keep",
+                "holding on to": "keep", "holding onto": "keep", "get rid of": "delete", "do away with": "delete"}
+_IDIOMS = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, _IDIOM_WORDS), key=len, reverse=True)) + r")\b", re.I)
+
+
 def understand(question: str, policies: list[PolicyInfo]) -> Understood:
     """Read company, year and topic words from ``question`` (names typed in lower case included)."""
     question = with_names_capitalised(question)
@@ -320,7 +328,7 @@ def understand(question: str, policies: list[PolicyInfo]) -> Understood:
             if p.company == company and p.domain:
                 company_words.update(words(p.domain))
     understood.content_words = [
-        w for w in words(question)
+        w for w in words(_IDIOMS.sub(lambda m: _IDIOM_WORDS[m.group(0).lower()], question))
         if w not in GENERIC and w not in company_words and fold(w) not in company_words and not _YEAR.fullmatch(w) and len(w) > 1
     ]
     first = True

@@ -605,3 +605,10 @@ def test_questions_on_breaches_and_owners(question, shape):
 
     names = {s.name for s in required_shapes(question)} & {"breach notification", "a change of owner"}
     assert names == ({shape} if shape else set())
+
+
+def test_idioms_are_read_whole():
+    # "hold on to my data" is keeping it; "get rid of" is deleting
+    assert understand("How long does Acme hold on to my data?", POLICIES).content_words == ["keep"]
+    assert understand("Can Acme get rid of my account?", POLICIES).content_words == ["delete", "account"]
+    assert understand("What information does Acme hold about me?", POLICIES).content_words == ["hold"]
