@@ -32,6 +32,10 @@ POSTAL_ADDRESS = re.compile(
     r"hwy|highway|drive|dr\.?|lane|suite|unit|floor)\b|\b\d{1,5},?\s+(?i:rue|via|calle|strasse|straße)\s+[A-Z]|"
     r"\b(?i:P\.?\s?O\.?\s+Box)\b|\b[A-Z]{2}\s+\d{5}\b|\b\d{5}\s*,?\s+[A-Z][a-z]+")
 
+# Asking for the company's own address, not about the user's ("Does X collect my postal address?").
+_ABOUT_THE_USERS = (r"(?!.*\b(?:collect|gather|ask(?:s|ed)? for|request|require|store|keep|share|sell|mine|"
+                    r"my (?:own |home |billing |shipping |postal |mailing |e-?mail |physical |street )?address(?:es)?)\b)")
+
 KINDS = (
     AnswerKind(
         "purpose",
@@ -50,8 +54,8 @@ KINDS = (
     AnswerKind(
         # "How quickly ...?", "How much notice ...?": a time limit, not how long data is kept.
         "time limit",
-        re.compile(r"^\s*(?:(?:in|back in) \d{4},?\s*)?how (?:quickly|soon|fast|much (?:notice|time|warning|advance)|"
-                   r"many days)\b|\bwithin (?:what|which|how much) time\b|\bhow long (?:until|before|after)\b", _I),
+        re.compile(r"\bhow (?:quickly|soon|fast|much (?:notice|time|warning|advance)|many days)\b|"
+                   r"\bwithin (?:what|which|how much) time\b|\bhow long (?:until|before|after)\b", _I),
         re.compile(r"\b(?:within|at least|no later than|prior to|in advance|before)\b.{0,40}\b(?:\d+|one|two|three|"
                    r"thirty|sixty|ninety)\b.{0,20}\b(?:hours?|days?|weeks?|months?)\b|"
                    r"\b(?:\d+|\(\d+\))\s*(?:business\s+|calendar\s+|working\s+)?(?:hours?|days?|weeks?|months?)\b", _I),
@@ -109,16 +113,17 @@ KINDS = (
     ),
     AnswerKind(
         "email address",
-        re.compile(r"\b(?:what|which)\b.{0,40}\be-?mail(?: address)?\b.{0,40}\b(?:reach|contact|write|send|use|"
-                   r"questions?|privacy)\b|\bemail address (?:for|to)\b", _I),
+        re.compile(rf"^{_ABOUT_THE_USERS}.*(?:\b(?:what|which)\b.{{0,40}}\be-?mail(?: address)?\b.{{0,40}}\b(?:reach|contact|"
+                   r"write|send|use|questions?|privacy)\b|\bemail address (?:for|to)\b)", _I),
         _EMAIL,
         weight=3.0,
     ),
     AnswerKind(
         "postal address",
-        re.compile(r"\b(?:postal|mailing|physical|street|office|post)\b.{0,20}\baddress\b|\baddress\b.{0,40}\b(?:write|"
+        re.compile(rf"^{_ABOUT_THE_USERS}.*(?:\b(?:postal|mailing|physical|street|office|post)\b.{{0,20}}\baddress\b|"
+                   r"\baddress\b.{0,40}\b(?:write|"
                    r"send (?:a )?(?:letter|mail)|post)\b|\bwhere (?:is|are)\b.{0,30}\b(?:office|headquarters|based)\b|"
-                   r"\bwhat address\b|^\s*what(?:'s| is)\b(?!.*\b(?:ip|e-?mail|web)\b).{0,30}\baddress\b", _I),
+                   r"\bwhat address\b|^\s*what(?:'s| is)\b(?!.*\b(?:ip|e-?mail|web)\b).{0,30}\baddress\b)", _I),
         POSTAL_ADDRESS,
         weight=3.0,
     ),
@@ -184,8 +189,6 @@ def _named_parties() -> re.Pattern:
                       r"(?i:e\.g\.,?|such as|including)\s+(?!(?:IP|ID|URL)s?\b)[A-Z][\w&-]+")
 
 
-# Asking for the company's own address, not about the user's ("Does X collect my postal address?").
-_ABOUT_THE_USERS = r"(?!.*\b(?:collect|gather|ask(?:s|ed)? for|request|require|store|keep|share|sell|my)\b)"
 REQUIRED += (
     AnswerKind(
         "a postal address",

@@ -172,6 +172,14 @@ _PARAPHRASE_GROUPS: tuple[tuple[str, str], ...] = (
      "advertising advertiser ad targeted interest"),
     ("figure guess guessed guesses deduce deduced predict predicts",
      "infer inference determine derive identify"),
+    ("message messages messaging correspondence",
+     "correspondence communication communicate email contact"),
+    ("accountable liable",
+     "responsible responsibility liability liable"),
+    ("promise promises promised",
+     "guarantee warrant assure ensure"),
+    ("computer computers laptop laptops phone phones tablet tablets smartphone",
+     "device browser operating system mobile"),
     ("hang hangs hoard hoards save saves saved",
      "keep retain retention store"),
     ("browse browsing surf surfing",
@@ -307,7 +315,11 @@ def with_names_capitalised(question: str) -> str:
 
 # Phrases whose words mislead one by one: "hold on to my data" is keeping it, "the data it holds" is not.
 _IDIOM_WORDS = {"hold on to": "keep", "hold onto": "keep", "hang on to": "keep", "hang onto": "keep",
-                "holding on to": "keep", "holding onto": "keep", "get rid of": "delete", "do away with": "delete"}
+                "holding on to": "keep", "holding onto": "keep", "get rid of": "delete", "do away with": "delete",
+                "figure out": "infer", "work out": "infer", "kick in": "take effect", "kicks in": "take effect",
+                "look around": "browse", "looking around": "browse", "ask before": "consent before",
+                "ask me before": "consent before", "ask my permission": "consent",
+                "mailing address": "mailing postal physical address", "postal address": "postal physical address"}
 _IDIOMS = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, _IDIOM_WORDS), key=len, reverse=True)) + r")\b", re.I)
 
 

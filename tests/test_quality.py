@@ -612,3 +612,14 @@ def test_idioms_are_read_whole():
     assert understand("How long does Acme hold on to my data?", POLICIES).content_words == ["keep"]
     assert understand("Can Acme get rid of my account?", POLICIES).content_words == ["delete", "account"]
     assert understand("What information does Acme hold about me?", POLICIES).content_words == ["hold"]
+    assert understand("How does Acme work out where I live?", POLICIES).content_words == ["infer", "live"]
+    assert understand("When does the new policy kick in at Acme?", POLICIES).content_words == ["take", "effect"]
+    assert understand("Does Acme ask before sharing my data?", POLICIES).content_words == ["consent", "sharing"]
+
+
+def test_a_question_about_the_users_own_address_wants_no_company_address():
+    from qa.cues import answer_kinds
+
+    assert "postal address" in {k.name for k in answer_kinds("What is Acme's mailing address?")}
+    assert "postal address" not in {k.name for k in answer_kinds("When does Acme ask for my mailing address?")}
+    assert "email address" not in {k.name for k in answer_kinds("Which email address of mine does Acme use?")}
