@@ -49,7 +49,8 @@ NEIGHBOUR_GAIN = 0.25
 NEWEST_VERSION_BONUS = 0.05
 # Passages beyond the k cited whose neighbours' similarities are fetched up front (some are skipped).
 NEIGHBOUR_LOOKAHEAD = 3
-NEWEST_ADDRESSES_TOPIC = 0.6
+# The newest version addresses the topic when its best sentence holds half of it, as silence is judged.
+NEWEST_ADDRESSES_TOPIC = MIN_TOPIC_COVERAGE
 
 _ensure_lock = threading.Lock()
 _last_check: dict = {}

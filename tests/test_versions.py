@@ -143,3 +143,11 @@ def test_older_versions_follow_the_first_citation_by_score(seed_index):
     assert answer.citations[0].policy_date == "2017-12-31"
     top = answer.citations[:3]
     assert any(c.policy_date == "2014-06-25" and "advertising networks" in c.excerpt for c in top)
+
+
+def test_the_newest_version_answers_when_it_holds_half_the_topic(seed_index):
+    # Azalead 2017: "Your information is stored on our servers located in the United States." (no "country");
+    # 2014 writes "other countries" in a sentence that does not say where data is kept.
+    answer = ask("Which country does Azalead store my information in?")
+    assert answer.citations[0].policy_date == "2017-12-31", answer.text
+    assert "United States" in answer.citations[0].highlight and "does not say this directly" not in answer.text
