@@ -65,7 +65,7 @@ KINDS = (
         "instruction",
         re.compile(r"^\s*how (?:do|can|could|should|may|would) (?:i|we|you|users?|one|customers?|visitors?)\b|"
                    r"\bhow to\b|^\s*(?:can|may|could) (?:i|users?|customers?|visitors?|one)\b|"
-                   r"^\s*what (?:can|should) (?:i|users?)\b|\bis there a way\b", _I),
+                   r"^\s*what (?:can|should) (?:i|users?)\b|\bwhat (?:can|should) (?:i|we|users?) do\b|\bis there a way\b", _I),
         re.compile(r"\b(?:you (?:can|may|should|have the (?:right|option|ability))|click(?:ing)?|settings?|"
                    r"by (?:using|clicking|contacting|sending|emailing|visiting|adjusting|editing)|contact us|"
                    r"unsubscribe|opt[- ]?out|request|ask us|e-?mail us|write to)\b", _I),
@@ -98,6 +98,15 @@ KINDS = (
         re.compile(r"\b(?:(?:will|may|might) not (?:be able|work|function)|unable|no longer|need to|"
                    r"not (?:be )?available|(?:some|certain) (?:features|parts|functions)|result in|"
                    r"may (?:not|be limited))\b", _I),
+        weight=3.0,
+    ),
+    AnswerKind(
+        # "Can they still keep my data after I ask them to delete it?": the exception, not the rule.
+        "exception",
+        re.compile(r"\b(?:even (?:if|after|though|when)|regardless|despite)\b|"
+                   r"\b(?:they|it|you|(?-i:[A-Z][\w&-]+))\s+(?:(?:can|could|may|might|will|would)\s+)?still\b", _I),
+        re.compile(r"\b(?:still|may also|except|exceptions?|unless|notwithstanding|as (?:necessary|required) (?:to|by)|"
+                   r"legal obligations?|required by law|even if|even after)\b", _I),
         weight=3.0,
     ),
     AnswerKind(

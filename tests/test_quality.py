@@ -520,6 +520,12 @@ def test_which_company_questions_are_told_from_questions_about_the_company(quest
      "Secure Socket Layer"),
     # the consequence, not "All Web browsers offer the option to refuse any cookie"
     ("What happens if I refuse cookies from Azalead?", "you may need to re-enter certain information"),
+    # the exception, not the right to have data deleted
+    ("Could Comindware still hang on to some of my data once I have asked for it to be deleted?",
+     "may also retain and use your data as necessary to comply with our legal obligations"),
+    # what to do, not "We may ask you to supply Personally Identifiable Information"
+    ("Someone emailed me pretending to be Azalead and asked for my personal details, what should I do?",
+     "you should never provide any personal information"),
 ])
 def test_the_evidence_sentence_has_the_shape_the_question_asks_for(seed_index, question, highlighted):
     answer = ask(question)
@@ -531,12 +537,14 @@ def test_the_evidence_sentence_has_the_shape_the_question_asks_for(seed_index, q
     ("How long does Acme keep my data?", {"duration"}),
     ("How does Acme protect my data in transit?", {"means"}),
     ("What happens if I disable cookies on Acme?", {"consequence"}),
+    ("Can Acme still use my data after I close my account?", {"exception"}),
+    ("Can I change my settings and still use Acme?", set()),
     ("How does Acme use my data?", set()),
 ])
 def test_answer_kinds_from_the_question(question, kinds):
     from qa.cues import answer_kinds
 
-    assert {k.name for k in answer_kinds(question)} & {"time limit", "duration", "means", "consequence"} == kinds
+    assert {k.name for k in answer_kinds(question)} & {"time limit", "duration", "means", "consequence", "exception"} == kinds
 
 
 def test_everyday_words_for_inferring_and_browsing(seed_index):
