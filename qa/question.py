@@ -172,6 +172,8 @@ _PARAPHRASE_GROUPS: tuple[tuple[str, str], ...] = (
      "advertising advertiser ad targeted interest"),
     ("figure guess guessed guesses deduce deduced predict predicts",
      "infer inference determine derive identify"),
+    ("rule rules",
+     "policy policies terms governed govern"),
     ("message messages messaging correspondence",
      "correspondence communication communicate email contact"),
     ("accountable liable",
@@ -319,7 +321,9 @@ _IDIOM_WORDS = {"hold on to": "keep", "hold onto": "keep", "hang on to": "keep",
                 "figure out": "infer", "work out": "infer", "kick in": "take effect", "kicks in": "take effect",
                 "look around": "browse", "looking around": "browse", "ask before": "consent before",
                 "ask me before": "consent before", "ask my permission": "consent",
-                "mailing address": "mailing postal physical address", "postal address": "postal physical address"}
+                "mailing address": "mailing postal physical address", "postal address": "postal physical address",
+                "where i am": "my location", "where i'm": "my location", "hook up": "connect", "hooked up": "connect",
+                "hook it up": "connect"}
 _IDIOMS = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, _IDIOM_WORDS), key=len, reverse=True)) + r")\b", re.I)
 
 

@@ -623,6 +623,7 @@ def test_idioms_are_read_whole():
     assert understand("How does Acme work out where I live?", POLICIES).content_words == ["infer", "live"]
     assert understand("When does the new policy kick in at Acme?", POLICIES).content_words == ["take", "effect"]
     assert understand("Does Acme ask before sharing my data?", POLICIES).content_words == ["consent", "sharing"]
+    assert understand("Can Acme see where I am?", POLICIES).content_words == ["see", "location"]
 
 
 def test_a_question_about_the_users_own_address_wants_no_company_address():
