@@ -246,7 +246,9 @@ _BREACH = (r"(?:breach\w*|hack\w*|stolen|theft|leak\w*|compromise[sd]?|incidents
            r"unauthori[sz]ed (?:access|disclosure|acquisition))")
 _WE_NOTIFY_YOU = (r"(?:(?:notify|inform|alert|warn|tell|contact|e-?mail)\s+(?:you|users|affected|individuals|customers|"
                   r"members|the (?:affected|relevant)|data subjects|them)|notification|let (?:you|users|them) know)")
-_TELL_ME = r"(?:notify|notified|tell|told|inform|informed|alert|alerted|warn|warned|let (?:me|us|users|you) know|hear)"
+# The user is the one told ("Should I notify X if my password is compromised?" asks the other way round).
+_TELL_ME = (r"(?:(?:notify|tell|inform|alert|warn|e-?mail|contact) (?:me|us|users|customers|you)|notified|told|informed|"
+            r"alerted|warned|let (?:me|us|users|you) know|hear)")
 REQUIRED += (
     AnswerKind(
         # "Will X tell me if hackers get my data?": security in general is not a promise to notify.

@@ -607,6 +607,8 @@ def test_breach_notice_and_change_of_owner_need_a_clause_on_them(seed_index):
     ("Does Acme share data in a merger?", "a change of owner"),
     ("Is my data sold to advertisers?", None),
     ("How does Acme protect my data from hackers?", None),
+    ("Will I be notified if Acme is hacked?", "breach notification"),
+    ("Should I notify Acme if my password is compromised?", None),  # the user tells the company
 ])
 def test_questions_on_breaches_and_owners(question, shape):
     from qa.cues import required_shapes
