@@ -67,6 +67,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "transfer": ("transfer", "transmit", "send", "move", "cross-border", "international"),
     "law": ("law", "legal", "subpoena", "court", "authority", "government"),
     "enforcement": ("enforcement", "law", "police", "legal", "authority"),
+    "police": ("police", "law", "enforcement", "authority", "subpoena", "court", "government"),
     "government": ("government", "authority", "law", "enforcement"),
     # A specific safeguard, not security in general: "we protect your data" does not say it is encrypted.
     "encrypt": _ENCRYPTION,
@@ -182,6 +183,8 @@ _PARAPHRASE_GROUPS: tuple[tuple[str, str], ...] = (
      "guarantee warrant assure ensure"),
     ("computer computers laptop laptops phone phones tablet tablets smartphone",
      "device browser operating system mobile"),
+    ("answer answers answered reply replies",
+     "respond response reply"),
     ("hang hangs hoard hoards save saves saved",
      "keep retain retention store"),
     ("browse browsing surf surfing",
@@ -327,6 +330,10 @@ _IDIOM_WORDS = {"hold on to": "keep", "hold onto": "keep", "hang on to": "keep",
 _IDIOMS = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, _IDIOM_WORDS), key=len, reverse=True)) + r")\b", re.I)
 
 
+# "my 12 year old", "a 15-year-old": a child, whatever the number.
+_AGE = re.compile(r"\b\d{1,2}[- ]?(?:years?|yrs?)[- ]?olds?\b", re.I)
+
+
 def understand(question: str, policies: list[PolicyInfo]) -> Understood:
     """Read company, year and topic words from ``question`` (names typed in lower case included)."""
     question = with_names_capitalised(question)
@@ -343,8 +350,9 @@ def understand(question: str, policies: list[PolicyInfo]) -> Understood:
         for p in policies:
             if p.company == company and p.domain:
                 company_words.update(words(p.domain))
+    topic_text = _AGE.sub("child", _IDIOMS.sub(lambda m: _IDIOM_WORDS[m.group(0).lower()], question))
     understood.content_words = [
-        w for w in words(_IDIOMS.sub(lambda m: _IDIOM_WORDS[m.group(0).lower()], question))
+        w for w in words(topic_text)
         if w not in GENERIC and w not in company_words and fold(w) not in company_words and not _YEAR.fullmatch(w) and len(w) > 1
     ]
     first = True

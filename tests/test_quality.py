@@ -626,6 +626,8 @@ def test_idioms_are_read_whole():
     assert understand("When does the new policy kick in at Acme?", POLICIES).content_words == ["take", "effect"]
     assert understand("Does Acme ask before sharing my data?", POLICIES).content_words == ["consent", "sharing"]
     assert understand("Can Acme see where I am?", POLICIES).content_words == ["see", "location"]
+    assert understand("Can my 12 year old sign up for Acme?", POLICIES).content_words == ["child", "sign"]
+    assert understand("Is Acme for 15-year-olds?", POLICIES).content_words == ["child"]
 
 
 def test_a_question_about_the_users_own_address_wants_no_company_address():
