@@ -78,8 +78,10 @@ KINDS = (
     ),
     AnswerKind(
         "notice",
-        re.compile(r"^\s*how (?:will|would|do|does|can|is|are) .{0,40}\b(?:tell|notify|inform|alert|let)\b"
-                   r"|\bhow .{0,40}\b(?:notified|informed|told|alerted)\b", _I),
+        re.compile(r"^\s*how (?:will|would|do|does|can|is|are) .{0,40}\b(?:tell|notify|inform|alert|warn|let)\b"
+                   r"|\bhow .{0,40}\b(?:notified|informed|told|alerted|warned)\b"
+                   r"|^\s*(?:will|would|does|do|is|are) .{0,40}\b(?:tell|notify|inform|alert|warn|let (?:me|us|users) know)\b"
+                   r".{0,30}\b(?:if|when|before|about)\b", _I),
         re.compile(r"\b(?:notif(?:y|ied|ication)|notice|e-?mail|post(?:ing|ed)?|alert|inform)\b", _I),
     ),
     AnswerKind(

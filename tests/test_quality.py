@@ -539,12 +539,15 @@ def test_the_evidence_sentence_has_the_shape_the_question_asks_for(seed_index, q
     ("What happens if I disable cookies on Acme?", {"consequence"}),
     ("Can Acme still use my data after I close my account?", {"exception"}),
     ("Can I change my settings and still use Acme?", set()),
+    ("Will Acme let me know before it changes its policy?", {"notice"}),
+    ("How will Acme warn me about changes?", {"notice"}),
     ("How does Acme use my data?", set()),
 ])
 def test_answer_kinds_from_the_question(question, kinds):
     from qa.cues import answer_kinds
 
-    assert {k.name for k in answer_kinds(question)} & {"time limit", "duration", "means", "consequence", "exception"} == kinds
+    assert {k.name for k in answer_kinds(question)} & {"time limit", "duration", "means", "consequence", "exception",
+                                                        "notice"} == kinds
 
 
 def test_everyday_words_for_inferring_and_browsing(seed_index):
