@@ -394,7 +394,7 @@ def _missing_topics(understood: Understood, view: IndexView, docs: list[str]) ->
     (``qa.names.name_word_present``): Salesforce is not sales, Californian is California."""
     if not understood.content_words:
         return []
-    present = union_over(view, docs, "stems", lambda ds: frozenset().union(*(_doc_stems(view, d) for d in ds)))
+    present = _present_stems(view, docs)
     from .names import asks_where_the_company_is, name_word_present
 
     names = {e.lower() for e in understood.entities}
@@ -412,14 +412,19 @@ def _missing_topics(understood: Understood, view: IndexView, docs: list[str]) ->
                if not (variants(w) & present) and not in_family(w) and not name_in_another_form(w)]
     if names and not asks_where_the_company_is(understood.question):
         # A name written only in the company's postal address ("Bordeaux France") is not spoken of.
-        prose = union_over(view, docs, "prose stems",
-                           lambda ds: frozenset().union(*(_doc_stems(view, d, prose=True) for d in ds)))
+        prose = _present_stems(view, docs, prose=True)
         missing += [w for w in understood.content_words if w in names and w not in missing
                     and not (variants(w) & prose) and not name_word_present(w, prose)]
     return missing
 
 
 _stem_cache: dict[tuple[str, str, bool], frozenset] = {}
+
+
+def _present_stems(view: IndexView, docs: list[str], prose: bool = False) -> frozenset:
+    """Every stem and word the policies ``docs`` write (with ``prose``, outside their address blocks)."""
+    return union_over(view, docs, "prose stems" if prose else "stems",
+                      lambda ds: frozenset().union(*(_doc_stems(view, d, prose) for d in ds)))
 
 
 def _doc_stems(view: IndexView, doc: str, prose: bool = False) -> frozenset:
@@ -721,9 +726,10 @@ def _silent_text(understood: Understood, view: IndexView, docs: list[str], missi
         whose = f"{companies[0]}'s policy does" if len(companies) == 1 else f"The policies of {', '.join(companies)} do"
         return f"{whose} not {verb} {what}."
     what = _topic_phrase(understood, missing)
-    written = frozenset().union(*(_doc_stems(view, d) for d in docs if d in view.policies)) if len(docs) <= 2 else frozenset()
-    if any(e.lower() in missing and e.lower() in written for e in understood.entities):
-        what += " outside its postal address"  # missing_topics: a name written only in an address block
+    # One company's policies ("its" address): a missing name they do write was written only in an address block.
+    entities_missing = [e.lower() for e in understood.entities if e.lower() in missing]
+    if entities_missing and len(docs) <= 2 and any(e in _present_stems(view, docs) for e in entities_missing):
+        what += " outside its postal address"
     if len(companies) == 1:
         return f"{companies[0]}'s policy does not mention {what}."
     if companies:

@@ -135,6 +135,9 @@ def asks_where_the_company_is(question: str) -> bool:
     return bool(_COMPANY_PLACE.search(question))
 
 
+MAX_ADDRESS_BLOCK = 300  # characters: a paragraph longer than this is prose that happens to hold an address
+
+
 def without_address_blocks(text: str) -> str:
     """``text`` with its short paragraphs holding a postal address blanked (same length)."""
     from .cues import POSTAL_ADDRESS
@@ -144,9 +147,6 @@ def without_address_blocks(text: str) -> str:
         return re.sub(r"\S", " ", block) if len(block) <= MAX_ADDRESS_BLOCK and POSTAL_ADDRESS.search(block) else block
 
     return re.sub(r"[^\n]+(?:\n[^\n]+)*", blank, text)
-
-
-MAX_ADDRESS_BLOCK = 300
 
 
 def names_missing_from_text(understood: Understood, text: str) -> list[str]:

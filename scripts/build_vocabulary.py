@@ -50,14 +50,13 @@ def main() -> int:
             continue
         documents += 1
         df.update({s for s in stems(text) if s.isalpha() and len(s) > 2})
-        seen: dict[str, set[str]] = {}
+        seen: set[str] = set()
         for match in _INSIDE.finditer(text):
             word = match.group(1)
             lower = word.lower()
-            counts = cased.setdefault(lower, Counter())
-            counts[word] += 1
-            seen.setdefault(lower, set()).add(word)
-        name_df.update(seen.keys())
+            cased.setdefault(lower, Counter())[word] += 1
+            seen.add(lower)
+        name_df.update(seen)
     specific = sorted(s for s, n in df.items() if n >= MIN_DOCUMENTS and n / documents <= MAX_SHARE)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps({
