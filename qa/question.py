@@ -316,6 +316,13 @@ def name_words() -> dict[str, str]:
         return {}
 
 
+def is_question_vocabulary(word: str) -> bool:
+    """A word (lower case) the question reader already knows as an everyday or privacy word, so never
+    a name to capitalise: a stop word, a generic or vague word, a synonym key or a paraphrase word."""
+    return (word in STOPWORDS or word in GENERIC or word in VAGUE or word in SYNONYMS
+            or bool(paraphrase_stems(word)))
+
+
 def with_names_capitalised(question: str) -> str:
     """``question`` with the words policies write as names capitalised as they write them: a
     question typed in lower case ("does comindware use google analytics?") names Google too.

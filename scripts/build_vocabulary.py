@@ -80,16 +80,14 @@ def main() -> int:
 
 def _name_words(cased: dict[str, Counter], name_df: Counter) -> dict[str, str]:
     """Words policies write as names, but not the privacy vocabulary nor words any question uses."""
-    from index.lexical import STOPWORDS
-    from qa.question import GENERIC, SYNONYMS, VAGUE, paraphrase_stems
+    from qa.question import is_question_vocabulary
 
     names = {}
     for lower, counts in cased.items():
         total = sum(counts.values())
         capitalised = sum(n for form, n in counts.items() if form[0].isupper())
         if (name_df[lower] < MIN_NAME_DOCUMENTS or capitalised < NAME_SHARE * total or len(lower) < 3
-                or lower in STOPWORDS or lower in GENERIC or lower in VAGUE or lower in SYNONYMS
-                or paraphrase_stems(lower)):
+                or is_question_vocabulary(lower)):
             continue
         names[lower] = max((f for f in counts if f[0].isupper()), key=lambda f: counts[f])
     return dict(sorted(names.items()))

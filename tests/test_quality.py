@@ -469,6 +469,14 @@ def test_filler_words_do_not_make_a_question_off_topic(seed_index):
     assert answer.found and "hosting" in answer.citations[0].highlight
 
 
+def test_the_shipped_name_list_is_current_with_the_vocabulary():
+    # A word added to the paraphrase table ("laptops", "incognito") must leave qa/data/name_words.json,
+    # or a lower-case question makes it a name the policy "does not mention": rerun scripts/build_vocabulary.py.
+    from qa.question import is_question_vocabulary, name_words
+
+    assert not [w for w in name_words() if is_question_vocabulary(w)]
+
+
 def test_lower_case_names_come_from_the_shipped_list():
     from qa.question import with_names_capitalised
 
