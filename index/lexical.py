@@ -33,10 +33,20 @@ def _stemmer():
     return stemmer
 
 
+def tokens(text: str) -> list[str]:
+    """Lower-case words of ``text`` in order, stop words included (not stemmed)."""
+    return [m.group(0).replace("’", "'").split("'")[0] for m in _WORD.finditer(text.lower())]
+
+
 def words(text: str) -> list[str]:
     """Lower-case words of ``text`` without stop words (not stemmed)."""
-    return [w for w in (m.group(0).replace("’", "'").split("'")[0] for m in _WORD.finditer(text.lower()))
-            if w not in STOPWORDS]
+    return [w for w in tokens(text) if w not in STOPWORDS]
+
+
+def stem_pairs(text: str) -> frozenset:
+    """Stems of the words written side by side in ``text`` (no word between them, not even a stop word)."""
+    stemmed = _stemmer().stemWords(tokens(text))
+    return frozenset(zip(stemmed, stemmed[1:]))
 
 
 def stems(text: str) -> list[str]:

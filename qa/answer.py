@@ -12,7 +12,7 @@ import numpy as np
 from index.config import Config, get_config, quiet_third_parties
 from index.errors import BadQuestion, IndexDamaged, PolicyQAError
 from index.embedder import word_pieces
-from index.lexical import stems, words
+from index.lexical import stem_pairs, stem_word, stems, words
 from index.retrieval import EXACT_CHUNKS, Hit, IndexView, PolicyInfo, open_index
 
 from .cues import answer_kinds, looks_like_answer
@@ -47,6 +47,11 @@ ANSWER_SHAPE_WEIGHT = 0.05
 # A neighbouring sentence joins the highlight when it adds this share of the topic weight.
 NEIGHBOUR_GAIN = 0.25
 NEWEST_VERSION_BONUS = 0.05
+# Bonus for a sentence that writes the question's side-by-side topic words as a phrase ("required cookies").
+PHRASE_WEIGHT = 0.05
+# An excerpt grows towards the neighbouring sentence closer to the question: its chunk's similarity
+# plus this much of the share of the question's topic the sentence itself holds.
+GROWTH_TOPIC_WEIGHT = 0.3
 # Passages beyond the k cited whose neighbours' similarities are fetched up front (some are skipped).
 NEIGHBOUR_LOOKAHEAD = 3
 # The newest version addresses the topic when its best sentence holds half of it, as silence is judged.
@@ -168,7 +173,7 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
     from .versions import add_earlier_version_line, prefer_version_that_speaks
 
     ranked = prefer_version_that_speaks(understood, view, hits, _rerank(view, hits, understood, newest), newest)
-    answer.citations = _citations(view, ranked, k, query_vector)
+    answer.citations = _citations(view, ranked, k, query_vector, topic_share(view, understood))
     answer.found = bool(answer.citations)
     answer.text = _answer_text(understood, answer.citations, view, newest) if answer.found else _silent_text(
         understood, view, docs, missing)
@@ -447,6 +452,7 @@ class _Scored:
     sentence: tuple[int, int]
     score: float
     coverage: float  # share of the question's topic weight found in the best sentence
+    phrase: float = 0.0  # share of the question's phrase weight written as a phrase there
 
 
 def _topic_weights(view: IndexView, understood: Understood) -> dict[str, float]:
@@ -461,11 +467,53 @@ def _topic_weights(view: IndexView, understood: Understood) -> dict[str, float]:
     return weights
 
 
+def _phrase_weights(view: IndexView, understood: Understood) -> dict[tuple[str, str], float]:
+    """Stem pair -> weight (its rarer word's) for the question's topic words written side by side."""
+    out: dict[tuple[str, str], float] = {}
+    for a, b in understood.phrases:
+        pair = (stem_word(a), stem_word(b))
+        out[pair] = max(out.get(pair, 0.0), min(view.lexical.idf(pair[0]), view.lexical.idf(pair[1])))
+    return out
+
+
+def _phrase_share(phrases: dict[tuple[str, str], float], sentence: str) -> float:
+    """Share of the question's phrase weight that ``sentence`` writes as the question does."""
+    pairs = stem_pairs(sentence)
+    return sum(w for pair, w in phrases.items() if pair in pairs) / (sum(phrases.values()) or 1.0)
+
+
+def _older_writes_the_phrase(view: IndexView, scored: list[_Scored], phrases: dict[tuple[str, str], float],
+                             newest: set[str]) -> bool:
+    """Whether an older version writes a phrase of the question ("required cookies") that the newest
+    version's passages hold only apart ("our opt-out requires ... an opt-out cookie"): then the older
+    one addresses the question and the newest merely shares its words. (A newest version that lacks
+    one of the words may say the same in other words: "security measures" / "tools ... encryption".)"""
+    older = [s for s in scored if s.hit.doc not in newest and s.phrase > 0]
+    current = [s for s in scored if s.hit.doc in newest]
+    if not older or not current:
+        return False
+    best = max(older, key=lambda s: s.phrase)
+    if any(s.phrase >= best.phrase for s in current):
+        return False
+    text = view.source_text(best.hit.doc)
+    newest_pairs = set().union(*(stem_pairs(view.source_text(s.hit.doc)[s.sentence[0]:s.sentence[1]]) for s in current))
+    written = [pair for pair in phrases
+               if pair in stem_pairs(text[best.sentence[0]:best.sentence[1]]) and pair not in newest_pairs]
+    for s in current:
+        if s.coverage < NEWEST_ADDRESSES_TOPIC:
+            continue  # not a sentence that makes the newest version address the topic
+        apart = set(stems(view.source_text(s.hit.doc)[s.sentence[0]:s.sentence[1]]))
+        if any(a in apart and b in apart for a, b in written):
+            return True
+    return False
+
+
 def _rerank(view: IndexView, hits: list[Hit], understood: Understood, newest: set[str]) -> list[_Scored]:
     """Order hits by fused score plus how well their best sentence answers: how much of the question's
     topic it covers, and whether it has the shape of the wanted answer (a purpose, a duration...)."""
     weights = _topic_weights(view, understood)
     total = sum(view.lexical.idf(s) for w in understood.content_words for s in stems(w)) or 1.0
+    phrases = _phrase_weights(view, understood)
     kinds = answer_kinds(understood.question)
     scored = []
     for hit in hits:
@@ -473,7 +521,9 @@ def _rerank(view: IndexView, hits: list[Hit], understood: Understood, newest: se
         found = [set(stems(text[a:b])) for a, b in hit.sentences]
         values = [sum(w for stem, w in weights.items() if stem in f) for f in found]
         cues = [looks_like_answer(kinds, text[a:b]) if kinds else 0.0 for a, b in hit.sentences]
-        pick = max(range(len(values)), key=lambda i: (values[i] / total + ANSWER_SHAPE_WEIGHT * cues[i], -i))
+        said = [_phrase_share(phrases, text[a:b]) for a, b in hit.sentences] if phrases else [0.0] * len(values)
+        pick = max(range(len(values)), key=lambda i: (values[i] / total + ANSWER_SHAPE_WEIGHT * cues[i]
+                                                      + PHRASE_WEIGHT * said[i], -i))
         best, value = hit.sentences[pick], values[pick]
         # An answer split over two sentences: take the neighbour when it covers what the best one misses.
         for j in (pick + 1, pick - 1):
@@ -485,8 +535,9 @@ def _rerank(view: IndexView, hits: list[Hit], understood: Understood, newest: se
                     break
         coverage = min(value / total, 1.0) if weights else 0.0
         bonus = NEWEST_VERSION_BONUS if hit.doc in newest else 0.0
-        score = hit.score + SENTENCE_COVERAGE_WEIGHT * coverage + ANSWER_SHAPE_WEIGHT * cues[pick] + bonus
-        scored.append(_Scored(hit, best, score, coverage))
+        score = (hit.score + SENTENCE_COVERAGE_WEIGHT * coverage + ANSWER_SHAPE_WEIGHT * cues[pick]
+                 + PHRASE_WEIGHT * said[pick] + bonus)
+        scored.append(_Scored(hit, best, score, coverage, said[pick]))
     scored.sort(key=lambda s: -s.score)
     # The newest version answers whenever it addresses the topic; older versions only fill its
     # silence. Below the first citation, passages of every version follow by score, each with its date.
@@ -494,7 +545,7 @@ def _rerank(view: IndexView, hits: list[Hit], understood: Understood, newest: se
     best_older = max((s.coverage for s in scored if s.hit.doc not in newest), default=0.0)
     if best_newest >= NEWEST_ADDRESSES_TOPIC or best_newest >= best_older - 0.05:
         first = next((s for s in scored if s.hit.doc in newest), None)
-        if first is not None:
+        if first is not None and not _older_writes_the_phrase(view, scored, phrases, newest):
             scored = [first] + [s for s in scored if s is not first]
     return scored
 
@@ -544,10 +595,22 @@ def _with_continuation(text: str, sentences: list[tuple[int, int]], start: int, 
     return start, end
 
 
-def _citations(view: IndexView, ranked: list[_Scored], k: int, query_vector=None) -> list[Citation]:
+def topic_share(view: IndexView, understood: Understood):
+    """A function: sentence text -> the share of the question's topic weight it holds (0 to 1)."""
+    weights = _topic_weights(view, understood)
+    total = sum(view.lexical.idf(s) for w in understood.content_words for s in stems(w)) or 1.0
+
+    def share(sentence: str) -> float:
+        found = set(stems(sentence))
+        return min(sum(w for stem, w in weights.items() if stem in found) / total, 1.0)
+    return share
+
+
+def _citations(view: IndexView, ranked: list[_Scored], k: int, query_vector=None, topic=None) -> list[Citation]:
     """The top ``k`` distinct passages: a later passage already shown inside an earlier excerpt is skipped.
 
-    With ``query_vector``, each excerpt grows towards the neighbouring text closer to the question."""
+    With ``query_vector``, each excerpt grows towards the neighbouring text closer to the question
+    (by its chunk's similarity, plus ``GROWTH_TOPIC_WEIGHT`` x ``topic(sentence)`` when given)."""
     citations: list[Citation] = []
     shown: list[tuple[str, int, int]] = []
     closeness: dict[str, float] = {}
@@ -570,9 +633,11 @@ def _citations(view: IndexView, ranked: list[_Scored], k: int, query_vector=None
         unknown = [chunk for _, chunk in sentences if chunk not in closeness]
         if query_vector is not None and unknown:
             closeness.update(view.chunk_similarities(unknown, query_vector))
-        start, end = _excerpt_bounds(hit, (highlight_start, highlight_end), [span for span, _ in sentences],
-                                     [closeness.get(chunk, 0.0) for _, chunk in sentences]
-                                     if query_vector is not None else None)
+        towards = None
+        if query_vector is not None:
+            towards = [closeness.get(chunk, 0.0) + (GROWTH_TOPIC_WEIGHT * topic(source_text[a:b]) if topic else 0.0)
+                       for (a, b), chunk in sentences]
+        start, end = _excerpt_bounds(hit, (highlight_start, highlight_end), [span for span, _ in sentences], towards)
         shown.append((hit.doc, start, end))
         citations.append(Citation(
             n=len(citations) + 1, company=hit.company, policy_date=hit.policy_date, section=hit.section,

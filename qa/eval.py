@@ -21,7 +21,7 @@ from pathlib import Path
 from index.config import Config, get_config, quiet_third_parties
 from index.errors import PolicyQAError
 
-from .scoring import Metrics, Outcome, Question, load_questions, score_answer, select, summarise
+from .scoring import Metrics, Outcome, Question, load_questions, parse_fold, score_answer, select, summarise
 
 ROWS = [
     ("Hit@1", "hit_at_1", "pct"), ("Hit@3", "hit_at_3", "pct"), ("Hit@5", "hit_at_5", "pct"),
@@ -120,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, metavar="OUT", help="write the report (with per-question rows) here")
     parser.add_argument("--split", choices=["all", "tune", "report"], default="all",
                         help="half of the companies: 'tune' to tune on, 'report' to report on (default all)")
+    parser.add_argument("--fold", metavar="K/N", help="only the companies of fold K of N (cross-validation by company, "
+                        "as scripts/train_query_adapter.py --hold-out-fold)")
     parser.add_argument("--limit", type=int, help="only the first N questions (after --split/--sample)")
     parser.add_argument("--sample", type=int, help="a random sample of N questions (fixed --seed)")
     parser.add_argument("--seed", type=int, default=13)
@@ -128,7 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--misses", action="store_true", help="list the questions each system got wrong")
     args = parser.parse_args(argv)
     try:
-        questions = select(load_questions(args.questions), args.split, args.limit, args.sample, args.seed)
+        fold = parse_fold(args.fold) if args.fold else None
+        questions = select(load_questions(args.questions), args.split, args.limit, args.sample, args.seed, fold)
         config = eval_config(args.corpus, args.data)
         report = evaluate(questions, config, args.company_given, not args.no_baseline, args.k, progress=True)
     except PolicyQAError as exc:
@@ -152,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         data = {
             "questions_file": str(args.questions), "corpus": str(config.corpus_dir), "split": args.split,
+            "fold": args.fold,
             "limit": args.limit, "sample": args.sample, "seed": args.seed, "k": args.k,
             "company_given": args.company_given, "baseline_company_given": True,
             "metrics": {names[n]: m.to_dict() for n, m in metrics.items()},

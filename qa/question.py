@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from index.lexical import STOPWORDS, stem_word, words
+from index.lexical import STOPWORDS, stem_word, tokens, words
 from index.retrieval import PolicyInfo
 
 MAX_QUESTION_CHARS = 2000
@@ -193,6 +193,8 @@ _PARAPHRASE_GROUPS: tuple[tuple[str, str], ...] = (
      "respond response reply"),
     ("hang hangs hoard hoards save saves saved",
      "keep retain retention store"),
+    ("safe safely safety",
+     "protect protection security secure safeguard"),
     ("browse browsing surf surfing",
      "visit browse navigate website"),
     ("anonymously anonymous incognito unidentified",
@@ -216,7 +218,7 @@ data information info personal policy privacy statement company companies websit
 service services user users customer customers people person someone anyone anything something any
 use used uses using make makes made get gets got let lets know tell say says said mention mentions mentioned
 ask asked want wants need needs like way ways kind type types sort thing things whether also ever still
-much many often long quickly quick soon fast happen happens happened way new one two
+much many often long quickly quick soon fast happen happens happened way new one two come comes came coming
 actually really basically stuff anyway please just even ok okay hey hi hello thanks thank kindly
 """.split()) | {"what", "which", "who", "whom", "whose", "how", "why", "when", "where"}
 
@@ -248,6 +250,7 @@ class Understood:
     year: int | None = None
     content_words: list[str] = field(default_factory=list)  # words that carry the question's topic
     entities: list[str] = field(default_factory=list)  # capitalised names other than the companies
+    phrases: list[tuple[str, str]] = field(default_factory=list)  # topic words written side by side
 
 
 def fold(text: str) -> str:
@@ -345,6 +348,8 @@ _IDIOMS = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, _IDIOM_WORDS), ke
 
 # "my 12 year old", "a 15-year-old": a child, whatever the number.
 _AGE = re.compile(r"\b\d{1,2}[- ]?(?:years?|yrs?)[- ]?olds?\b", re.I)
+# "keep my information safe / secure" is protecting it, not keeping (retaining) it.
+_KEEP_SAFE = re.compile(r"\bkeep(?:s|ing)?\b((?:\s+[\w'’]+){0,3}?)\s+(safe|secure)\b", re.I)
 
 
 def understand(question: str, policies: list[PolicyInfo]) -> Understood:
@@ -364,10 +369,14 @@ def understand(question: str, policies: list[PolicyInfo]) -> Understood:
             if p.company == company and p.domain:
                 company_words.update(words(p.domain))
     topic_text = _AGE.sub("child", _IDIOMS.sub(lambda m: _IDIOM_WORDS[m.group(0).lower()], question))
-    understood.content_words = [
-        w for w in words(topic_text)
-        if w not in GENERIC and w not in company_words and fold(w) not in company_words and not _YEAR.fullmatch(w) and len(w) > 1
-    ]
+    topic_text = _KEEP_SAFE.sub(r"protect\1 \2", topic_text)
+    sequence = tokens(topic_text)
+    is_topic = [w not in STOPWORDS and w not in GENERIC and w not in company_words and fold(w) not in company_words
+                and not _YEAR.fullmatch(w) and len(w) > 1 for w in sequence]
+    understood.content_words = [w for w, topic in zip(sequence, is_topic) if topic]
+    # "required cookies", "device ID": two topic words written side by side.
+    understood.phrases = [(a, b) for a, b, both in zip(sequence, sequence[1:], map(all, zip(is_topic, is_topic[1:])))
+                          if both and a != b]
     first = True
     # Names given only as examples ("(e.g., SSN)") illustrate the question; they are not its topic.
     examples = [m.span() for m in re.finditer(r"\([^)]*\)", question)]

@@ -68,10 +68,35 @@ def split_of(question: Question) -> str:
     return "tune" if int(hashlib.sha1(key.encode()).hexdigest(), 16) % 2 == 0 else "report"
 
 
+def company_folds(questions: list[Question], n: int) -> list[set[str]]:
+    """The questions' companies in ``n`` groups of (nearly) equal size, fixed by a hash of each name:
+    cross-validation by company, so a trained model is always scored on policies it never saw."""
+    ordered = sorted({(q.company or q.id).lower() for q in questions},
+                     key=lambda c: hashlib.sha1(("fold" + c).encode()).hexdigest())
+    return [set(ordered[i::n]) for i in range(n)]
+
+
+def parse_fold(text: str) -> tuple[int, int]:
+    """``"2/4"`` -> ``(2, 4)``: fold 2 of 4 (folds count from 1)."""
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text or "")
+    if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
+        raise PolicyQAError(f"a fold is written K/N with 1 <= K <= N (for example 2/4), not {text!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def in_fold(questions: list[Question], fold: tuple[int, int], inside: bool = True) -> list[Question]:
+    """The questions whose company is in fold ``K/N`` (``inside=False``: all the others)."""
+    members = company_folds(questions, fold[1])[fold[0] - 1]
+    return [q for q in questions if ((q.company or q.id).lower() in members) == inside]
+
+
 def select(questions: list[Question], split: str | None = None, limit: int | None = None,
-           sample: int | None = None, seed: int = 13) -> list[Question]:
-    """Questions of one split, then the first ``limit`` or a seeded random ``sample`` of them."""
+           sample: int | None = None, seed: int = 13, fold: tuple[int, int] | None = None) -> list[Question]:
+    """Questions of one split (or of one company fold), then the first ``limit`` or a seeded random
+    ``sample`` of them."""
     chosen = [q for q in questions if split in (None, "all") or split_of(q) == split]
+    if fold is not None:
+        chosen = in_fold(chosen, fold)
     if sample is not None and sample < len(chosen):
         chosen = random.Random(seed).sample(chosen, sample)
     if limit is not None:

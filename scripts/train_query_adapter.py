@@ -301,13 +301,16 @@ def main(argv=None) -> int:
     parser.add_argument("--train-on", choices=("all", "tune", "report"), default="all",
                         help="questions of --out's adapter: all 20 companies (shipped), or one half only, "
                              "to score the other half on companies it never saw (cross-validation)")
+    parser.add_argument("--hold-out-fold", metavar="K/N",
+                        help="train on every company but those of fold K of N (qa.scoring.company_folds), to score "
+                             "that fold with `python -m qa.eval ... --fold K/N` (cross-validation by company)")
     args = parser.parse_args(argv)
     quiet_third_parties()
     import torch
 
     torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True)
-    from qa.scoring import load_questions, split_of
+    from qa.scoring import in_fold, load_questions, parse_fold, split_of
 
     dev = args.shared / "eval" / "policyqa-dev"
     started = time.time()
@@ -332,6 +335,8 @@ def main(argv=None) -> int:
                                   evaluate(m, val_ex, policies), flush=True))
     if args.out:
         chosen = [q for q in questions if args.train_on in ("all", split_of(q))]
+        if args.hold_out_fold:
+            chosen = in_fold(chosen, parse_fold(args.hold_out_fold), inside=False)
         examples = make_examples(chosen, policies, texts)
         model = trainable_model(args.seed, args.rank)
         set_anchors(model, examples)
@@ -347,6 +352,7 @@ def main(argv=None) -> int:
         save_adapter(model, args.out, {"epochs": args.epochs, "lr": args.lr, "tau": args.tau, "batch": args.batch,
                                        "seed": args.seed, "rank": args.rank, "anchor": args.anchor, "level": args.level, "questions": len(examples),
                                        "trained_on": args.train_on, "strength": args.strength,
+                                       **({"held_out_fold": args.hold_out_fold} if args.hold_out_fold else {}),
                                        "recipe": "scripts/train_query_adapter.py"})
         print(f"wrote {args.out} ({args.out.stat().st_size:,} bytes, {time.time() - started:.0f} s)")
     return 0

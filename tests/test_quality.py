@@ -13,12 +13,14 @@ from pathlib import Path
 
 import pytest
 
+from index.errors import PolicyQAError
 from index.retrieval import PolicyInfo
 from qa import ask
 from qa.polarity import yes_no_lead
 from qa.question import understand
 from qa.records import Answer, Citation
-from qa.scoring import Question, load_questions, normalise, percentile, score_answer, select, split_of, summarise
+from qa.scoring import (Question, company_folds, in_fold, load_questions, normalise, parse_fold, percentile, score_answer,
+                        select, split_of, summarise)
 
 PROJECT = Path(__file__).resolve().parent.parent
 SHARED = next((p for p in (PROJECT.parent / "shared", PROJECT.parent.parent / "shared") if p.is_dir()),
@@ -327,6 +329,18 @@ def test_split_and_sample_are_fixed():
     assert [q.id for q in select(qs, sample=10, seed=3)] == [q.id for q in select(qs, sample=10, seed=3)]
     assert split_of(qs[0]) == split_of(qs[7])
 
+
+def test_company_folds_cover_every_company_once():
+    qs = [Question(str(i), "q", f"site{i % 10}.com", True, ("e",)) for i in range(100)]
+    folds = company_folds(qs, 4)
+    assert sorted(len(f) for f in folds) == [2, 2, 3, 3] and set().union(*folds) == {f"site{i}.com" for i in range(10)}
+    scored, trained = in_fold(qs, (2, 4)), in_fold(qs, (2, 4), inside=False)
+    assert len(scored) + len(trained) == 100 and not {q.company for q in scored} & {q.company for q in trained}
+    assert [q.id for q in select(qs, fold=(2, 4))] == [q.id for q in scored]
+    assert parse_fold(" 3/4 ") == (3, 4)
+    for bad in ("0/4", "5/4", "3", "a/b"):
+        with pytest.raises(PolicyQAError, match="K/N"):
+            parse_fold(bad)
 
 @pytest.mark.skipif(not SEED_QUESTIONS.exists(), reason="shared/eval/seed-questions.jsonl is not here")
 def test_seed_questions_regression_bar(seed_index):
@@ -647,3 +661,10 @@ def test_a_question_about_the_users_own_address_wants_no_company_address():
     assert "postal address" in {k.name for k in answer_kinds("What is Acme's mailing address?")}
     assert "postal address" not in {k.name for k in answer_kinds("When does Acme ask for my mailing address?")}
     assert "email address" not in {k.name for k in answer_kinds("Which email address of mine does Acme use?")}
+
+
+def test_phrases_are_topic_words_written_side_by_side():
+    u = understand("Does Acme collect my IP address and device IDs?", POLICIES)
+    assert u.phrases == [("ip", "address"), ("device", "ids")]
+    assert understand("Can I opt out of Acme's required cookies?", POLICIES).phrases == [("required", "cookies")]
+    assert understand("Does Acme use cookies in my browser?", POLICIES).phrases == []

@@ -151,3 +151,19 @@ def test_the_newest_version_answers_when_it_holds_half_the_topic(seed_index):
     answer = ask("Which country does Azalead store my information in?")
     assert answer.citations[0].policy_date == "2017-12-31", answer.text
     assert "United States" in answer.citations[0].highlight and "does not say this directly" not in answer.text
+
+
+def test_an_older_version_that_writes_the_phrase_answers(seed_index):
+    # 2017 holds the words apart ("our opt-out requires that we be able to set an opt-out cookie");
+    # only 2014 writes "required cookies", and says they cannot be refused.
+    answer = ask("Do Azalead's required cookies come with an opt-out?")
+    first = answer.citations[0]
+    assert first.policy_date == OLD and "there is no option to opt out of these cookies" in first.highlight
+    assert f"current policy ({NEW}) does not say this directly" in answer.text and answer.text.startswith("No.")
+
+
+def test_a_phrase_alone_does_not_outrank_the_newest_answer(seed_index):
+    # Only 2014 writes "security measures", but 2017 names its tools (encryption, passwords): the
+    # newest version answers, since its best sentence does not merely hold the phrase's words apart.
+    answer = ask("Which security measures keep my information safe at Azalead?")
+    assert answer.citations[0].policy_date == NEW and "encryption" in answer.citations[0].highlight, answer.text
