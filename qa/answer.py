@@ -47,6 +47,8 @@ ANSWER_SHAPE_WEIGHT = 0.05
 # A neighbouring sentence joins the highlight when it adds this share of the topic weight.
 NEIGHBOUR_GAIN = 0.25
 NEWEST_VERSION_BONUS = 0.05
+# Answer kinds this heavy (a time limit, a consequence, an address) decide which version answers.
+STRONG_SHAPE = 2.0
 # Bonus for a sentence that writes the question's side-by-side topic words as a phrase ("required cookies").
 PHRASE_WEIGHT = 0.05
 # An excerpt grows towards the neighbouring sentence closer to the question: its chunk's similarity
@@ -453,6 +455,7 @@ class _Scored:
     score: float
     coverage: float  # share of the question's topic weight found in the best sentence
     phrase: float = 0.0  # share of the question's phrase weight written as a phrase there
+    shape: float = 0.0  # weight of the wanted answer kind the best sentence has (qa.cues), 0 for none
 
 
 def _topic_weights(view: IndexView, understood: Understood) -> dict[str, float]:
@@ -480,6 +483,22 @@ def _phrase_share(phrases: dict[tuple[str, str], float], sentence: str) -> float
     """Share of the question's phrase weight that ``sentence`` writes as the question does."""
     pairs = stem_pairs(sentence)
     return sum(w for pair, w in phrases.items() if pair in pairs) / (sum(phrases.values()) or 1.0)
+
+
+def _only_older_has_the_shape(scored: list[_Scored], newest: set[str], kinds) -> bool:
+    """Whether the question wants a concrete answer ("how long will it take?": a time limit; "what
+    happens if ...": a consequence) that only an older version gives in a sentence on its topic:
+    the newest version's "You may also delete cookies manually" shares the topic, not the answer."""
+    strong = max((kind.weight for kind in kinds), default=0.0)
+    if strong < STRONG_SHAPE:
+        return False
+    # On the topic: as much of it as the newest version holds at best (a little less), at most half.
+    enough = min(NEWEST_ADDRESSES_TOPIC, max((s.coverage for s in scored if s.hit.doc in newest), default=0.0) - 0.1)
+
+    def answers(s: _Scored) -> bool:
+        return s.coverage >= enough and s.coverage > 0 and s.shape >= STRONG_SHAPE
+    return (not any(answers(s) for s in scored if s.hit.doc in newest)
+            and any(answers(s) for s in scored if s.hit.doc not in newest))
 
 
 def _older_writes_the_phrase(view: IndexView, scored: list[_Scored], phrases: dict[tuple[str, str], float],
@@ -537,7 +556,7 @@ def _rerank(view: IndexView, hits: list[Hit], understood: Understood, newest: se
         bonus = NEWEST_VERSION_BONUS if hit.doc in newest else 0.0
         score = (hit.score + SENTENCE_COVERAGE_WEIGHT * coverage + ANSWER_SHAPE_WEIGHT * cues[pick]
                  + PHRASE_WEIGHT * said[pick] + bonus)
-        scored.append(_Scored(hit, best, score, coverage, said[pick]))
+        scored.append(_Scored(hit, best, score, coverage, said[pick], cues[pick]))
     scored.sort(key=lambda s: -s.score)
     # The newest version answers whenever it addresses the topic; older versions only fill its
     # silence. Below the first citation, passages of every version follow by score, each with its date.
@@ -545,7 +564,8 @@ def _rerank(view: IndexView, hits: list[Hit], understood: Understood, newest: se
     best_older = max((s.coverage for s in scored if s.hit.doc not in newest), default=0.0)
     if best_newest >= NEWEST_ADDRESSES_TOPIC or best_newest >= best_older - 0.05:
         first = next((s for s in scored if s.hit.doc in newest), None)
-        if first is not None and not _older_writes_the_phrase(view, scored, phrases, newest):
+        if (first is not None and not _older_writes_the_phrase(view, scored, phrases, newest)
+                and not _only_older_has_the_shape(scored, newest, kinds)):
             scored = [first] + [s for s in scored if s is not first]
     return scored
 

@@ -40,7 +40,8 @@ KINDS = (
     AnswerKind(
         "purpose",
         re.compile(r"^\s*why\b|\bfor what (?:purposes?|reasons?)\b|^\s*what\b.*\bfor\s*\??\s*$|"
-                   r"\b(?:the|what) (?:purposes?|reasons?)\b|\bwhat (?:do|does|will) \w+(?: \w+)? use\b", _I),
+                   r"\b(?:the|what) (?:purposes?|reasons?)\b|\bwhat (?:do|does|will) \w+(?: \w+)? use\b|"
+                   r"\bwhat (?:do|does|did|will|would) \w+(?: \w+)? do with\b", _I),
         re.compile(r"\b(?:in order to|so that|so we can|to help|purposes?|used (?:to|for)|allows? us to|"
                    r"enables? us to|to (?:provide|improve|remember|identify|understand|personali[sz]e|offer|"
                    r"customi[sz]e|deliver|operate|process|send|analy[sz]e|measure|prevent))\b", _I),
@@ -55,7 +56,8 @@ KINDS = (
         # "How quickly ...?", "How much notice ...?": a time limit, not how long data is kept.
         "time limit",
         re.compile(r"\bhow (?:quickly|soon|fast|much (?:notice|time|warning|advance)|many days)\b|"
-                   r"\bwithin (?:what|which|how much) time\b|\bhow long (?:until|before|after)\b", _I),
+                   r"\bwithin (?:what|which|how much) time\b|\bhow long (?:until|before|after)\b|"
+                   r"\bhow long (?:will|would|does|do|did|can|could|should|might) (?:it|that|this|they|you) take\b", _I),
         re.compile(r"\b(?:within|at least|no later than|prior to|in advance|before)\b.{0,40}\b(?:\d+|one|two|three|"
                    r"thirty|sixty|ninety)\b.{0,20}\b(?:hours?|days?|weeks?|months?)\b|"
                    r"\b(?:\d+|\(\d+\))\s*(?:business\s+|calendar\s+|working\s+)?(?:hours?|days?|weeks?|months?)\b", _I),
@@ -96,7 +98,9 @@ KINDS = (
     AnswerKind(
         # "What happens if I block cookies?": the consequence.
         "consequence",
-        re.compile(r"\bwhat (?:happens|will happen|would happen|if)\b|\bwhat are the consequences\b", _I),
+        re.compile(r"\bwhat (?:happens|will happen|would happen|if)\b|\bwhat are the consequences\b|"
+                   r"\bwhat (?:breaks|stops working|(?:will|would) (?:break|stop working))\b|"
+                   r"\b(?:can|could|will|would) (?:i|we|users?|you) still (?:use|access|visit|browse|log in)\b.*\bif\b", _I),
         re.compile(r"\b(?:(?:will|may|might) not (?:be able|work|function)|unable|no longer|need to|"
                    r"not (?:be )?available|(?:some|certain) (?:features|parts|functions)|result in|"
                    r"may (?:not|be limited))\b", _I),

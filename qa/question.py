@@ -67,7 +67,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "transfer": ("transfer", "transmit", "send", "move", "cross-border", "international"),
     "law": ("law", "legal", "subpoena", "court", "authority", "government"),
     "enforcement": ("enforcement", "law", "police", "legal", "authority"),
-    "police": ("police", "law", "enforcement", "authority", "subpoena", "court", "government"),
+    # Not "authority": "you have authority to accept these terms" says nothing about the police.
+    "police": ("police", "law", "enforcement", "subpoena", "court", "government"),
     "government": ("government", "authority", "law", "enforcement"),
     # A specific safeguard, not security in general: "we protect your data" does not say it is encrypted.
     "encrypt": _ENCRYPTION,
@@ -139,6 +140,8 @@ _PARAPHRASE_GROUPS: tuple[tuple[str, str], ...] = (
      "payment credit card billing transaction processor financial"),
     ("abroad overseas foreign outside country countries",
      "transfer international country outside located server"),
+    ("ship ships shipped shipping move moves moved moving relocate relocated",
+     "transfer transmit international outside located store"),
     ("host hosted hosting cloud datacenter",
      "host server located store data center"),
     ("fix fixed wrong incorrect inaccurate mistake mistakes outdated",
@@ -218,7 +221,7 @@ data information info personal policy privacy statement company companies websit
 service services user users customer customers people person someone anyone anything something any
 use used uses using make makes made get gets got let lets know tell say says said mention mentions mentioned
 ask asked want wants need needs like way ways kind type types sort thing things whether also ever still
-much many often long quickly quick soon fast happen happens happened way new one two come comes came coming
+much many often long quickly quick soon fast happen happens happened way new one two come comes came coming take takes took taking break breaks
 actually really basically stuff anyway please just even ok okay hey hi hello thanks thank kindly
 """.split()) | {"what", "which", "who", "whom", "whose", "how", "why", "when", "where"}
 
@@ -338,11 +341,12 @@ def with_names_capitalised(question: str) -> str:
 _IDIOM_WORDS = {"hold on to": "keep", "hold onto": "keep", "hang on to": "keep", "hang onto": "keep",
                 "holding on to": "keep", "holding onto": "keep", "get rid of": "delete", "do away with": "delete",
                 "figure out": "infer", "work out": "infer", "kick in": "take effect", "kicks in": "take effect",
-                "look around": "browse", "looking around": "browse", "ask before": "consent before",
+                "look around": "browse", "looking around": "browse", "look through": "review", "looking through": "review",
+                "go through": "review", "goes through": "review", "going through": "review", "ask before": "consent before",
                 "ask me before": "consent before", "ask my permission": "consent",
                 "mailing address": "mailing postal physical address", "postal address": "postal physical address",
                 "where i am": "my location", "where i'm": "my location", "hook up": "connect", "hooked up": "connect",
-                "hook it up": "connect"}
+                "hook it up": "connect", "stop working": "break", "stops working": "breaks"}
 _IDIOMS = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, _IDIOM_WORDS), key=len, reverse=True)) + r")\b", re.I)
 
 
@@ -350,6 +354,8 @@ _IDIOMS = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, _IDIOM_WORDS), ke
 _AGE = re.compile(r"\b\d{1,2}[- ]?(?:years?|yrs?)[- ]?olds?\b", re.I)
 # "keep my information safe / secure" is protecting it, not keeping (retaining) it.
 _KEEP_SAFE = re.compile(r"\bkeep(?:s|ing)?\b((?:\s+[\w'’]+){0,3}?)\s+(safe|secure)\b", re.I)
+# "turn cookies off", "switch off tracking": disabling them.
+_TURN_OFF = re.compile(r"\b(?:turn|switch)(?:s|ed|ing)?\b((?:\s+[\w'’]+){0,2}?)\s+off\b", re.I)
 
 
 def understand(question: str, policies: list[PolicyInfo]) -> Understood:
@@ -369,7 +375,7 @@ def understand(question: str, policies: list[PolicyInfo]) -> Understood:
             if p.company == company and p.domain:
                 company_words.update(words(p.domain))
     topic_text = _AGE.sub("child", _IDIOMS.sub(lambda m: _IDIOM_WORDS[m.group(0).lower()], question))
-    topic_text = _KEEP_SAFE.sub(r"protect\1 \2", topic_text)
+    topic_text = _TURN_OFF.sub(r"disable\1", _KEEP_SAFE.sub(r"protect\1 \2", topic_text))
     sequence = tokens(topic_text)
     is_topic = [w not in STOPWORDS and w not in GENERIC and w not in company_words and fold(w) not in company_words
                 and not _YEAR.fullmatch(w) and len(w) > 1 for w in sequence]

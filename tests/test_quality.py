@@ -648,7 +648,7 @@ def test_idioms_are_read_whole():
     assert understand("Can Acme get rid of my account?", POLICIES).content_words == ["delete", "account"]
     assert understand("What information does Acme hold about me?", POLICIES).content_words == ["hold"]
     assert understand("How does Acme work out where I live?", POLICIES).content_words == ["infer", "live"]
-    assert understand("When does the new policy kick in at Acme?", POLICIES).content_words == ["take", "effect"]
+    assert understand("When does the new policy kick in at Acme?", POLICIES).content_words == ["effect"]  # "take" frames
     assert understand("Does Acme ask before sharing my data?", POLICIES).content_words == ["consent", "sharing"]
     assert understand("Can Acme see where I am?", POLICIES).content_words == ["see", "location"]
     assert understand("Can my 12 year old sign up for Acme?", POLICIES).content_words == ["child", "sign"]
@@ -668,3 +668,18 @@ def test_phrases_are_topic_words_written_side_by_side():
     assert u.phrases == [("ip", "address"), ("device", "ids")]
     assert understand("Can I opt out of Acme's required cookies?", POLICIES).phrases == [("required", "cookies")]
     assert understand("Does Acme use cookies in my browser?", POLICIES).phrases == []
+
+
+@pytest.mark.parametrize("question, topic", [
+    ("Can I turn my cookies off on Acme?", ["disable", "cookies"]),
+    ("How does Acme keep my details secure?", ["protect", "details", "secure"]),
+    ("If I delete my account at Acme, how long will it take?", ["delete", "account"]),
+])
+def test_idioms_name_the_practice(question, topic):
+    assert understand(question, POLICIES).content_words == topic
+
+
+def test_the_police_are_not_an_authority_to_accept_terms(seed_index):
+    # Azendoo writes "YOU HAVE AUTHORITY TO ACCEPT THE TERMS" and a "Legal Service" address, nothing on the police.
+    answer = ask("Would Azendoo give my information to the police?")
+    assert not answer.found and "police" in answer.text

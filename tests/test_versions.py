@@ -167,3 +167,17 @@ def test_a_phrase_alone_does_not_outrank_the_newest_answer(seed_index):
     # newest version answers, since its best sentence does not merely hold the phrase's words apart.
     answer = ask("Which security measures keep my information safe at Azalead?")
     assert answer.citations[0].policy_date == NEW and "encryption" in answer.citations[0].highlight, answer.text
+
+
+def test_an_older_version_with_the_wanted_time_limit_answers(seed_index):
+    # 2017 speaks of deleting cookies, not of how soon a request is handled; 2014 gives "within 30 days".
+    answer = ask("If I ask Azalead to erase my data, how long will that take?")
+    assert answer.citations[0].policy_date == OLD and "within 30 days" in answer.citations[0].highlight, answer.text
+
+
+def test_a_consequence_is_quoted_for_what_stops_working(seed_index):
+    # "stops working" frames the question; "switch cookies off" is disabling them. Either version's
+    # consequence answers (2014: "will not be able to successfully use the Services"; 2017: "re-enter").
+    answer = ask("What stops working on Azalead when I switch cookies off?")
+    highlight = answer.citations[0].highlight
+    assert "not be able to successfully use the Services" in highlight or "re-enter" in highlight, answer.text
