@@ -363,6 +363,9 @@ def understand(question: str, policies: list[PolicyInfo]) -> Understood:
     question = with_names_capitalised(question)
     understood = Understood(question)
     understood.companies = find_companies(question, policies)
+    for company in understood.companies:  # "if comindware gets bought": the cues read names capitalised
+        question = re.sub(rf"(?<![\w.]){re.escape(company)}(?![\w])", lambda m: company, question, flags=re.I)
+    understood.question = question
     years = _YEAR.findall(question)
     understood.year = int(years[-1]) if years else None
     if not understood.companies:

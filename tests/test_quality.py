@@ -683,3 +683,9 @@ def test_the_police_are_not_an_authority_to_accept_terms(seed_index):
     # Azendoo writes "YOU HAVE AUTHORITY TO ACCEPT THE TERMS" and a "Legal Service" address, nothing on the police.
     answer = ask("Would Azendoo give my information to the police?")
     assert not answer.found and "police" in answer.text
+
+
+def test_a_change_of_owner_asked_in_lower_case_is_a_clause_to_find(seed_index):
+    # The cues read company names capitalised ("if Comindware gets bought"), however the user typed them.
+    answer = ask("so what happens to my stuff if comindware gets bought out?")
+    assert not answer.found and "changes hands" in answer.text
