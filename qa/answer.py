@@ -175,7 +175,7 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
     from .versions import add_earlier_version_line, prefer_version_that_speaks
 
     ranked = prefer_version_that_speaks(understood, view, hits, _rerank(view, hits, understood, newest), newest)
-    answer.citations = _citations(view, ranked, k, query_vector, topic_share(view, understood))
+    answer.citations = _citations(view, ranked, k, query_vector, _topic_share(view, understood))
     answer.found = bool(answer.citations)
     answer.text = _answer_text(understood, answer.citations, view, newest) if answer.found else _silent_text(
         understood, view, docs, missing)
@@ -470,6 +470,11 @@ def _topic_weights(view: IndexView, understood: Understood) -> dict[str, float]:
     return weights
 
 
+def _topic_total(view: IndexView, understood: Understood) -> float:
+    """The question's whole topic weight: what a sentence's topic weight is a share of."""
+    return sum(view.lexical.idf(s) for w in understood.content_words for s in stems(w)) or 1.0
+
+
 def _phrase_weights(view: IndexView, understood: Understood) -> dict[tuple[str, str], float]:
     """Stem pair -> weight (its rarer word's) for the question's topic words written side by side."""
     out: dict[tuple[str, str], float] = {}
@@ -485,7 +490,7 @@ def _phrase_share(phrases: dict[tuple[str, str], float], sentence: str) -> float
     return sum(w for pair, w in phrases.items() if pair in pairs) / (sum(phrases.values()) or 1.0)
 
 
-def _only_older_has_the_shape(scored: list[_Scored], newest: set[str], kinds) -> bool:
+def _only_older_has_the_shape(scored: list[_Scored], newest: set[str], kinds: tuple) -> bool:
     """Whether the question wants a concrete answer ("how long will it take?": a time limit; "what
     happens if ...": a consequence) that only an older version gives in a sentence on its topic:
     the newest version's "You may also delete cookies manually" shares the topic, not the answer."""
@@ -531,7 +536,7 @@ def _rerank(view: IndexView, hits: list[Hit], understood: Understood, newest: se
     """Order hits by fused score plus how well their best sentence answers: how much of the question's
     topic it covers, and whether it has the shape of the wanted answer (a purpose, a duration...)."""
     weights = _topic_weights(view, understood)
-    total = sum(view.lexical.idf(s) for w in understood.content_words for s in stems(w)) or 1.0
+    total = _topic_total(view, understood)
     phrases = _phrase_weights(view, understood)
     kinds = answer_kinds(understood.question)
     scored = []
@@ -615,10 +620,10 @@ def _with_continuation(text: str, sentences: list[tuple[int, int]], start: int, 
     return start, end
 
 
-def topic_share(view: IndexView, understood: Understood):
+def _topic_share(view: IndexView, understood: Understood):
     """A function: sentence text -> the share of the question's topic weight it holds (0 to 1)."""
     weights = _topic_weights(view, understood)
-    total = sum(view.lexical.idf(s) for w in understood.content_words for s in stems(w)) or 1.0
+    total = _topic_total(view, understood)
 
     def share(sentence: str) -> float:
         found = set(stems(sentence))

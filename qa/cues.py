@@ -282,6 +282,25 @@ REQUIRED += (
 )
 
 
+REQUIRED += (
+    AnswerKind(
+        # "How does X protect my data?", "Is my data safe with X?": a policy that never speaks of
+        # security ("help provide, improve, protect, and promote our service" is not) is silent.
+        "a security measure",
+        re.compile(r"\bhow (?!(?:can|do|should|could|would|may) (?:i|we)\b)(?:do|does|did|will|would|is|are|was|were|can)\b"
+                   r".{0,60}\b(?:protect(?:s|ed)?|secure[sd]?|safeguard(?:s|ed)?|keep .{0,25}\b(?:safe|secure)|hackers?)\b|"
+                   r"\b(?:what|which)\b.{0,20}\b(?:security|safety) (?:measures?|steps|safeguards?|practices|precautions|"
+                   r"controls)\b|\b(?:is|are) (?:my|our|the) .{0,30}\b(?:safe|secure)\b|"
+                   r"\b(?:against|from) (?:hackers?|attacks?|intruders?)\b", _I),
+        re.compile(r"\b(?:secur(?:e|ed|ely|ity)|encrypt\w*|SSL|TLS|firewalls?|safeguard(?:s|ed|ing)?|"
+                   r"unauthori[sz]ed (?:access|use|disclosure)|protect(?:s|ed|ing)? (?:your|the|personal|all|such|this|"
+                   r"these|customer|user|our users|its users)\b)", _I),
+        anywhere=True,
+        silence="how it protects users' data",
+    ),
+)
+
+
 def required_shapes(question: str) -> tuple[AnswerKind, ...]:
     """The shapes an answer to ``question`` must have ("How long ...?": a period of time)."""
     return tuple(kind for kind in REQUIRED if kind.question.search(question))

@@ -689,3 +689,15 @@ def test_a_change_of_owner_asked_in_lower_case_is_a_clause_to_find(seed_index):
     # The cues read company names capitalised ("if Comindware gets bought"), however the user typed them.
     answer = ask("so what happens to my stuff if comindware gets bought out?")
     assert not answer.found and "changes hands" in answer.text
+
+
+@pytest.mark.parametrize("question, found", [
+    ("Is my data safe with Axosoft?", False),  # Axosoft's only "protect" is "help ... protect, and promote our service"
+    ("How does Axosoft keep hackers away from my information?", False),
+    ("How does Comindware protect my data?", True),  # "We implement security safeguards ... such as HTTPS"
+])
+def test_security_questions_need_a_security_statement(seed_index, question, found):
+    answer = ask(question)
+    assert answer.found == found, answer.text
+    if not found:
+        assert "how it protects users' data" in answer.text
