@@ -279,10 +279,6 @@ REQUIRED += (
         anywhere=True,
         silence="what happens to users' data if the company changes hands",
     ),
-)
-
-
-REQUIRED += (
     AnswerKind(
         # "How does X protect my data?", "Is my data safe with X?": a policy that never speaks of
         # security ("help provide, improve, protect, and promote our service" is not) is silent.

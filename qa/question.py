@@ -221,7 +221,8 @@ data information info personal policy privacy statement company companies websit
 service services user users customer customers people person someone anyone anything something any
 use used uses using make makes made get gets got let lets know tell say says said mention mentions mentioned
 ask asked want wants need needs like way ways kind type types sort thing things whether also ever still
-much many often long quickly quick soon fast happen happens happened way new one two come comes came coming take takes took taking break breaks
+much many often long quickly quick soon fast happen happens happened way new one two
+come comes came coming take takes took taking break breaks
 actually really basically stuff anyway please just even ok okay hey hi hello thanks thank kindly
 """.split()) | {"what", "which", "who", "whom", "whose", "how", "why", "when", "where"}
 
