@@ -49,7 +49,7 @@ def main() -> int:
     args = parser.parse_args()
     from index.config import get_config, quiet_third_parties
     from qa.answer import ask, ensure_index
-    from qa.scoring import percentile
+    from evaluation.scoring import percentile
 
     quiet_third_parties()
     if args.threads:

@@ -21,6 +21,10 @@ class Config:
     # Questions embedded with the trained query adapter (index.query_adapter): True for the shipped
     # file, False for the plain model, or the path of another adapter file (to evaluate one).
     query_adapter: bool | str = True
+    # The answer judge (qa.judge): "int8" (default) or "fp32" weights; ``judge_weights`` names another
+    # trained file (None: the shipped qa/data/judge.safetensors), to evaluate one.
+    judge: str = "int8"
+    judge_weights: str | None = None
 
     @property
     def manifest_path(self) -> Path:
@@ -50,6 +54,8 @@ def get_config() -> Config:
     - ``POLICYQA_QUERY_ADAPTER``: ``off`` embeds questions with the plain model instead of the
       trained query adapter (which only applies to the default model); a path to a ``.safetensors``
       file uses that adapter instead of the shipped one (to compare adapters).
+    - ``POLICYQA_JUDGE``: ``int8`` (default) or ``fp32``, how the answer judge runs.
+    - ``POLICYQA_JUDGE_WEIGHTS``: another trained judge file (to evaluate one).
     """
     env = os.environ
     corpus = Path(env.get("POLICYQA_CORPUS") or PROJECT_ROOT / "corpus")
@@ -61,7 +67,19 @@ def get_config() -> Config:
         chroma_url=(env.get("POLICYQA_CHROMA_URL") or None),
         collection=env.get("POLICYQA_COLLECTION") or "policyqa",
         query_adapter=_adapter_setting(env.get("POLICYQA_QUERY_ADAPTER") or "on"),
+        judge=_judge_setting(env.get("POLICYQA_JUDGE") or "int8"),
+        judge_weights=str(Path(env["POLICYQA_JUDGE_WEIGHTS"]).expanduser().resolve())
+        if env.get("POLICYQA_JUDGE_WEIGHTS") else None,
     )
+
+
+def _judge_setting(value: str) -> str:
+    value = value.strip().lower()
+    if value not in ("int8", "fp32"):
+        from .errors import ConfigError
+
+        raise ConfigError(f"POLICYQA_JUDGE is '{value}': use int8 or fp32")
+    return value
 
 
 def _adapter_setting(value: str) -> bool | str:

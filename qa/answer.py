@@ -59,6 +59,9 @@ NEIGHBOUR_LOOKAHEAD = 3
 # The newest version addresses the topic when its best sentence holds half of it, as silence is judged.
 NEWEST_ADDRESSES_TOPIC = MIN_TOPIC_COVERAGE
 
+# A name the searched policies never write ("Salesforce", "Do Not Track") makes them silent on it.
+NAMES_RULE = True
+
 _ensure_lock = threading.Lock()
 _last_check: dict = {}
 
@@ -156,32 +159,33 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
     focus = understood.companies[0] if len(understood.companies) == 1 else None
     answer = Answer(question=text, text="", found=False, company=focus, notes=notes,
                     policy_date=view.policies[next(iter(newest))].policy_date if len(newest) == 1 else None)
-    if focus is None and len({h.doc for h in hits}) > 1:
-        # Several policies searched: a policy that never writes a name the question asks about
-        # ("Europe", "Do Not Track") has nothing to say about it.
-        from .names import names_missing_from_policy
-
-        speaking = {d for d in {h.doc for h in hits} if not names_missing_from_policy(understood, view, d)}
-        hits = [h for h in hits if h.doc in speaking]
     if not hits:
         answer.text = _silent_text(understood, view, docs, [])
         return answer
+    from .evidence import judge_passages, prefer_newest
+    from .judge import get_judge
 
-    silent, missing = judge_silence(understood, view, docs, hits)
-    if silent:
-        answer.text = _silent_text(understood, view, docs, missing)
+    calibration = get_judge(config).calibration
+    judged = judge_passages(view, understood, hits, config, query_vector)
+    if not judged or judged[0].probability < calibration.answers or (NAMES_RULE and _names_missing(understood, view, docs)):
+        answer.text = _silent_text(understood, view, docs, _names_missing(understood, view, docs) if NAMES_RULE else [])
         return answer
-
-    from .versions import add_earlier_version_line, prefer_version_that_speaks
-
-    ranked = prefer_version_that_speaks(understood, view, hits, _rerank(view, hits, understood, newest), newest)
+    ranked = prefer_newest(judged, newest, calibration.answers)
     answer.citations = _citations(view, ranked, k, query_vector, _topic_share(view, understood))
     answer.found = bool(answer.citations)
-    answer.text = _answer_text(understood, answer.citations, view, newest) if answer.found else _silent_text(
-        understood, view, docs, missing)
+    lead_allowed = ranked[0].probability >= calibration.lead
+    answer.text = _answer_text(understood, answer.citations, view, newest, lead_allowed)
     if answer.found:
-        add_earlier_version_line(answer, understood, view, ranked, newest)
+        from .versions import add_earlier_version_line
+
+        add_earlier_version_line(answer, understood, view, ranked, newest, calibration.answers)
     return answer
+
+
+def _names_missing(understood: Understood, view: IndexView, docs: list[str]) -> list[str]:
+    from .names import missing_names
+
+    return missing_names(understood, view, docs)
 
 
 def judge_silence(understood: Understood, view: IndexView, docs: list[str], hits: list[Hit],
@@ -786,7 +790,8 @@ def _quote(text: str) -> str:
     return words if len(words) <= 400 else words[:397].rsplit(" ", 1)[0] + "…"
 
 
-def _answer_text(understood: Understood, citations: list[Citation], view: IndexView, newest: set[str]) -> str:
+def _answer_text(understood: Understood, citations: list[Citation], view: IndexView, newest: set[str],
+                 lead_allowed: bool = True) -> str:
     first = citations[0]
     who = f"{first.company}'s policy ({first.policy_date}) says"
     if first.doc not in newest:
@@ -795,7 +800,7 @@ def _answer_text(understood: Understood, citations: list[Citation], view: IndexV
             who = (f"{first.company}'s current policy ({current[0].policy_date}) does not say this directly; "
                    f"its earlier version ({first.policy_date}) says")
     intro = _list_intro(view, first)
-    lead = yes_no_lead(understood, f"{intro} {first.highlight}" if intro else first.highlight)
+    lead = yes_no_lead(understood, f"{intro} {first.highlight}" if intro else first.highlight) if lead_allowed else None
     quote = f"{_quote(intro)} … {_quote(first.highlight)}" if intro else _quote(first.highlight)
     text = f"{lead + '. ' if lead else ''}{who}: “{quote}” [1]"
     more = [c for c in citations[1:3] if c.company != first.company or c.section != first.section]

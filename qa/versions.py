@@ -346,7 +346,7 @@ def _column(citation: Citation, width: int) -> list[str]:
 # --- versions everywhere: one line about what an older version said -------------------------------
 
 def add_earlier_version_line(answer: Answer, understood: Understood, view: IndexView, ranked: list,
-                             newest: set[str]) -> None:
+                             newest: set[str], answers: float = 0.5) -> None:
     """When the answer cites a company's newest policy and an older version said something
     different on the question's topic, add one line saying what, with its citation."""
     if understood.year or not answer.citations or not understood.companies:
@@ -355,7 +355,7 @@ def add_earlier_version_line(answer: Answer, understood: Understood, view: Index
     if first.doc not in newest:
         return
     older = [s for s in ranked if s.hit.company == first.company and s.hit.doc not in newest
-             and s.coverage >= MIN_EARLIER_COVERAGE]
+             and s.probability >= answers]
     if not older:
         return
     text = view.source_text(older[0].hit.doc)

@@ -118,7 +118,7 @@ def make_examples(questions, policies: list[Policy], texts: list[str]) -> list[E
     from index.lexical import stems
     from qa.answer import query_stems
     from qa.question import understand
-    from qa.scoring import normalise
+    from evaluation.scoring import normalise
 
     retriever = bm25s.BM25()
     retriever.index([stems(t) or ["_"] for t in texts], show_progress=False)
@@ -145,7 +145,7 @@ def make_examples(questions, policies: list[Policy], texts: list[str]) -> list[E
 
 def hit_rank(example: Example, policy: Policy, fused: np.ndarray, k: int = 5) -> int | None:
     """Rank (1-based) of the first excerpt holding evidence, excerpts overlapping earlier ones skipped."""
-    from qa.scoring import normalise
+    from evaluation.scoring import normalise
 
     shown: list[tuple[int, int]] = []
     for j in np.argsort(-fused):
@@ -302,15 +302,15 @@ def main(argv=None) -> int:
                         help="questions of --out's adapter: all 20 companies (shipped), or one half only, "
                              "to score the other half on companies it never saw (cross-validation)")
     parser.add_argument("--hold-out-fold", metavar="K/N",
-                        help="train on every company but those of fold K of N (qa.scoring.company_folds), to score "
-                             "that fold with `python -m qa.eval ... --fold K/N` (cross-validation by company)")
+                        help="train on every company but those of fold K of N (evaluation.scoring.company_folds), to score "
+                             "that fold with `python -m evaluation ... --fold K/N` (cross-validation by company)")
     args = parser.parse_args(argv)
     quiet_third_parties()
     import torch
 
     torch.set_num_threads(args.threads)
     torch.use_deterministic_algorithms(True)
-    from qa.scoring import in_fold, load_questions, parse_fold, split_of
+    from evaluation.scoring import in_fold, load_questions, parse_fold, split_of
 
     dev = args.shared / "eval" / "policyqa-dev"
     started = time.time()

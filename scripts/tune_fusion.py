@@ -30,8 +30,8 @@ def main() -> int:
     args = parser.parse_args()
     from index import retrieval
     from qa import answer
-    from qa.eval import eval_config, evaluate
-    from qa.scoring import load_questions, select, summarise
+    from evaluation.harness import eval_config, evaluate
+    from evaluation.scoring import load_questions, select, summarise
 
     questions = select(load_questions(SHARED / "questions.jsonl"), "tune", sample=args.sample)
     config = eval_config(SHARED / "corpus")

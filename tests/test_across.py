@@ -161,7 +161,7 @@ def test_names_must_appear_as_written(seed_index):
 
 
 def test_the_across_harness_scores_every_question_kind(seed_index, tmp_path, capsys):
-    from qa.eval_across import main
+    from evaluation.across import main
 
     out = tmp_path / "across.json"
     assert main(["--json", str(out)]) == 0
@@ -176,7 +176,7 @@ def test_the_across_harness_scores_every_question_kind(seed_index, tmp_path, cap
 
 def test_the_across_harness_names_a_bad_line(tmp_path):
     from index.errors import PolicyQAError
-    from qa.eval_across import load_cross_questions
+    from evaluation.across import load_cross_questions
 
     bad = tmp_path / "q.jsonl"
     bad.write_text('{"question": "Which companies sell data?", "kind": "companies"}\n{"question": \n')

@@ -19,7 +19,7 @@ from qa import ask
 from qa.polarity import yes_no_lead
 from qa.question import understand
 from qa.records import Answer, Citation
-from qa.scoring import (Question, company_folds, in_fold, load_questions, normalise, parse_fold, percentile, score_answer,
+from evaluation.scoring import (Question, company_folds, in_fold, load_questions, normalise, parse_fold, percentile, score_answer,
                         select, split_of, summarise)
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -346,7 +346,7 @@ def test_company_folds_cover_every_company_once():
 def test_seed_questions_regression_bar(seed_index):
     """The foundation bar on the shared seed questions, company not passed."""
     from index.config import get_config
-    from qa.eval import evaluate
+    from evaluation.harness import evaluate
 
     questions = load_questions(SEED_QUESTIONS)
     outcomes = evaluate(questions, get_config(), baseline=False)["system"]
@@ -359,7 +359,7 @@ def test_seed_questions_regression_bar(seed_index):
 @pytest.mark.skipif(not SEED_QUESTIONS.exists(), reason="shared/eval/seed-questions.jsonl is not here")
 def test_eval_cli_compares_with_the_baseline(seed_index, tmp_path):
     out = tmp_path / "report.json"
-    run = subprocess.run([sys.executable, "-m", "qa.eval", str(SEED_QUESTIONS), "--limit", "6", "--json", str(out)],
+    run = subprocess.run([sys.executable, "-m", "evaluation", str(SEED_QUESTIONS), "--limit", "6", "--json", str(out)],
                          capture_output=True, text=True, cwd=PROJECT, timeout=600)
     assert run.returncode == 0, run.stderr
     assert "Hit@1" in run.stdout and "baseline" in run.stdout and "latency p95" in run.stdout
@@ -373,7 +373,7 @@ def test_eval_cli_compares_with_the_baseline(seed_index, tmp_path):
 def test_eval_cli_reports_bad_input(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"question": "ok?"}\nnot json\n')
-    run = subprocess.run([sys.executable, "-m", "qa.eval", str(bad)], capture_output=True, text=True,
+    run = subprocess.run([sys.executable, "-m", "evaluation", str(bad)], capture_output=True, text=True,
                          cwd=PROJECT, timeout=120)
     assert run.returncode == 1 and "bad.jsonl:2" in run.stderr
 

@@ -79,7 +79,7 @@ def test_adapter_ranks_evidence_better_on_companies_it_never_saw():
     from index.chunking import chunk_policy
     from index.policies import parse_policy
     from index.readers import read_document
-    from qa.scoring import load_questions, normalise, split_of
+    from evaluation.scoring import load_questions, normalise, split_of
 
     dev = SHARED / "eval" / "policyqa-dev"
     questions = [q for q in load_questions(dev / "questions.jsonl") if split_of(q) == "report" and q.answerable]

@@ -24,8 +24,8 @@ DEV = SHARED / "eval" / "policyqa-dev"
 @pytest.mark.slow
 @pytest.mark.skipif(not (DEV / "questions.jsonl").exists(), reason="shared/eval/policyqa-dev is not here")
 def test_policyqa_report_half_beats_the_baseline(tmp_path):
-    from qa.eval import eval_config, evaluate, format_table
-    from qa.scoring import load_questions, select, summarise
+    from evaluation.harness import eval_config, evaluate, format_table
+    from evaluation.scoring import load_questions, select, summarise
 
     sample = int(os.environ.get("POLICYQA_HEAVY_SAMPLE", "0")) or None
     questions = select(load_questions(DEV / "questions.jsonl"), "report", sample=sample)

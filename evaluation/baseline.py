@@ -23,7 +23,7 @@ from index.config import Config
 from index.policies import parse_policy
 from index.readers import Unreadable, read_document
 
-from .records import Answer, Citation
+from qa.records import Answer, Citation
 
 MIN_PARAGRAPH_WORDS = 30
 MAX_EXCERPT_CHARS = 1200

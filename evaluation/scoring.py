@@ -52,7 +52,7 @@ def load_questions(path: Path) -> list[Question]:
             out.append(Question(
                 id=str(data.get("id", number)), question=data["question"], company=data.get("company"),
                 answerable=bool(data.get("answerable", True)), evidence=tuple(data.get("evidence") or ()),
-                lead=data.get("lead"), policy_date=data.get("policy_date"), type=data.get("type"),
+                lead=(data.get("lead") or "").capitalize() or None, policy_date=data.get("policy_date"), type=data.get("type"),
             ))
         except (ValueError, KeyError, TypeError) as exc:
             raise PolicyQAError(f"{path}:{number}: not a question record ({type(exc).__name__}: {exc})") from None
@@ -118,6 +118,7 @@ class Outcome:
     version_ok: bool | None  # first citation from the expected policy version (None: nothing expected)
     ms: float
     text: str = ""
+    said: str | None = None  # the answer's Yes/No lead, if it gives one
 
 
 def score_answer(question: Question, answer, ms: float) -> Outcome:
@@ -138,7 +139,8 @@ def score_answer(question: Question, answer, ms: float) -> Outcome:
     if question.policy_date and question.answerable:
         version_ok = bool(first) and first.policy_date == question.policy_date
     return Outcome(question.id, question.answerable, bool(answer.found), rank, highlight, lead_ok,
-                   question.lead == "No" and said == "Yes", version_ok, round(ms, 2), answer.text or "")
+                   question.lead == "No" and said == "Yes", version_ok, round(ms, 2), answer.text or "",
+                   said if said in ("Yes", "No") else None)
 
 
 @dataclass
@@ -157,6 +159,8 @@ class Metrics:
     false_abstention_rate: float | None = None  # answerable questions answered found=False
     lead_accuracy: float | None = None  # questions with an expected Yes/No lead
     wrong_yes: int = 0  # "No" expected, "Yes" said
+    wrong_leads: int = 0  # a Yes/No lead other than the expected one (or on a question expecting none)
+    lead_coverage: float | None = None  # questions expecting a lead that got one
     version_accuracy: float | None = None
     latency_ms_p50: float | None = None
     latency_ms_p95: float | None = None
@@ -195,6 +199,8 @@ def summarise(outcomes: list[Outcome]) -> Metrics:
     leads = [o for o in outcomes if o.lead_ok is not None]
     m.lead_accuracy = share(leads, lambda o: o.lead_ok)
     m.wrong_yes = sum(o.wrong_yes for o in outcomes)
+    m.lead_coverage = share(leads, lambda o: o.said is not None)
+    m.wrong_leads = sum(1 for o in outcomes if o.said is not None and o.lead_ok is not None and not o.lead_ok)
     versions = [o for o in outcomes if o.version_ok is not None]
     m.version_accuracy = share(versions, lambda o: o.version_ok)
     times = [o.ms for o in outcomes]

@@ -1,9 +1,9 @@
-"""``python -m qa.eval QUESTIONS.jsonl [--corpus DIR] [--company-given] [--json OUT]``.
+"""``python -m evaluation QUESTIONS.jsonl [--corpus DIR] [--company-given] [--json OUT]``.
 
-Scores ``qa.ask`` and the naive baseline (``qa.baseline``) on the same questions and prints them
+Scores ``qa.ask`` and the naive baseline (``evaluation.baseline``) on the same questions and prints them
 side by side: Hit@1/3/5, MRR, Highlight@1, abstention accuracy, false-abstention rate, Yes/No
 lead accuracy (for questions that carry a ``lead``), and latency p50/p95 per question (warm:
-the model and index are loaded before the clock starts). Scoring rules: ``qa.scoring``.
+the model and index are loaded before the clock starts). Scoring rules: ``evaluation.scoring``.
 
 ``--corpus DIR`` indexes that folder into its own data folder (``--data``, else
 ``<POLICYQA_DATA>/eval/<name>-<hash of the path>``), so evaluation never touches the main index.
@@ -28,6 +28,7 @@ ROWS = [
     ("MRR", "mrr", "num"), ("Highlight@1", "highlight_at_1", "pct"),
     ("abstention accuracy", "abstention_accuracy", "pct"), ("false abstentions", "false_abstention_rate", "pct"),
     ("Yes/No lead accuracy", "lead_accuracy", "pct"), ("'Yes' where 'No' is right", "wrong_yes", "int"),
+    ("wrong Yes/No leads", "wrong_leads", "int"), ("leads given where expected", "lead_coverage", "pct"),
     ("version accuracy", "version_accuracy", "pct"),
     ("latency p50 (ms)", "latency_ms_p50", "ms"), ("latency p95 (ms)", "latency_ms_p95", "ms"),
 ]
@@ -64,7 +65,7 @@ def evaluate(questions: list[Question], config: Config, company_given: bool = Fa
     """Score ``qa.ask`` (and the baseline) on ``questions``; returns the report as plain data."""
     from index.embedder import embed_query
 
-    from .answer import ask, ensure_index
+    from qa.answer import ask, ensure_index
 
     ensure_index(config, progress=progress)
     embed_query(config.model, "warm up", config.query_adapter)
@@ -112,7 +113,7 @@ def format_table(metrics: dict[str, Metrics]) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     quiet_third_parties()
-    parser = argparse.ArgumentParser(prog="python -m qa.eval", description=__doc__.split("\n\n")[1])
+    parser = argparse.ArgumentParser(prog="python -m evaluation", description=__doc__.split("\n\n")[1])
     parser.add_argument("questions", type=Path, help="question file (.jsonl, format in shared/README.md)")
     parser.add_argument("--corpus", type=Path, help="index and answer from this corpus folder instead")
     parser.add_argument("--data", type=Path, help="data folder for --corpus's index (default: under POLICYQA_DATA)")

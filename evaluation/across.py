@@ -1,4 +1,4 @@
-"""``python -m qa.eval_across [QUESTIONS.jsonl] [--json OUT]``: score questions across policies.
+"""``python -m evaluation.across [QUESTIONS.jsonl] [--json OUT]``: score questions across policies.
 
 The question file has the shared format (``id``, ``question``, ``company``, ``answerable``,
 ``evidence``) plus ``kind`` and what that kind expects:
@@ -12,7 +12,7 @@ The question file has the shared format (``id``, ``question``, ``company``, ``an
 - ``policy``: ``expected_first_date`` of the first citation, ``evidence``, ``expected_text``
   phrases, ``expected_earlier`` (null: no line about an older version; {date, evidence}: that line).
 
-Phrases are compared as in ``qa.eval`` (lower case, whitespace collapsed, Markdown ``*`` dropped).
+Phrases are compared as in ``evaluation`` (lower case, whitespace collapsed, Markdown ``*`` dropped).
 """
 from __future__ import annotations
 
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     from index.config import quiet_third_parties
 
     quiet_third_parties()
-    parser = argparse.ArgumentParser(prog="python -m qa.eval_across")
+    parser = argparse.ArgumentParser(prog="python -m evaluation.across")
     parser.add_argument("questions", type=Path, nargs="?", default=DEFAULT_QUESTIONS)
     parser.add_argument("--json", type=Path, help="write the per-question results and the summary here")
     args = parser.parse_args(argv)

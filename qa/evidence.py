@@ -1,0 +1,145 @@
+"""Judge stage: every sentence of the retrieved passages, scored as a possible answer.
+
+Retrieval (``index.retrieval``) finds passages near the question. Here each of their sentences gets
+a calibrated probability of answering it: a logistic combination, fitted on PolicyQA by
+``scripts/fit_judge.py`` and calibrated on policies neither part saw, of
+
+- the cross-encoder's reading of question and sentence together (``qa.judge``),
+- how close the sentence's passage is to the question (dense similarity, keyword score, rank),
+- how much of the question's topic the sentence writes (rare words weigh more), and whether it
+  writes the names the question asks about ("Salesforce").
+
+Each passage is represented by its most probable sentence; the best probability decides whether
+the policy answers at all (``qa.judge.Calibration.answers``).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from index.chunking import plain_text
+from index.config import Config
+from index.lexical import stems
+from index.retrieval import Hit, IndexView
+
+from .question import VAGUE, Understood
+
+# Passages whose sentences are judged, and at most how many sentences in all (the judge's cost).
+JUDGED_PASSAGES = 8
+MAX_JUDGED_SENTENCES = 24
+# A passage of the chosen version ranks above an older version's when the two are this close.
+NEWEST_MARGIN = 0.1
+FEATURES = ("judge", "similarity", "dense", "lexical", "rank", "coverage", "names", "length")
+
+
+@dataclass
+class Judged:
+    """One retrieved passage with its most probable answer sentence."""
+
+    hit: Hit
+    sentence: tuple[int, int]
+    probability: float
+    rank: int  # the passage's place in retrieval order
+    features: dict | None = None
+
+    @property
+    def score(self) -> float:
+        return self.probability
+
+
+def candidate_sentences(view: IndexView, hits: list[Hit]) -> list[tuple[int, tuple[int, int], str]]:
+    """(passage number, span, plain text) of the sentences judged: the first passages' sentences
+    in retrieval order, each once, at most ``MAX_JUDGED_SENTENCES``."""
+    out: list[tuple[int, tuple[int, int], str]] = []
+    seen: set[tuple[str, int, int]] = set()
+    for i, hit in enumerate(hits[:JUDGED_PASSAGES]):
+        source = view.source_text(hit.doc)
+        for start, end in hit.sentences:
+            if len(out) >= MAX_JUDGED_SENTENCES:
+                return out
+            if (hit.doc, start, end) in seen:
+                continue
+            seen.add((hit.doc, start, end))
+            words = plain_text(source[start:end])
+            if words.strip():
+                out.append((i, (start, end), words))
+    return out
+
+
+def sentence_similarities(config: Config, query_vector, candidates: list[tuple[int, tuple[int, int], str]]) -> np.ndarray:
+    """Cosine similarity of each candidate sentence, embedded alone, to the question's vector."""
+    from index.embedder import embed
+
+    if not candidates:
+        return np.zeros(0)
+    vectors = np.asarray(embed(config.model, [c[2] for c in candidates]), dtype="float32")
+    return vectors @ np.asarray(query_vector, dtype="float32")
+
+
+def sentence_features(view: IndexView, understood: Understood, hits: list[Hit],
+                      candidates: list[tuple[int, tuple[int, int], str]], logits: np.ndarray,
+                      similarities: np.ndarray) -> list[dict]:
+    """The judge's inputs for each candidate sentence (see the module docstring)."""
+    companies = {c.lower() for c in understood.companies}
+    topic = {s for w in understood.content_words if w not in VAGUE for s in stems(w)}
+    weight = {s: view.lexical.idf(s) for s in topic}
+    total = sum(weight.values()) or 1.0
+    names = [e.lower() for e in understood.entities if e.lower() not in companies]
+    rows = []
+    for (i, _, text), logit, similarity in zip(candidates, logits, similarities):
+        found = set(stems(text))
+        lower = text.lower()
+        rows.append({
+            "judge": float(logit),
+            "similarity": float(similarity),
+            "dense": hits[i].dense,
+            "lexical": hits[i].lexical,
+            "rank": 1.0 / (1 + i),
+            "coverage": sum(w for s, w in weight.items() if s in found) / total,
+            "names": (sum(n in lower for n in names) / len(names)) if names else 1.0,
+            "length": math.log(1 + len(text)),
+        })
+    return rows
+
+
+def combine(rows: list[dict], weights: dict[str, float]) -> np.ndarray:
+    """Calibrated probabilities from feature rows: ``sigmoid(bias + sum(weight * feature))``."""
+    if not rows:
+        return np.zeros(0)
+    x = np.array([[r[f] for f in FEATURES] for r in rows])
+    w = np.array([weights.get(f, 0.0) for f in FEATURES])
+    return 1.0 / (1.0 + np.exp(-(x @ w + weights.get("bias", 0.0))))
+
+
+def judge_passages(view: IndexView, understood: Understood, hits: list[Hit], config: Config,
+                   query_vector) -> list[Judged]:
+    """Each of the first ``JUDGED_PASSAGES`` hits with its most probable sentence, most probable first;
+    the hits after them follow in retrieval order with probability 0."""
+    from .judge import get_judge
+
+    judge = get_judge(config)
+    candidates = candidate_sentences(view, hits)
+    logits = judge.logits(understood.question, [c[2] for c in candidates]) if candidates else np.zeros(0)
+    rows = sentence_features(view, understood, hits, candidates, logits,
+                             sentence_similarities(config, query_vector, candidates))
+    probabilities = combine(rows, judge.calibration.weights)
+    best: dict[int, Judged] = {}
+    for (i, span, _), p, row in zip(candidates, probabilities, rows):
+        if i not in best or p > best[i].probability:
+            best[i] = Judged(hits[i], span, float(p), i, row)
+    judged = sorted(best.values(), key=lambda j: (-j.probability, j.rank))
+    rest = [Judged(h, h.sentences[0], 0.0, i) for i, h in enumerate(hits) if i not in best and h.sentences]
+    return judged + rest
+
+
+def prefer_newest(judged: list[Judged], newest: set[str], answers: float) -> list[Judged]:
+    """The chosen version answers whenever it does (its best sentence at least ``answers`` likely,
+    or nearly as likely as an older version's best); older versions only fill its silence."""
+    first = next((j for j in judged if j.hit.doc in newest), None)
+    if first is None or first is (judged[0] if judged else None):
+        return judged
+    if first.probability >= answers or first.probability >= judged[0].probability - NEWEST_MARGIN:
+        return [first] + [j for j in judged if j is not first]
+    return judged

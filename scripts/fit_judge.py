@@ -1,0 +1,169 @@
+"""Fit and calibrate how the answer judge decides (nothing here is imported by the product).
+
+1. For every question, retrieval as ``qa.ask`` does it, then every judged sentence's features
+   (``qa.evidence.sentence_features``) and whether it holds an evidence phrase.
+2. PolicyQA dev (company given): each question's sentences are read by the cross-encoder trained
+   without that question's company fold (``build/judge-L6-foldK.safetensors``), so the logistic weights
+   over the features are fitted on honest, unseen-company judge scores.
+3. The seed-style sets (the five seed policies, which neither the cross-encoder nor the weights saw):
+   the reliability table (probability against observed precision) and the threshold on the best
+   sentence's probability that separates answerable from unanswerable questions.
+
+    .venv/bin/python scripts/fit_judge.py --folds build/judges --write qa/data/judge.json
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SHARED = ROOT.parent / "shared"
+SEED_SETS = sorted((ROOT / "eval").glob("heldout-seed*.jsonl")) + [SHARED / "eval" / "seed-questions.jsonl"]
+
+
+def collect(paths: list[Path], corpus: Path | None, data: Path | None, company_given: bool,
+            judge_for=None, sample: int | None = None) -> list[dict]:
+    """Feature rows of every judged sentence, grouped per question."""
+    from evaluation.harness import eval_config
+    from evaluation.scoring import load_questions, normalise
+    from index.config import quiet_third_parties
+    from index.embedder import embed_query
+    from qa.answer import _choose_versions, ensure_index, query_stems
+    from qa.evidence import candidate_sentences, sentence_features, sentence_similarities
+    from qa.judge import get_judge
+    from qa.question import find_companies, search_text, understand
+
+    quiet_third_parties()
+    config = eval_config(corpus, data)
+    view = ensure_index(config, progress=False)
+    out = []
+    for path in paths:
+        questions = load_questions(path)
+        if sample and sample < len(questions):
+            import random
+
+            questions = random.Random(13).sample(questions, sample)
+        for n, q in enumerate(questions):
+            policies = list(view.policies.values())
+            understood = understand(q.question, policies)
+            if company_given and q.company:
+                understood.companies = find_companies(q.company, policies)[:1]
+            docs, _, _ = _choose_versions(understood, policies)
+            named = [p for p in policies if p.company in understood.companies]
+            vector = embed_query(config.model, search_text(q.question, named), config.query_adapter)
+            hits = view.hits(vector, query_stems(understood), docs, k=15)
+            candidates = candidate_sentences(view, hits)
+            judge = judge_for(q) if judge_for else get_judge(config)
+            logits = judge.logits(understood.question, [c[2] for c in candidates]) if candidates else np.zeros(0)
+            rows = sentence_features(view, understood, hits, candidates, logits,
+                                     sentence_similarities(config, vector, candidates))
+            evidence = [normalise(e) for e in q.evidence]
+            labels = [any(e and e in normalise(c[2]) for e in evidence) for c in candidates]
+            out.append({"set": path.name, "id": q.id, "company": q.company, "answerable": q.answerable,
+                        "rows": rows, "labels": labels})
+            if n % 200 == 0:
+                print(f"  {path.name}: {n}", file=sys.stderr, flush=True)
+    return out
+
+
+def fit(questions: list[dict], features: tuple[str, ...]) -> dict[str, float]:
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.array([[r[f] for f in features] for q in questions for r in q["rows"]])
+    y = np.array([label for q in questions for label in q["labels"]])
+    model = LogisticRegression(C=1.0, max_iter=2000).fit(x, y)
+    weights = {f: round(float(w), 4) for f, w in zip(features, model.coef_[0])}
+    weights["bias"] = round(float(model.intercept_[0]), 4)
+    return weights
+
+
+def best_probabilities(questions: list[dict], weights: dict) -> list[float]:
+    from qa.evidence import combine
+
+    return [float(combine(q["rows"], weights).max()) if q["rows"] else 0.0 for q in questions]
+
+
+def report(questions: list[dict], weights: dict, max_false: float) -> float:
+    from qa.evidence import combine
+
+    probs = np.concatenate([combine(q["rows"], weights) for q in questions if q["answerable"] and q["rows"]])
+    labels = np.array([l for q in questions if q["answerable"] and q["rows"] for l in q["labels"]])
+    print("judge probability | sentences | observed precision (holds an evidence phrase)")
+    for lo, hi in zip([0, .1, .2, .3, .4, .5, .6, .7, .8, .9], [.1, .2, .3, .4, .5, .6, .7, .8, .9, 1.01]):
+        inside = (probs >= lo) & (probs < hi)
+        if inside.sum():
+            print(f"  {lo:.1f}-{min(hi, 1):.1f} | {int(inside.sum()):5d} | {labels[inside].mean():.3f}")
+    best = np.array(best_probabilities(questions, weights))
+    answerable = np.array([q["answerable"] for q in questions])
+    top_is_evidence = [bool(q["labels"][int(np.argmax(combine(q["rows"], weights)))]) for q in questions
+                       if q["answerable"] and q["rows"]]
+    print(f"top sentence holds evidence: {np.mean(top_is_evidence):.3f} of {len(top_is_evidence)} answerable")
+    print("threshold | unanswerable -> silent | answerable -> silent")
+    chosen = 0.0
+    for t in np.arange(0.02, 0.96, 0.02):
+        abst = float((best[~answerable] < t).mean()) if (~answerable).any() else 0.0
+        false = float((best[answerable] < t).mean())
+        print(f"  {t:.2f} | {abst:.3f} | {false:.3f}")
+        if false <= max_false:
+            chosen = float(t)
+    return round(chosen, 3)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--folds", type=Path, default=ROOT / "build" / "judges",
+                        help="folder with judge-L6-fold1..4.safetensors (scripts/train_judge.py --hold-out-fold)")
+    parser.add_argument("--layers", default="L6")
+    parser.add_argument("--sample", type=int, default=1000, help="PolicyQA questions used (seeded sample)")
+    parser.add_argument("--cache", type=Path, default=ROOT / "build" / "judge-features.json")
+    parser.add_argument("--fresh", action="store_true", help="recompute the cached feature rows")
+    parser.add_argument("--features", default=None, help="comma-separated subset of qa.evidence.FEATURES")
+    parser.add_argument("--max-false-abstention", type=float, default=0.05)
+    parser.add_argument("--write", type=Path, help="write the weights and threshold here (qa/data/judge.json)")
+    args = parser.parse_args()
+    from qa.evidence import FEATURES
+
+    if args.cache.exists() and not args.fresh:
+        cached = json.loads(args.cache.read_text())
+    else:
+        from evaluation.scoring import company_folds, load_questions
+        from index.embedder import resolve_model_path
+        from qa.judge import Judge
+
+        pqa = SHARED / "eval" / "policyqa-dev" / "questions.jsonl"
+        folds = company_folds(load_questions(pqa), 4)
+        model_dir = resolve_model_path("all-MiniLM-L6-v2")
+        judges = {k: Judge(model_dir, args.folds / f"judge-{args.layers}-fold{k}.safetensors") for k in (1, 2, 3, 4)}
+
+        def judge_for(q):
+            return judges[next(k for k in (1, 2, 3, 4) if (q.company or q.id).lower() in folds[k - 1])]
+
+        data = Path(os.environ.get("POLICYQA_DATA", ROOT / ".policyqa"))
+        cached = {"policyqa": collect([pqa], SHARED / "eval" / "policyqa-dev" / "corpus", data / "fit-policyqa",
+                                      True, judge_for, args.sample),
+                  "seed": collect(SEED_SETS, None, None, False)}
+        args.cache.parent.mkdir(parents=True, exist_ok=True)
+        args.cache.write_text(json.dumps(cached))
+    features = tuple(args.features.split(",")) if args.features else FEATURES
+    weights = fit(cached["policyqa"], features)
+    print("weights:", weights)
+    print("== PolicyQA (fitted on; judge scores from unseen-company folds)")
+    report(cached["policyqa"], weights, 1.0)
+    print("== seed-style sets (unseen by the judge and the weights): calibration")
+    threshold = report(cached["seed"], weights, args.max_false_abstention)
+    print(f"threshold with false abstention <= {args.max_false_abstention}: {threshold}")
+    if args.write:
+        current = json.loads(args.write.read_text()) if args.write.exists() else {}
+        current.update({"weights": weights, "answers": threshold})
+        args.write.write_text(json.dumps(current, indent=2) + "\n")
+        print(f"wrote {args.write}")
+
+
+if __name__ == "__main__":
+    main()
