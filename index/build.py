@@ -24,7 +24,7 @@ from .chunking import Chunk, chunk_policy
 from .config import Config, get_config
 from .errors import BadInput, ConfigError
 from .lexical import LexicalIndex
-from .policies import iso_date_of, parse_policy
+from .policies import parse_policy
 from .readers import SUPPORTED_SUFFIXES, Unreadable, read_document
 
 MANIFEST_VERSION = 1
@@ -286,8 +286,7 @@ def _parse_readable_file(config: Config, path: Path, overrides: dict) -> _Parsed
     doc = read_document(path)
     stat = path.stat()
     policy = parse_policy(doc.text, path.name, company=overrides.get("company"),
-                          policy_date=overrides.get("policy_date"), fallback_date=iso_date_of(stat.st_mtime),
-                          hints=doc.hints)
+                          policy_date=overrides.get("policy_date"), hints=doc.hints)
     chunks = chunk_policy(policy)
     if not chunks:
         raise Unreadable("no sentences found in the document")
@@ -298,7 +297,7 @@ def _parse_readable_file(config: Config, path: Path, overrides: dict) -> _Parsed
         ordinal = seen.get(chunk.embed_text, 0)
         seen[chunk.embed_text] = ordinal + 1
         chunk_entries.append({
-            "id": _chunk_id(rel, policy.company, policy.policy_date, chunk.embed_text, ordinal),
+            "id": _chunk_id(rel, policy.company, policy.policy_date or "", chunk.embed_text, ordinal),
             "section": chunk.section.heading,
             "start": chunk.start,
             "end": chunk.end,
@@ -315,6 +314,7 @@ def _parse_readable_file(config: Config, path: Path, overrides: dict) -> _Parsed
         "effective_date": policy.effective_date,
         "archive_date": policy.archive_date,
         "title": policy.title,
+        "aliases": list(overrides.get("aliases", [])),
         "kind": doc.kind,
         "source": _source_for(config, path, doc),
         "sections": len(policy.sections),
@@ -459,6 +459,8 @@ def _build(config: Config, old: dict, old_docs: dict, model_changed: bool, plan:
     by_sha: dict[str, str] = {}
     wanted: dict[str, tuple[str, dict]] = {}
     embedder = _Embedder(config, store, progress)
+    known_added = {rel: e.get("added") for rel, e in old.get("documents", {}).items()}
+    next_added = max((n or 0 for n in known_added.values()), default=0) + 1
     with _parse_ahead(config, plan) as results:
         for rel, path, entry in plan.files:
             if entry is not None and "skipped" in entry:
@@ -482,6 +484,9 @@ def _build(config: Config, old: dict, old_docs: dict, model_changed: bool, plan:
                                       "duplicate_of": by_sha[fingerprint]}
                 continue
             by_sha[fingerprint] = rel
+            # The order policies joined the index tells undated versions of one company apart.
+            entry["added"] = known_added.get(rel) or next_added
+            next_added = max(next_added, entry["added"] + 1)
             documents[rel] = entry
             if result is not None:
                 parsed[rel] = result

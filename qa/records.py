@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from index.dates import date_label
+
 
 @dataclass(frozen=True)
 class Citation:
@@ -14,7 +16,7 @@ class Citation:
 
     n: int
     company: str
-    policy_date: str
+    policy_date: str | None  # None: the policy states no date ("undated")
     section: str
     score: float
     excerpt: str
@@ -27,7 +29,8 @@ class Citation:
     doc: str = ""
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The citation as JSON; ``version`` names the policy version as users see it ("undated")."""
+        return {**asdict(self), "version": date_label(self.policy_date)}
 
 
 @dataclass(frozen=True)
@@ -40,13 +43,14 @@ class CompanyFinding:
     """
 
     company: str
-    policy_date: str  # the version judged: the newest, or the one in force in the year asked about
+    policy_date: str | None  # the version judged: the newest, or the one in force in the year asked about
     status: str
     citations: tuple[Citation, ...] = ()
     earlier: Citation | None = None
 
     def to_dict(self) -> dict:
-        return {"company": self.company, "policy_date": self.policy_date, "status": self.status,
+        return {"company": self.company, "policy_date": self.policy_date,
+                "version": date_label(self.policy_date), "status": self.status,
                 "citations": [c.to_dict() for c in self.citations],
                 "earlier": self.earlier.to_dict() if self.earlier else None}
 
@@ -95,7 +99,7 @@ class Answer:
     kind: str = "policy"
     companies: list[CompanyFinding] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
-    versions: tuple[str, ...] = ()  # (older, newer) policy dates when kind == "versions"
+    versions: tuple[str | None, ...] = ()  # (older, newer) policy dates when kind == "versions"
 
     def to_dict(self) -> dict:
         return {
