@@ -31,7 +31,7 @@ MANIFEST_VERSION = 1
 # The modules whose rules decide what a file's chunks are. When any of them changes (a new
 # release), every file is read again on the next build (files skipped before included); chunk
 # ids are content hashes, so only chunks that really changed are embedded again.
-PARSER_MODULES = ("readers.py", "policies.py", "chunking.py", "boilerplate.py")
+PARSER_MODULES = ("readers.py", "policies.py", "chunking.py", "boilerplate.py", "dates.py", "structure.py")
 CHUNK_RULES = 1  # bump when build.py changes how chunks or their ids are made
 
 

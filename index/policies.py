@@ -19,6 +19,7 @@ from markdown_it import MarkdownIt
 
 from .dates import parse_date, stated_date
 from .readers import DocumentHints
+from .structure import plain_headings
 
 _md = MarkdownIt("commonmark").enable("table")
 
@@ -248,7 +249,11 @@ def split_sections(text: str, skip_until: int = 0) -> list[Section]:
                 plain.append(_Heading(2, title, lines[line], lines[line + 1], True, True))
         i += 1
     if not any(h.level > 1 for h in headings):
-        # Plain text (a .txt file, a page saved as text): its headings are short lines of their own.
+        # Plain text (a .txt file, a page saved as text): its headings are short lines of their own,
+        # or sit between the sentences of one long line (``structure.plain_headings``).
+        starts = {h.start for h in plain}
+        plain += [_Heading(h.level, h.title, h.start, h.body_start, True, True)
+                  for h in plain_headings(text, skip_until) if h.start not in starts]
         headings = sorted(headings + plain, key=lambda h: h.start)
 
     sections: list[Section] = []
