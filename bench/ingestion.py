@@ -38,18 +38,31 @@ def policy_files(shared: Path, seed: Path) -> list[Path]:
     return files
 
 
-# The judge of "only a heading", the same before and after: short, and shaped like a title (no
-# sentence end, a question of a few words, or numbered), not a lead-in ending in ":".
-_NUMBERED = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*\.?|[A-Z]\.|[IVX]{1,4}\.)\s")
+# The judge of "only a heading", the same code before and after (not the product's own test): a
+# chunk of at most 12 words, no URL, shaped like a title: numbered ("5.2 Deleting your
+# Information."), ALL CAPS, a short question, or title case without a sentence end.
+_NUMBERED = re.compile(r"^(?:\d{1,2}(?:\.\d{1,2})*\.?|[A-Z]\.|[IVX]{1,4}\.)\s+[A-Z]")
+_SMALL = set("a an the and or of to for in on at by with from about as that we you your our us is are do does "
+             "how what who when why where which this it its may can not if".split())
 
 
 def heading_only(plain: str) -> bool:
     """A chunk's plain text is only a heading."""
+    plain = plain.strip()
     words = plain.split()
-    if not words or len(words) > 12 or plain.rstrip().endswith(":"):
+    if not words or len(words) > 12 or re.search(r"https?:|www\.|@", plain) or plain[-1] in ",;:":
         return False
-    end = plain.rstrip()[-1]
-    return end not in ".!;," or bool(_NUMBERED.match(plain) and len(words) <= 8) or (end == "?" and len(words) <= 10)
+    if _NUMBERED.match(plain):
+        return len(words) <= 9
+    if plain.endswith("?"):
+        return len(words) <= 10 and bool(re.match(r"(?i)(how|what|when|where|why|who|which|do|does|can|will|is|are)\b", plain))
+    if plain[-1] in ".!":
+        return False
+    letters = re.findall(r"[^\W\d_][\w'’-]*", plain)
+    if letters and all(w.isupper() for w in letters if len(w) > 1):
+        return True
+    capitals = [w for w in letters if w.lower() not in _SMALL]
+    return bool(capitals) and all(w[0].isupper() for w in capitals)
 
 
 def measure(files: list[Path]) -> tuple[dict, list[dict]]:

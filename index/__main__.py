@@ -58,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
                                               "else its file name)")
         parser.add_argument("--date", type=_date, help="policy date YYYY-MM-DD (default: the document's 'Last "
                                                        "updated'/'Effective' date, its metadata or file name; else undated)")
+        parser.add_argument("--alias", action="append", default=[], metavar="NAME",
+                            help="another name the company goes by (repeat for several): it names the company "
+                                 "in questions, --company and the chat")
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
         args = parser.parse_args(argv[1:])
     else:
@@ -70,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.paths is not None:
-            added, report = add(args.paths, company=args.company, policy_date=args.date, progress=not args.json)
+            added, report = add(args.paths, company=args.company, policy_date=args.date, progress=not args.json,
+                                aliases=args.alias)
             _print_report(report, args.json, added)
             return 0 if added or not report.skipped else 1
         _print_report(build(get_config(), progress=not args.json), args.json)

@@ -712,13 +712,14 @@ def _all_chunk_texts(config: Config, documents: dict, parsed: dict[str, _Parsed]
 
 
 def add(paths: list[str | Path], company: str | None = None, policy_date: str | None = None,
-        config: Config | None = None, progress=True) -> tuple[list[str], BuildReport]:
+        config: Config | None = None, progress=True, aliases: list[str] | None = None) -> tuple[list[str], BuildReport]:
     """Add policy files (or folders of them) to the corpus and index them at once.
 
     Each readable file is copied into ``<corpus>/added/`` unless it is already in the corpus
     folder, or the same bytes are already indexed (adding a file twice changes nothing).
     ``company``/``policy_date`` override what is read from the documents; given again for a file
-    already indexed, they correct it. Returns the corpus-relative names of the policies given
+    already indexed, they correct it. ``aliases`` are other names the company goes by ("Acme",
+    "ACME Corp."), each naming it in questions, ``company=`` and the chat. Returns the corpus-relative names of the policies given
     (new or already present) and the build report; unreadable files are in ``report.skipped``
     under the path given, with the reason, and are not copied.
     """
@@ -726,7 +727,10 @@ def add(paths: list[str | Path], company: str | None = None, policy_date: str | 
     if policy_date and not _is_iso_date(policy_date):
         raise BadInput(f"the policy date must look like 2019-04-10, not '{policy_date}'")
     config.corpus_dir.mkdir(parents=True, exist_ok=True)
-    wanted = {k: v for k, v in {"company": company, "policy_date": policy_date}.items() if v}
+    names = [" ".join(str(a).split()) for a in aliases or [] if str(a).strip()]
+    if any(len(a) > 200 for a in names):
+        raise BadInput("an alias is too long (the limit is 200 characters)")
+    wanted = {k: v for k, v in {"company": company, "policy_date": policy_date, "aliases": names}.items() if v}
     known = {entry["sha256"]: rel for rel, entry in load_manifest(config)["documents"].items()}
     added: list[str] = []
     pre_skipped: dict[str, str] = {}

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 MAX_HEADING_WORDS = 12
 MAX_HEADING_CHARS = 100
 MIN_BODY_WORDS = 12  # a heading is followed by prose of at least this many words before the next one
-LONG_LINE = 1500  # a line this long holds several paragraphs: look for headings inside it
+LONG_LINE = 600  # a line this long holds several paragraphs (or the whole policy): look for headings inside it
 
 # Words a title leaves in lower case ("Sharing of Information with Third Parties").
 _SMALL = frozenset("""a an the and or nor but of to for in on at by with from into about as per via vs than
@@ -183,7 +183,9 @@ def list_end(text: str, end: int, following: list[tuple[int, int]], limit: int) 
         line_start = text.rfind("\n", 0, a) + 1
         marked = bool(_ITEM.match(text, line_start)) and line_start <= a
         own_line = text[line_start:a].strip() == "" and "\n" in text[last:a]
-        is_item = marked or (own_line and b - a <= MAX_ITEM_CHARS and not _ends_paragraph_gap(text, last, a))
+        sentence_like = text[a:b].rstrip().endswith(".") and len(text[a:b].split()) > MAX_HEADING_WORDS
+        is_item = marked or (own_line and b - a <= MAX_ITEM_CHARS and not sentence_like
+                             and not _ends_paragraph_gap(text, last, a))
         if not is_item or b - end > limit:
             break
         last = b

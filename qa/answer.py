@@ -10,6 +10,7 @@ import time
 import numpy as np
 
 from index.dates import date_label
+from index.structure import is_bare_heading, list_end
 from index.config import Config, get_config, quiet_third_parties
 from index.errors import BadQuestion, IndexDamaged, PolicyQAError
 from index.embedder import word_pieces
@@ -549,7 +550,8 @@ def _rerank(view: IndexView, hits: list[Hit], understood: Understood, newest: se
         values = [sum(w for stem, w in weights.items() if stem in f) for f in found]
         cues = [looks_like_answer(kinds, text[a:b]) if kinds else 0.0 for a, b in hit.sentences]
         said = [_phrase_share(phrases, text[a:b]) for a, b in hit.sentences] if phrases else [0.0] * len(values)
-        pick = max(range(len(values)), key=lambda i: (values[i] / total + ANSWER_SHAPE_WEIGHT * cues[i]
+        bare = [is_bare_heading(text[a:b]) for a, b in hit.sentences]  # a heading alone is never the evidence
+        pick = max(range(len(values)), key=lambda i: (not bare[i], values[i] / total + ANSWER_SHAPE_WEIGHT * cues[i]
                                                       + PHRASE_WEIGHT * said[i], -i))
         best, value = hit.sentences[pick], values[pick]
         # An answer split over two sentences: take the neighbour when it covers what the best one misses.
@@ -698,12 +700,7 @@ def _highlight_span(text: str, hit: Hit, best: tuple[int, int], view: IndexView)
         block_end = len(text) if block_end < 0 else block_end
         if block_end - following[0][0] <= MAX_SHORT_BLOCK and block_end - start <= MAX_HIGHLIGHT_CHARS:
             return start, max([s[1] for s in following if s[1] <= block_end] or [end])
-        return start, end
-    for s in following:
-        if s[1] - start > MAX_HIGHLIGHT_CHARS or not _LIST_ITEM.match(text, s[0] - _line_offset(text, s[0])):
-            break
-        end = s[1]
-    return start, end
+    return start, list_end(text, end, following, MAX_HIGHLIGHT_CHARS - (end - start))
 
 
 _LIST_ITEM = re.compile(r"[ \t]*(?:[*+\-•]|\d+[.)])\s")

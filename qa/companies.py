@@ -94,7 +94,7 @@ def find_companies(text: str, policies: list[PolicyInfo], everyday: frozenset = 
             if all(c != company for _, c in found):
                 found.append((match.start(), company))
     if not found:
-        found = _near_misses(text, aliases, everyday)
+        found = _near_misses(text, {a: c for a, c in aliases.items() if a not in distinctive}, everyday)
     return [c for _, c in sorted(found)]
 
 

@@ -35,6 +35,7 @@ _OVER_TIME = re.compile(r"\b(?:since|between|over\s+time|versions?|earlier|previ
                         r"from\s+(?:19|20)\d\d|(?:19|20)\d\d\s+(?:to|and|vs\.?|versus)\s+(?:19|20)\d\d)\b", re.I)
 # "changed" inside a clause of time or condition describes the topic, it does not ask for a comparison.
 _DEPENDENT_CHANGE = re.compile(r"\b(?:before|after|when|once|until|if|whenever)\b(?:\W+\w+){0,5}\W*$", re.I)
+_POLICY_ITSELF = re.compile(r"\b(?:polic(?:y|ies)|notice|statement|terms|versions?|wording|text)\b", re.I)
 _SINCE = re.compile(r"\b(?:since|after|from)\s+(?:19|20)\d\d\b", re.I)
 # Question words that ask for a comparison, not about a topic.
 _NOT_TOPIC = frozenset(stems("differ different difference differences evolve compare comparison version versions "
@@ -58,7 +59,9 @@ def is_change_question(understood: Understood) -> bool:
     if cue and _DEPENDENT_CHANGE.search(question[:cue.start()]):
         return False  # "how much notice did they give before the policy changed?": about the notice
     if cue:
-        return bool(_OVER_TIME.search(question) or re.search(r"\b(?:what|how)\b", question, re.I))
+        # "across different devices" is about devices: the change asked about must be the policy's own.
+        return bool(_OVER_TIME.search(question) or (re.search(r"\b(?:what|how)\b", question, re.I)
+                                                     and _POLICY_ITSELF.search(question)))
     return bool(_CHANGES.search(question) and _OVER_TIME.search(question) and len(_YEAR.findall(question)) >= 1)
 
 
