@@ -141,17 +141,28 @@ _INLINE_TITLE = re.compile(
     r"(?=[ \t]+(?:We|You|Our|Your|This|These|If|When|In|The|Any|All|Some|Such|To|For|As|Please|It)[ \t]+[a-z])")
 
 
+# Text whose line breaks were dropped without a space: "... regularly.Information CollectedBreaux
+# Mart collects ...": a title after a sentence end, glued to the sentence after it.
+_INLINE_GLUED = re.compile(
+    r"(?<=[.!?])[ \t]*(?P<title>[A-Z][\w'’-]*(?:[ \t]+(?:[A-Z][\w'’-]*|of|and|or|to|for|the|with|in|on|your|our|"
+    r"we|you|are|is|do|how|what|about|&)){0,8}?[a-z]{2})(?P<next>[A-Z][\w'’]*)(?=[a-z ])")
+
+
 def _inline_headings(text: str, start: int, end: int) -> list[PlainHeading]:
     found: list[PlainHeading] = []
-    for pattern in (_INLINE_NUMBERED, _INLINE_QUESTION, _INLINE_CAPS, _INLINE_TITLE):
+    for pattern in (_INLINE_NUMBERED, _INLINE_QUESTION, _INLINE_CAPS, _INLINE_TITLE, _INLINE_GLUED):
         for match in pattern.finditer(text, start, end):
             title = match.group("title").strip()
             level = heading_level(title)
             if level is None:
                 continue
+            if pattern is _INLINE_GLUED:
+                glued = title.split()[-1] + match.group("next")
+                if text.count(glued) > 1 or len(title.split()) < 2:
+                    continue  # "YouTube", "iPhone": a name written that way, not two words glued
             if pattern is _INLINE_TITLE and title.split()[-1].lower() in _SMALL:
                 continue
-            body = match.end()
+            body = match.start("next") if pattern is _INLINE_GLUED else match.end()
             while body < end and text[body] in " \t":
                 body += 1
             found.append(PlainHeading(level, _title(title), match.start("title"), body))

@@ -43,6 +43,15 @@ def test_title_case_heading_glued_to_its_sentence_in_one_line():
     assert "Information We Collect" in _headings(text)
 
 
+def test_heading_glued_to_the_text_when_line_breaks_were_dropped():
+    text = (f"{PROSE} Please review our Privacy Policy regularly.Information CollectedBreaux Mart collects the "
+            f"information which is provided by you on registration. {PROSE} {PROSE} {PROSE} Visit YouTube today. "
+            f"{PROSE} {PROSE} Visit YouTube again.")
+    policy = parse_policy(text, "breaux.txt")
+    assert [s.heading for s in policy.sections] == ["Introduction", "Information Collected"]
+    assert text[policy.sections[1].start:].startswith("Breaux Mart collects")
+
+
 def test_heading_lines_in_hard_wrapped_text():
     text = ("Holy Nativity operates a website and may operate other websites. It\n"
             "is our policy to respect your privacy.\n"
