@@ -15,12 +15,11 @@ _MONTHS = ("january|february|march|april|may|june|july|august|september|october|
            "jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec")
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 # "January 1st, 2020", "Jan. 1 2020", "1 January 2020", "1st of January, 2020", "2020-01-01",
-# "01/01/2020", "01.01.2020", "January 2020".
+# "01/01/2020", "01.01.2020". A month without a day ("May 2018") is no version date: the day would be invented.
 _DATE = (rf"(?:(?:{_MONTHS})\.?\s+{_DAY},?\s+\d{{4}}"
          rf"|{_DAY}(?:\s+of)?\s+(?:{_MONTHS})\.?,?\s+\d{{4}}"
          r"|\d{4}-\d{1,2}-\d{1,2}"
-         r"|\d{1,2}[/.]\d{1,2}[/.]\d{4}"
-         rf"|(?:{_MONTHS})\.?,?\s+\d{{4}})")
+         r"|\d{1,2}[/.]\d{1,2}[/.]\d{4})")
 _LABEL = (r"(?:last\s+(?:updated|modified|revised|amended|changed|reviewed)"
           r"|(?:was\s+)?(?:updated|revised|modified|amended)"
           r"|effective(?:\s+date)?|date\s+of\s+(?:last\s+)?(?:revision|update|modification)"
@@ -38,8 +37,7 @@ EARLIEST_YEAR = 1995  # no website privacy policy is older
 def stated_date(text: str) -> str | None:
     """The ISO date a policy's text gives for itself ("Last updated", "Effective", "Revised"...).
 
-    The first labelled date that is a real calendar day is taken; a date with a month and year
-    only is read as the first of that month.
+    The first labelled date that is a real calendar day is taken.
     """
     for match in STATED.finditer(text):
         iso = parse_date(match.group("date"))
@@ -67,8 +65,6 @@ def parse_date(raw: str) -> str | None:
             month, day, year = _MONTH_NUMBER[parts[0]], int(parts[1]), int(parts[2])
         elif len(parts) == 3 and parts[1] in _MONTH_NUMBER:
             day, month, year = int(parts[0]), _MONTH_NUMBER[parts[1]], int(parts[2])
-        elif len(parts) == 2 and parts[0] in _MONTH_NUMBER:
-            month, day, year = _MONTH_NUMBER[parts[0]], 1, int(parts[1])
         else:
             return None
         found = date(year, month, day)

@@ -29,7 +29,10 @@ class Citation:
     doc: str = ""
 
     def to_dict(self) -> dict:
-        """The citation as JSON; ``version`` names the policy version as users see it ("undated")."""
+        return asdict(self)
+
+    def to_json(self) -> dict:
+        """The citation as the API shows it: ``version`` names the policy version ("undated")."""
         return {**asdict(self), "version": date_label(self.policy_date)}
 
 
@@ -51,8 +54,8 @@ class CompanyFinding:
     def to_dict(self) -> dict:
         return {"company": self.company, "policy_date": self.policy_date,
                 "version": date_label(self.policy_date), "status": self.status,
-                "citations": [c.to_dict() for c in self.citations],
-                "earlier": self.earlier.to_dict() if self.earlier else None}
+                "citations": [c.to_json() for c in self.citations],
+                "earlier": self.earlier.to_json() if self.earlier else None}
 
 
 @dataclass(frozen=True)
@@ -74,8 +77,8 @@ class Change:
     def to_dict(self) -> dict:
         return {"kind": self.kind, "topic": self.topic, "similarity": self.similarity,
                 "signals": list(self.signals),
-                "old": self.old.to_dict() if self.old else None,
-                "new": self.new.to_dict() if self.new else None}
+                "old": self.old.to_json() if self.old else None,
+                "new": self.new.to_json() if self.new else None}
 
 
 @dataclass
@@ -109,7 +112,7 @@ class Answer:
             "company": self.company,
             "policy_date": self.policy_date,
             "notes": list(self.notes),
-            "citations": [c.to_dict() for c in self.citations],
+            "citations": [c.to_json() for c in self.citations],
             "kind": self.kind,
             "companies": [f.to_dict() for f in self.companies],
             "changes": [c.to_dict() for c in self.changes],

@@ -107,14 +107,15 @@ def test_list_items_follow_their_lead_in_marked_and_unmarked():
     ("_Effective: January 1, 2012_", "2012-01-01"),
     ("**Last Updated:** Monday, 4th of May 2020", "2020-05-04"),
     ("Effective Date: 24.05.2018", "2018-05-24"),
-    ("Effective as of May 2018", "2018-05-01"),
+    ("Effective as of May 25, 2018", "2018-05-25"),
 ])
 def test_stated_date_forms(text, iso):
     assert stated_date(f"Acme privacy policy\n\n{text}\n\n{PROSE}") == iso
 
 
 @pytest.mark.parametrize("text", ["We updated our cookie banner in 2019.", "Last updated: 31/02/2020",
-                                  "Effective: January 1, 1970", "Call us at 01/02/2020 extension 4"])
+                                  "Effective: January 1, 1970", "Call us at 01/02/2020 extension 4",
+                                  "Last revised May 2018"])
 def test_no_date_where_none_is_stated(text):
     assert stated_date(text) is None
 
