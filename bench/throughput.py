@@ -53,7 +53,7 @@ def pick_files(target_chunks: int) -> tuple[Path, list[str]]:
         if doc.raw_sha256 in seen:
             continue
         seen.add(doc.raw_sha256)
-        policy = parse_policy(doc.text, path.name, fallback_date="2020-01-01", hints=doc.hints)
+        policy = parse_policy(doc.text, path.name, hints=doc.hints)
         texts += [c.embed_text for c in chunk_policy(policy)]
         shutil.copy2(path, folder / path.name)
         if len(texts) >= target_chunks:

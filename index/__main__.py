@@ -7,6 +7,7 @@ import re
 import sys
 
 from .config import get_config, quiet_third_parties
+from .dates import UNDATED
 from .errors import PolicyQAError
 
 
@@ -37,7 +38,7 @@ def _print_report(report, as_json: bool, added: list[str] | None = None) -> None
         if not data["added"]:
             print("added: nothing")
         for policy in data["added"]:
-            print(f"added: {policy['name']}  company: {policy['company']}  date: {policy['policy_date']}")
+            print(f"added: {policy['name']}  company: {policy['company']}  date: {policy['policy_date'] or UNDATED}")
     print(f"documents: {report.documents}  sections: {report.sections}  chunks: {report.chunks}")
     print(f"embedded: {report.embedded}  reused: {report.reused}  removed: {report.removed}  "
           f"seconds: {report.seconds}" + (f"  device: {report.device}" if report.device else ""))
@@ -56,7 +57,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.add_argument("--company", help="company name for these policies (default: read from each document, "
                                               "else its file name)")
         parser.add_argument("--date", type=_date, help="policy date YYYY-MM-DD (default: the document's 'Last "
-                                                       "updated'/'Effective' date or metadata, else the file's)")
+                                                       "updated'/'Effective' date, its metadata or file name; else undated)")
+        parser.add_argument("--alias", action="append", default=[], metavar="NAME",
+                            help="another name the company goes by (repeat for several): it names the company "
+                                 "in questions, --company and the chat")
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
         args = parser.parse_args(argv[1:])
     else:
@@ -69,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         if args.paths is not None:
-            added, report = add(args.paths, company=args.company, policy_date=args.date, progress=not args.json)
+            added, report = add(args.paths, company=args.company, policy_date=args.date, progress=not args.json,
+                                aliases=args.alias)
             _print_report(report, args.json, added)
             return 0 if added or not report.skipped else 1
         _print_report(build(get_config(), progress=not args.json), args.json)

@@ -24,14 +24,14 @@ from .chunking import Chunk, chunk_policy
 from .config import Config, get_config
 from .errors import BadInput, ConfigError
 from .lexical import LexicalIndex
-from .policies import iso_date_of, parse_policy
+from .policies import parse_policy
 from .readers import SUPPORTED_SUFFIXES, Unreadable, read_document
 
 MANIFEST_VERSION = 1
 # The modules whose rules decide what a file's chunks are. When any of them changes (a new
 # release), every file is read again on the next build (files skipped before included); chunk
 # ids are content hashes, so only chunks that really changed are embedded again.
-PARSER_MODULES = ("readers.py", "policies.py", "chunking.py", "boilerplate.py")
+PARSER_MODULES = ("readers.py", "policies.py", "chunking.py", "boilerplate.py", "dates.py", "structure.py")
 CHUNK_RULES = 1  # bump when build.py changes how chunks or their ids are made
 
 
@@ -286,8 +286,7 @@ def _parse_readable_file(config: Config, path: Path, overrides: dict) -> _Parsed
     doc = read_document(path)
     stat = path.stat()
     policy = parse_policy(doc.text, path.name, company=overrides.get("company"),
-                          policy_date=overrides.get("policy_date"), fallback_date=iso_date_of(stat.st_mtime),
-                          hints=doc.hints)
+                          policy_date=overrides.get("policy_date"), hints=doc.hints)
     chunks = chunk_policy(policy)
     if not chunks:
         raise Unreadable("no sentences found in the document")
@@ -298,7 +297,7 @@ def _parse_readable_file(config: Config, path: Path, overrides: dict) -> _Parsed
         ordinal = seen.get(chunk.embed_text, 0)
         seen[chunk.embed_text] = ordinal + 1
         chunk_entries.append({
-            "id": _chunk_id(rel, policy.company, policy.policy_date, chunk.embed_text, ordinal),
+            "id": _chunk_id(rel, policy.company, policy.policy_date or "", chunk.embed_text, ordinal),
             "section": chunk.section.heading,
             "start": chunk.start,
             "end": chunk.end,
@@ -315,6 +314,7 @@ def _parse_readable_file(config: Config, path: Path, overrides: dict) -> _Parsed
         "effective_date": policy.effective_date,
         "archive_date": policy.archive_date,
         "title": policy.title,
+        "aliases": list(overrides.get("aliases", [])),
         "kind": doc.kind,
         "source": _source_for(config, path, doc),
         "sections": len(policy.sections),
@@ -459,6 +459,8 @@ def _build(config: Config, old: dict, old_docs: dict, model_changed: bool, plan:
     by_sha: dict[str, str] = {}
     wanted: dict[str, tuple[str, dict]] = {}
     embedder = _Embedder(config, store, progress)
+    known_added = {rel: e.get("added") for rel, e in old.get("documents", {}).items()}
+    next_added = max((n or 0 for n in known_added.values()), default=0) + 1
     with _parse_ahead(config, plan) as results:
         for rel, path, entry in plan.files:
             if entry is not None and "skipped" in entry:
@@ -482,6 +484,9 @@ def _build(config: Config, old: dict, old_docs: dict, model_changed: bool, plan:
                                       "duplicate_of": by_sha[fingerprint]}
                 continue
             by_sha[fingerprint] = rel
+            # The order policies joined the index tells undated versions of one company apart.
+            entry["added"] = known_added.get(rel) or next_added
+            next_added = max(next_added, entry["added"] + 1)
             documents[rel] = entry
             if result is not None:
                 parsed[rel] = result
@@ -707,13 +712,14 @@ def _all_chunk_texts(config: Config, documents: dict, parsed: dict[str, _Parsed]
 
 
 def add(paths: list[str | Path], company: str | None = None, policy_date: str | None = None,
-        config: Config | None = None, progress=True) -> tuple[list[str], BuildReport]:
+        config: Config | None = None, progress=True, aliases: list[str] | None = None) -> tuple[list[str], BuildReport]:
     """Add policy files (or folders of them) to the corpus and index them at once.
 
     Each readable file is copied into ``<corpus>/added/`` unless it is already in the corpus
     folder, or the same bytes are already indexed (adding a file twice changes nothing).
     ``company``/``policy_date`` override what is read from the documents; given again for a file
-    already indexed, they correct it. Returns the corpus-relative names of the policies given
+    already indexed, they correct it. ``aliases`` are other names the company goes by ("Acme",
+    "ACME Corp."), each naming it in questions, ``company=`` and the chat. Returns the corpus-relative names of the policies given
     (new or already present) and the build report; unreadable files are in ``report.skipped``
     under the path given, with the reason, and are not copied.
     """
@@ -721,7 +727,10 @@ def add(paths: list[str | Path], company: str | None = None, policy_date: str | 
     if policy_date and not _is_iso_date(policy_date):
         raise BadInput(f"the policy date must look like 2019-04-10, not '{policy_date}'")
     config.corpus_dir.mkdir(parents=True, exist_ok=True)
-    wanted = {k: v for k, v in {"company": company, "policy_date": policy_date}.items() if v}
+    names = [" ".join(str(a).split()) for a in aliases or [] if str(a).strip()]
+    if any(len(a) > 200 for a in names):
+        raise BadInput("an alias is too long (the limit is 200 characters)")
+    wanted = {k: v for k, v in {"company": company, "policy_date": policy_date, "aliases": names}.items() if v}
     known = {entry["sha256"]: rel for rel, entry in load_manifest(config)["documents"].items()}
     added: list[str] = []
     pre_skipped: dict[str, str] = {}

@@ -118,9 +118,14 @@ def split_sentences(text: str, start: int, end: int) -> list[Span]:
     return [s for run in sentence_runs(text, start, end) for s in run]
 
 
-def sentence_runs(text: str, start: int, end: int) -> list[list[Span]]:
-    """Sentences of ``text[start:end]`` in runs that no skipped boilerplate block interrupts."""
+def sentence_runs(text: str, start: int, end: int, heading: str | None = None) -> list[list[Span]]:
+    """Sentences of ``text[start:end]`` in runs that no skipped boilerplate block interrupts.
+
+    A block that only repeats the section's ``heading`` (a setext or bold heading line) is left
+    out: the heading is in the section path already, and a heading alone is no evidence.
+    """
     blocks = _blocks(text, start, end)
+    title = _heading_key(heading) if heading else None
     junk = boilerplate_blocks([text[b.start:b.end] for b in blocks])
     runs: list[list[Span]] = []
     current: list[Span] = []
@@ -130,12 +135,17 @@ def sentence_runs(text: str, start: int, end: int) -> list[list[Span]]:
                 runs.append(current)
                 current = []
             continue
-        if text[block.start:block.end].lstrip().startswith("#"):
+        if text[block.start:block.end].lstrip().startswith("#") or (
+                title and _heading_key(plain_text(text[block.start:block.end])) == title):
             continue  # the heading is in the section path already
         current.extend(_block_sentences(text, block))
     if current:
         runs.append(current)
     return runs
+
+
+def _heading_key(heading: str) -> str:
+    return " ".join(heading.lower().replace("\\", "").split()).strip(" .:")
 
 
 def _word_before(text: str, floor: int, pos: int) -> str:
@@ -205,7 +215,7 @@ def chunk_policy(policy: Policy, max_tokens: int = MAX_CHUNK_TOKENS) -> list[Chu
     text = policy.text
     for section in policy.sections:
         prefix = _prefix(policy, section)
-        for run in sentence_runs(text, section.start, section.end):
+        for run in sentence_runs(text, section.start, section.end, section.path[-1] if section.path else None):
             group: list[tuple[Span, str]] = []
             group_tokens = 0
             for sentence in run:

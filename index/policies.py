@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 
 from markdown_it import MarkdownIt
 
+from .dates import parse_date, stated_date
 from .readers import DocumentHints
+from .structure import plain_headings
 
 _md = MarkdownIt("commonmark").enable("table")
 
@@ -29,14 +30,7 @@ ARCHIVE_NOTE = re.compile(
 )
 TITLE_DOMAIN = re.compile(r"^#\s+(?P<domain>[\w-]+(?:\.[\w-]+)*\.[a-z]{2,})\s+privacy policy\s*$", re.I | re.M)
 URL_FIRST_LINE = re.compile(r"^\s*https?://(?:www\.)?(?P<domain>[\w.-]+\.[a-z]{2,})", re.I)
-_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
-STATED_DATE = re.compile(
-    r"(?P<label>effective(?:\s+date)?(?:\s+as\s+of)?|last\s+(?:updated|modified|revised)(?:\s+on)?|updated(?:\s+on)?|revised(?:\s+on)?)"
-    r"\s*[:\-]?\s*(?:on\s+)?"
-    rf"(?P<date>(?:{_MONTHS})\s+\d{{1,2}},?\s+\d{{4}}|\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{_MONTHS}),?\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}|\d{{1,2}}/\d{{1,2}}/\d{{4}})",
-    re.I,
-)
-FILE_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
+FILE_DATE = re.compile(r"(?<!\d)(\d{4}-\d{2}-\d{2})(?!\d)")
 MAX_HEADING_WORDS = 16
 
 
@@ -59,7 +53,7 @@ class Policy:
 
     company: str
     domain: str | None
-    policy_date: str  # ISO date naming this version: archive date, else stated date, else file date
+    policy_date: str | None  # ISO date naming this version (see ``parse_policy``); None: undated
     effective_date: str | None
     title: str
     text: str
@@ -68,14 +62,14 @@ class Policy:
 
 
 def parse_policy(text: str, file_name: str, company: str | None = None, policy_date: str | None = None,
-                 fallback_date: str | None = None, hints: DocumentHints | None = None) -> Policy:
+                 hints: DocumentHints | None = None) -> Policy:
     """Build a ``Policy`` from its text. ``company``/``policy_date`` override what the text says.
 
     Without them the company is, in order: the archived site's domain, a domain in the title
     ("# example.com privacy policy"), the page's site name, the name in the title ("Acme
     Privacy Policy", "Privacy Notice of Acme"), the page's URL, then the file name. The date is
-    the archive date, a stated date ("Last updated", "Effective"), a date in the file name, the
-    file's own metadata (HTML meta, PDF), then ``fallback_date``.
+    the archive date, a stated date ("Last updated", "Effective"), the file's own metadata (HTML
+    meta, PDF), a date in the file name; else None (undated), never the file's time or today.
     """
     hints = hints or DocumentHints()
     head = text[:3000]
@@ -90,19 +84,17 @@ def parse_policy(text: str, file_name: str, company: str | None = None, policy_d
     if domain and domain.startswith("www."):
         domain = domain[4:]
     archive_date = archive.group("date") if archive else None
-    effective = _stated_date(text)
+    effective = stated_date(text)
     heading = _title(text)
     title = heading or hints.title or Path(file_name).stem
     file_date = FILE_DATE.search(file_name)
+    named_date = parse_date(file_date.group(1)) if file_date else None
     named = None
     if not (archive or title_domain):
         named = (_clean_company(hints.site) if hints.site else None) or company_from_title(heading or "") \
             or company_from_title(hints.title or "")
     resolved_company = company or named or _company_name(domain, file_name)
-    resolved_date = (
-        policy_date or archive_date or effective or (file_date.group(1) if file_date else None) or hints.date
-        or fallback_date or ""
-    )
+    resolved_date = policy_date or archive_date or effective or hints.date or named_date or None
     skip = 0
     if archive:
         paragraph_end = text.find("\n\n", archive.end())
@@ -164,20 +156,6 @@ def _company_name(domain: str | None, file_name: str) -> str:
     stem = re.sub(r"[-_]+", " ", stem).strip(" -_")
     stem = stem or Path(file_name).stem
     return stem if any(c.isupper() for c in stem) else stem.title()
-
-
-def _stated_date(text: str) -> str | None:
-    match = STATED_DATE.search(text)
-    if not match:
-        return None
-    raw = re.sub(r"(\d)(st|nd|rd|th)", r"\1", match.group("date")).replace(",", "")
-    raw = " ".join(raw.split())
-    for fmt in ("%B %d %Y", "%d %B %Y", "%Y-%m-%d", "%m/%d/%Y"):
-        try:
-            return datetime.strptime(raw, fmt).date().isoformat()
-        except ValueError:
-            continue
-    return None
 
 
 def _title(text: str) -> str | None:
@@ -271,7 +249,11 @@ def split_sections(text: str, skip_until: int = 0) -> list[Section]:
                 plain.append(_Heading(2, title, lines[line], lines[line + 1], True, True))
         i += 1
     if not any(h.level > 1 for h in headings):
-        # Plain text (a .txt file, a page saved as text): its headings are short lines of their own.
+        # Plain text (a .txt file, a page saved as text): its headings are short lines of their own,
+        # or sit between the sentences of one long line (``structure.plain_headings``).
+        starts = {h.start for h in plain}
+        plain += [_Heading(h.level, h.title, h.start, h.body_start, True, True)
+                  for h in plain_headings(text, skip_until) if h.start not in starts]
         headings = sorted(headings + plain, key=lambda h: h.start)
 
     sections: list[Section] = []
@@ -319,7 +301,3 @@ _PLAIN_HEADING = re.compile(r"^(?:(?:\d{1,2}|[A-Z]|[IVX]{1,4})[.)]\s+)?[A-Z][^.;
 def inline_text_of_line(line: str) -> str:
     tokens = _md.parseInline(line)
     return inline_text(tokens[0]) if tokens else line
-
-
-def iso_date_of(timestamp: float) -> str:
-    return date.fromtimestamp(timestamp).isoformat()

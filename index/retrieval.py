@@ -30,11 +30,18 @@ class PolicyInfo:
     doc: str  # path relative to the corpus folder
     company: str
     domain: str | None
-    policy_date: str
+    policy_date: str | None  # None: the policy states no date (undated)
     effective_date: str | None
     title: str
     source: str
     chunks: int
+    aliases: tuple[str, ...] = ()  # other names given at add time (``--alias``)
+    added: int = 0  # the order the policy joined the index: tells undated versions apart
+
+    @property
+    def version_key(self) -> tuple[str, int]:
+        """Sorts one company's versions oldest first: by date, undated ones by the order added."""
+        return self.policy_date or "", self.added
 
 
 @dataclass(frozen=True)
@@ -44,7 +51,7 @@ class Hit:
     chunk_id: str
     doc: str
     company: str
-    policy_date: str
+    policy_date: str | None
     section: str
     start: int
     end: int
@@ -74,9 +81,10 @@ class IndexView:
         self.doc_chunks: dict[str, list[dict]] = {}  # each policy's chunks in text order
         self.chunk_place: dict[str, int] = {}  # chunk id -> its index in doc_chunks[doc]
         for rel, entry in manifest["documents"].items():
-            self.policies[rel] = PolicyInfo(rel, entry["company"], entry.get("domain"), entry["policy_date"],
+            self.policies[rel] = PolicyInfo(rel, entry["company"], entry.get("domain"), entry["policy_date"] or None,
                                             entry.get("effective_date"), entry.get("title", ""), entry["source"],
-                                            len(entry["chunks"]))
+                                            len(entry["chunks"]), tuple(entry.get("aliases") or ()),
+                                            entry.get("added") or 0)
             self.doc_chunks[rel] = list(entry["chunks"])
             for i, chunk in enumerate(entry["chunks"]):
                 self.chunks[chunk["id"]] = (rel, chunk)
@@ -294,5 +302,5 @@ def search(query: str, company: str | None = None, policy_date: str | None = Non
     if company or policy_date:
         docs = [p.doc for p in view.policies.values()
                 if (not company or company.lower() in (p.company.lower(), (p.domain or "").lower()))
-                and (not policy_date or p.policy_date.startswith(policy_date))]
+                and (not policy_date or (p.policy_date or "").startswith(policy_date))]
     return view.hits(embed_query(config.model, query, config.query_adapter), stems(query), docs, k)

@@ -11,6 +11,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from index.dates import date_label, dated_policy
 from index.config import Config
 from index.lexical import STOPWORDS, stems
 from index.retrieval import Hit, IndexView
@@ -229,7 +230,7 @@ def _reads_as_prose(sentence: str) -> bool:
 def _earliest_evidence(understood: Understood, view: IndexView, older: list[str], by_doc: dict[str, list[Hit]],
                        numbered: int) -> Citation | None:
     """Evidence from the most recent older version that states it (when the judged one does not)."""
-    for doc in sorted(older, key=lambda d: view.policies[d].policy_date, reverse=True):
+    for doc in sorted(older, key=lambda d: view.policies[d].version_key, reverse=True):
         found = _evidence(understood, view, doc, by_doc.get(doc, []), numbered)
         if found:
             return found
@@ -245,14 +246,14 @@ def _across_text(understood: Understood, findings: list[CompanyFinding], about_p
     if states:
         verb = "Stated" if about_practice else "Mentioned"
         lines.append(f"{verb} in {len(states)} of {len(findings)} companies' policies:")
-        lines += [f"- {f.company} (policy of {f.policy_date}): “{_quote(f.citations[0].highlight)}” [{f.citations[0].n}]"
+        lines += [f"- {f.company} (policy of {date_label(f.policy_date)}): “{_quote(f.citations[0].highlight)}” [{f.citations[0].n}]"
                   for f in states]
     if denies:
         lines.append(f"{len(denies)} of {len(findings)} companies' policies say they do not:")
-        lines += [f"- {f.company} (policy of {f.policy_date}): “{_quote(f.citations[0].highlight)}” [{f.citations[0].n}]"
+        lines += [f"- {f.company} (policy of {date_label(f.policy_date)}): “{_quote(f.citations[0].highlight)}” [{f.citations[0].n}]"
                   for f in denies]
     if silent:
-        names = _join([f"{f.company} ({f.policy_date})" for f in silent])
+        names = _join([f"{f.company} ({date_label(f.policy_date)})" for f in silent])
         # When an older version said it, "none" is only true of the versions judged.
         judged = " in force" if any(f.earlier for f in silent) else ""
         if not states and not denies:
@@ -261,8 +262,8 @@ def _across_text(understood: Understood, findings: list[CompanyFinding], about_p
             lines.append(f"Not mentioned in the policies{judged} of {names}.")
     for f in silent:
         if f.earlier:
-            lines.append(f"In its {f.earlier.policy_date[:4]} policy ({f.earlier.policy_date}), {f.company} said: "
-                         f"“{_quote(f.earlier.highlight)}” [{f.earlier.n}]; its policy of {f.policy_date} does not.")
+            lines.append(f"In its {dated_policy(f.earlier.policy_date)}, {f.company} said: "
+                         f"“{_quote(f.earlier.highlight)}” [{f.earlier.n}]; its policy of {date_label(f.policy_date)} does not.")
     return "\n".join(lines)
 
 
@@ -288,7 +289,7 @@ def format_companies(answer: Answer) -> str:
     lines = [answer.text]
     for c in answer.citations:
         lines.append("")
-        lines.append(f"[{c.n}] {c.company} · policy of {c.policy_date} · {c.section}")
+        lines.append(f"[{c.n}] {c.company} · policy of {date_label(c.policy_date)} · {c.section}")
         lines.append(f"    “{_quote(c.highlight)}”")
         lines.append(f"    {c.source}:{c.start}-{c.end}")
     return "\n".join(lines)

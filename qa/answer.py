@@ -9,6 +9,8 @@ import time
 
 import numpy as np
 
+from index.dates import date_label
+from index.structure import is_bare_heading, list_end
 from index.config import Config, get_config, quiet_third_parties
 from index.errors import BadQuestion, IndexDamaged, PolicyQAError
 from index.embedder import word_pieces
@@ -349,7 +351,7 @@ def _unknown_company_answer(question: str, name: str, policies: list[PolicyInfo]
 
 
 def _unknown_version_answer(question: str, companies: list[str], policy_date: str, view: IndexView) -> Answer:
-    dates = sorted({p.policy_date for p in view.policies.values() if not companies or p.company in companies})
+    dates = sorted({date_label(p.policy_date) for p in view.policies.values() if not companies or p.company in companies})
     whose = f"{companies[0]}'s" if len(companies) == 1 else "an indexed"
     return Answer(question=question, found=False,
                   text=f"I have no version of {whose} policy dated {policy_date}. The versions I know are: "
@@ -370,7 +372,7 @@ def _choose_versions(understood: Understood, policies: list[PolicyInfo]) -> tupl
     docs: list[str] = []
     preferred: set[str] = set()
     for company in wanted:
-        versions = sorted(by_company.get(company, []), key=lambda p: p.policy_date)
+        versions = sorted(by_company.get(company, []), key=lambda p: p.version_key)
         if not versions:
             continue
         chosen = versions[-1]
@@ -385,9 +387,11 @@ def _choose_versions(understood: Understood, policies: list[PolicyInfo]) -> tupl
         else:
             docs.append(chosen.doc)
         if len(versions) > 1 and understood.companies:
-            others = ", ".join(p.policy_date for p in versions if p.doc != chosen.doc)
+            others = ", ".join(date_label(p.policy_date) for p in versions if p.doc != chosen.doc)
             notes.append(f"{company} has {len(versions)} policy versions; this answer prefers the one of "
-                         f"{chosen.policy_date} (others: {others}).")
+                         f"{date_label(chosen.policy_date)} (others: {others})."
+                         + (" Undated versions are ordered as they were added." if any(not p.policy_date for p in versions)
+                            else ""))
     return docs, preferred, notes
 
 
@@ -550,7 +554,8 @@ def _rerank(view: IndexView, hits: list[Hit], understood: Understood, newest: se
         values = [sum(w for stem, w in weights.items() if stem in f) for f in found]
         cues = [looks_like_answer(kinds, text[a:b]) if kinds else 0.0 for a, b in hit.sentences]
         said = [_phrase_share(phrases, text[a:b]) for a, b in hit.sentences] if phrases else [0.0] * len(values)
-        pick = max(range(len(values)), key=lambda i: (values[i] / total + ANSWER_SHAPE_WEIGHT * cues[i]
+        bare = [is_bare_heading(text[a:b]) for a, b in hit.sentences]  # a heading alone is never the evidence
+        pick = max(range(len(values)), key=lambda i: (not bare[i], values[i] / total + ANSWER_SHAPE_WEIGHT * cues[i]
                                                       + PHRASE_WEIGHT * said[i], -i))
         best, value = hit.sentences[pick], values[pick]
         # An answer split over two sentences: take the neighbour when it covers what the best one misses.
@@ -699,12 +704,7 @@ def _highlight_span(text: str, hit: Hit, best: tuple[int, int], view: IndexView)
         block_end = len(text) if block_end < 0 else block_end
         if block_end - following[0][0] <= MAX_SHORT_BLOCK and block_end - start <= MAX_HIGHLIGHT_CHARS:
             return start, max([s[1] for s in following if s[1] <= block_end] or [end])
-        return start, end
-    for s in following:
-        if s[1] - start > MAX_HIGHLIGHT_CHARS or not _LIST_ITEM.match(text, s[0] - _line_offset(text, s[0])):
-            break
-        end = s[1]
-    return start, end
+    return start, list_end(text, end, following, MAX_HIGHLIGHT_CHARS - (end - start))
 
 
 _LIST_ITEM = re.compile(r"[ \t]*(?:[*+\-•]|\d+[.)])\s")
@@ -793,12 +793,12 @@ def _quote(text: str) -> str:
 def _answer_text(understood: Understood, citations: list[Citation], view: IndexView, newest: set[str],
                  lead_allowed: bool = True) -> str:
     first = citations[0]
-    who = f"{first.company}'s policy ({first.policy_date}) says"
+    who = f"{first.company}'s policy ({date_label(first.policy_date)}) says"
     if first.doc not in newest:
         current = [view.policies[d] for d in newest if view.policies[d].company == first.company]
         if current:
-            who = (f"{first.company}'s current policy ({current[0].policy_date}) does not say this directly; "
-                   f"its earlier version ({first.policy_date}) says")
+            who = (f"{first.company}'s current policy ({date_label(current[0].policy_date)}) does not say this directly; "
+                   f"its earlier version ({date_label(first.policy_date)}) says")
     intro = _list_intro(view, first)
     lead = yes_no_lead(understood, f"{intro} {first.highlight}" if intro else first.highlight) if lead_allowed else None
     quote = f"{_quote(intro)} … {_quote(first.highlight)}" if intro else _quote(first.highlight)
@@ -854,7 +854,7 @@ def format_answer(answer: Answer) -> str:
         lines.append(f"  note: {note}")
     for c in answer.citations:
         lines.append("")
-        lines.append(f"[{c.n}] {c.company} · policy of {c.policy_date} · {c.section}")
+        lines.append(f"[{c.n}] {c.company} · policy of {date_label(c.policy_date)} · {c.section}")
         lines.append(f"    “{_quote(c.highlight)}”")
         lines.append(f"    {c.source}:{c.start}-{c.end}")
     return "\n".join(lines)

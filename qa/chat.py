@@ -50,7 +50,7 @@ def versions_of(company: str | None, policies: list[PolicyInfo]) -> list[str]:
     """Policy dates of ``company``, newest first (empty for "All" or an unknown company)."""
     if not company or company == ALL_COMPANIES:
         return []
-    return sorted({p.policy_date for p in policies if p.company == company}, reverse=True)
+    return sorted({p.policy_date for p in policies if p.company == company and p.policy_date}, reverse=True)
 
 
 def plan(message: str, previous: Turn | None, policies: list[PolicyInfo], company_filter: str | None = None,

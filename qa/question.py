@@ -7,13 +7,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from index.lexical import STOPWORDS, stem_word, tokens, words
 from index.retrieval import PolicyInfo
+
+from . import companies
+from .companies import fold
 
 MAX_QUESTION_CHARS = 2000
 
@@ -257,41 +259,14 @@ class Understood:
     phrases: list[tuple[str, str]] = field(default_factory=list)  # topic words written side by side
 
 
-def fold(text: str) -> str:
-    """Without accents: a question may write "Cafe Lumiere" for "Café Lumière"."""
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-
-
 def company_aliases(policies: list[PolicyInfo]) -> dict[str, str]:
-    """Lower-case name, domain and domain label -> canonical company name."""
-    aliases: dict[str, str] = {}
-    for p in policies:
-        aliases[p.company.lower()] = p.company
-        aliases.setdefault(fold(p.company.lower()), p.company)  # "cafe lumiere" names Café Lumière
-        if p.domain:
-            aliases[p.domain.lower()] = p.company
-            label = p.domain.lower().split(".")
-            aliases.setdefault(label[-2] if len(label) >= 2 else label[0], p.company)
-    return aliases
+    """Lower-case name forms -> canonical company name (see ``qa.companies``)."""
+    return companies.company_aliases(policies)
 
 
 def find_companies(text: str, policies: list[PolicyInfo]) -> list[str]:
-    """Known companies named in ``text`` (name or domain, any case), in order of appearance."""
-    aliases = company_aliases(policies)
-    lowered = text.lower()
-    if not lowered.isascii() and len(fold(lowered)) == len(lowered):
-        lowered = fold(lowered)  # accents dropped on both sides, positions kept
-    found: list[tuple[int, str]] = []
-    for alias in sorted(aliases, key=len, reverse=True):
-        if alias not in lowered:
-            continue  # cheap test first: a corpus has thousands of aliases, a question a few words
-        for match in re.finditer(r"(?<![\w.])" + re.escape(alias) + r"(?![\w])", lowered):
-            if alias in _EVERYDAY and not _written_as_name(text, match.start()):
-                continue  # the company "Can" (can.nl) is not named by "How can I ...?"
-            company = aliases[alias]
-            if all(c != company for _, c in found):
-                found.append((match.start(), company))
-    return [c for _, c in sorted(found)]
+    """Known companies named in ``text`` (name, distinctive word, domain or alias, any case), in order."""
+    return companies.find_companies(text, policies, _EVERYDAY, _written_as_name)
 
 
 def search_text(question: str, named: list[PolicyInfo]) -> str:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
+from index.dates import date_label
+
 
 @dataclass(frozen=True)
 class Citation:
@@ -14,7 +16,7 @@ class Citation:
 
     n: int
     company: str
-    policy_date: str
+    policy_date: str | None  # None: the policy states no date ("undated")
     section: str
     score: float
     excerpt: str
@@ -29,6 +31,10 @@ class Citation:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def to_json(self) -> dict:
+        """The citation as the API shows it: ``version`` names the policy version ("undated")."""
+        return {**asdict(self), "version": date_label(self.policy_date)}
+
 
 @dataclass(frozen=True)
 class CompanyFinding:
@@ -40,15 +46,16 @@ class CompanyFinding:
     """
 
     company: str
-    policy_date: str  # the version judged: the newest, or the one in force in the year asked about
+    policy_date: str | None  # the version judged: the newest, or the one in force in the year asked about
     status: str
     citations: tuple[Citation, ...] = ()
     earlier: Citation | None = None
 
     def to_dict(self) -> dict:
-        return {"company": self.company, "policy_date": self.policy_date, "status": self.status,
-                "citations": [c.to_dict() for c in self.citations],
-                "earlier": self.earlier.to_dict() if self.earlier else None}
+        return {"company": self.company, "policy_date": self.policy_date,
+                "version": date_label(self.policy_date), "status": self.status,
+                "citations": [c.to_json() for c in self.citations],
+                "earlier": self.earlier.to_json() if self.earlier else None}
 
 
 @dataclass(frozen=True)
@@ -70,8 +77,8 @@ class Change:
     def to_dict(self) -> dict:
         return {"kind": self.kind, "topic": self.topic, "similarity": self.similarity,
                 "signals": list(self.signals),
-                "old": self.old.to_dict() if self.old else None,
-                "new": self.new.to_dict() if self.new else None}
+                "old": self.old.to_json() if self.old else None,
+                "new": self.new.to_json() if self.new else None}
 
 
 @dataclass
@@ -95,7 +102,7 @@ class Answer:
     kind: str = "policy"
     companies: list[CompanyFinding] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
-    versions: tuple[str, ...] = ()  # (older, newer) policy dates when kind == "versions"
+    versions: tuple[str | None, ...] = ()  # (older, newer) policy dates when kind == "versions"
 
     def to_dict(self) -> dict:
         return {
@@ -105,7 +112,7 @@ class Answer:
             "company": self.company,
             "policy_date": self.policy_date,
             "notes": list(self.notes),
-            "citations": [c.to_dict() for c in self.citations],
+            "citations": [c.to_json() for c in self.citations],
             "kind": self.kind,
             "companies": [f.to_dict() for f in self.companies],
             "changes": [c.to_dict() for c in self.changes],

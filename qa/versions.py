@@ -15,6 +15,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from index.dates import date_label, dated_policy
 from index.chunking import plain_text
 from index.config import Config
 from index.lexical import stems
@@ -34,6 +35,7 @@ _OVER_TIME = re.compile(r"\b(?:since|between|over\s+time|versions?|earlier|previ
                         r"from\s+(?:19|20)\d\d|(?:19|20)\d\d\s+(?:to|and|vs\.?|versus)\s+(?:19|20)\d\d)\b", re.I)
 # "changed" inside a clause of time or condition describes the topic, it does not ask for a comparison.
 _DEPENDENT_CHANGE = re.compile(r"\b(?:before|after|when|once|until|if|whenever)\b(?:\W+\w+){0,5}\W*$", re.I)
+_POLICY_ITSELF = re.compile(r"\b(?:polic(?:y|ies)|notice|statement|terms|versions?|wording|text)\b", re.I)
 _SINCE = re.compile(r"\b(?:since|after|from)\s+(?:19|20)\d\d\b", re.I)
 # Question words that ask for a comparison, not about a topic.
 _NOT_TOPIC = frozenset(stems("differ different difference differences evolve compare comparison version versions "
@@ -57,7 +59,9 @@ def is_change_question(understood: Understood) -> bool:
     if cue and _DEPENDENT_CHANGE.search(question[:cue.start()]):
         return False  # "how much notice did they give before the policy changed?": about the notice
     if cue:
-        return bool(_OVER_TIME.search(question) or re.search(r"\b(?:what|how)\b", question, re.I))
+        # "across different devices" is about devices: the change asked about must be the policy's own.
+        return bool(_OVER_TIME.search(question) or (re.search(r"\b(?:what|how)\b", question, re.I)
+                                                     and _POLICY_ITSELF.search(question)))
     return bool(_CHANGES.search(question) and _OVER_TIME.search(question) and len(_YEAR.findall(question)) >= 1)
 
 
@@ -69,9 +73,9 @@ def answer_changes(understood: Understood, view: IndexView, config: Config) -> A
     if company is None:
         return answer
     answer.company = company
-    versions = sorted((p for p in policies if p.company == company), key=lambda p: p.policy_date)
+    versions = sorted((p for p in policies if p.company == company), key=lambda p: p.version_key)
     if len(versions) < 2:
-        answer.text = (f"I have only one version of {company}'s privacy policy (of {versions[0].policy_date}), "
+        answer.text = (f"I have only one version of {company}'s privacy policy (of {date_label(versions[0].policy_date)}), "
                        f"so there is nothing to compare it with.")
         return answer
     old, new = _pick_versions(understood, versions, policies)
@@ -79,7 +83,7 @@ def answer_changes(understood: Understood, view: IndexView, config: Config) -> A
     answer.policy_date = new.policy_date
     if old.doc == new.doc:
         answer.text = (f"The years asked about fall under the same version of {company}'s privacy policy "
-                       f"({new.policy_date}). Versions I have: {', '.join(p.policy_date for p in versions)}.")
+                       f"({date_label(new.policy_date)}). Versions I have: {', '.join(date_label(p.policy_date) for p in versions)}.")
         return answer
     diff = version_diff(view, config, old.doc, new.doc)
     topic = _topic_stems(understood)
@@ -101,8 +105,8 @@ def answer_changes(understood: Understood, view: IndexView, config: Config) -> A
     answer.found = bool(citations)
     if len(versions) > 2:
         answer.notes.append(f"{company} has {len(versions)} policy versions: "
-                            f"{', '.join(p.policy_date for p in versions)}; this compares {old.policy_date} "
-                            f"with {new.policy_date}.")
+                            f"{', '.join(date_label(p.policy_date) for p in versions)}; this compares {date_label(old.policy_date)} "
+                            f"with {date_label(new.policy_date)}.")
     answer.text = _changes_text(company, old, new, answer.changes, diff, topic, understood)
     return answer
 
@@ -277,7 +281,7 @@ def _changes_text(company: str, old: PolicyInfo, new: PolicyInfo, changes: list[
     changed = [c for c in changes if c.kind == "changed"]
     added = [c for c in changes if c.kind == "added"]
     removed = [c for c in changes if c.kind == "removed"]
-    head = f"{company}'s privacy policy, {old.policy_date} → {new.policy_date}"
+    head = f"{company}'s privacy policy, {date_label(old.policy_date)} → {date_label(new.policy_date)}"
     if topic and not changes:
         return f"{head}: I found no change about “{' '.join(_topic_words(understood))}”."
     lines = [f"{head}: {_count(len(diff.changed), 'statement')} changed in numbers, negation or timing, "
@@ -286,13 +290,13 @@ def _changes_text(company: str, old: PolicyInfo, new: PolicyInfo, changes: list[
              + (f" Shown: those about “{' '.join(_topic_words(understood))}”." if topic else "")]
     if changed:
         lines.append("Changed:")
-        lines += [f"- {c.topic}: {old.policy_date} “{_short(c.old.highlight)}” [{c.old.n}] → {new.policy_date} "
+        lines += [f"- {c.topic}: {date_label(old.policy_date)} “{_short(c.old.highlight)}” [{c.old.n}] → {date_label(new.policy_date)} "
                   f"“{_short(c.new.highlight)}” [{c.new.n}]" for c in changed]
     if added:
-        lines.append(f"Added in {new.policy_date}:")
+        lines.append(f"Added in {date_label(new.policy_date)}:")
         lines += [f"- {c.topic}: “{_short(c.new.highlight)}” [{c.new.n}]" for c in added]
     if removed:
-        lines.append(f"Removed since {old.policy_date}:")
+        lines.append(f"Removed since {date_label(old.policy_date)}:")
         lines += [f"- {c.topic}: “{_short(c.old.highlight)}” [{c.old.n}]" for c in removed]
     return "\n".join(lines)
 
@@ -311,7 +315,7 @@ def format_changes(answer: Answer) -> str:
     if not answer.changes:
         return answer.text
     width = 44
-    old_date, new_date = answer.versions
+    old_date, new_date = (date_label(d) for d in answer.versions)
     lines = [answer.text.split("\n", 1)[0]]
     for note in answer.notes:
         lines.append(f"  note: {note}")
@@ -335,7 +339,7 @@ def format_changes(answer: Answer) -> str:
             lines += ["  " + line for line in textwrap.wrap(f"“{_quote(cite.highlight)}”", 2 * width + 3)]
     lines.append("")
     for c in answer.citations:
-        lines.append(f"[{c.n}] {c.company} · policy of {c.policy_date} · {c.section} · {c.source}:{c.start}-{c.end}")
+        lines.append(f"[{c.n}] {c.company} · policy of {date_label(c.policy_date)} · {c.section} · {c.source}:{c.start}-{c.end}")
     return "\n".join(lines)
 
 
@@ -371,7 +375,7 @@ def add_earlier_version_line(answer: Answer, understood: Understood, view: Index
 
         cited = replace(_citations(view, [best], 1)[0], n=len(answer.citations) + 1)
         answer.citations.append(cited)
-    answer.text += (f"\nIn its {cited.policy_date[:4]} policy ({cited.policy_date}), {cited.company} said: "
+    answer.text += (f"\nIn its {dated_policy(cited.policy_date)}, {cited.company} said: "
                     f"“{_short(cited.highlight)}” [{cited.n}]")
 
 

@@ -122,12 +122,13 @@ def test_flags_name_a_policy_the_document_does_not(empty_corpus, tmp_path):
     answer = ask("Does Initrode use cookies?")
     assert answer.found and answer.citations[0].company == "Initrode"
 
-    # Without flags the file name names it, and the file's date dates it.
+    # Without flags the file name names it; a policy that states no date is undated, never the file's time.
     plain = tmp_path / "hooli-privacy.txt"
     plain.write_text("We keep server logs for 30 days and then delete them.\n")
-    added, _ = add([plain], progress=False)
+    added, _ = add([plain], progress=False, aliases=["Hooli XYZ", "HX"])
     entry = load_manifest(get_config())["documents"][added[0]]
-    assert entry["company"] == "Hooli" and len(entry["policy_date"]) == 10
+    assert entry["company"] == "Hooli" and entry["policy_date"] is None
+    assert entry["aliases"] == ["Hooli XYZ", "HX"]
 
 
 def test_adding_twice_changes_nothing_and_flags_correct_a_guess(empty_corpus, tmp_path):

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from html import escape
 
+from index.dates import date_label
 from qa.records import Answer, Change, Citation, CompanyFinding
 
 _MARKER = re.compile(r"\[(\d{1,3})\]")
@@ -77,7 +78,7 @@ def answer_message(answer: Answer, asked: str | None = None) -> str:
     if answer.citations and not side_by_side:  # a side-by-side view names every citation's place itself
         places: dict[tuple[str, str, str], list[int]] = {}
         for c in answer.citations:
-            places.setdefault((c.company, c.policy_date, c.section or "(no section)"), []).append(c.n)
+            places.setdefault((c.company, date_label(c.policy_date), c.section or "(no section)"), []).append(c.n)
         parts.append('<ul class="pq-footnotes">')
         shown = list(places.items())[:MAX_FOOTNOTES]
         for (company, date, section), numbers in shown:
@@ -105,7 +106,7 @@ def _quote(c: Citation) -> str:
 def _side(c: Citation | None, date: str, css: str) -> str:
     if c is None:
         return f'<div class="pq-side {css} pq-absent">Not in the policy of {text(date)}</div>'
-    return f'<div class="pq-side {css}" data-date="{text(c.policy_date)}">{_quote(c)}</div>'
+    return f'<div class="pq-side {css}" data-date="{text(date_label(c.policy_date))}">{_quote(c)}</div>'
 
 
 def versions_side_by_side(answer: Answer) -> str:
@@ -114,7 +115,7 @@ def versions_side_by_side(answer: Answer) -> str:
     Changed statements sit next to each other; an added topic leaves the older side empty, a
     removed one the newer side.
     """
-    old, new = answer.versions
+    old, new = (date_label(d) for d in answer.versions)
     company = answer.company or (answer.citations[0].company if answer.citations else "")
     rows = [f'<div class="pq-compare pq-versions">'
             f'<div class="pq-compare-row pq-compare-head">'
@@ -157,7 +158,7 @@ def companies_side_by_side(answer: Answer) -> str:
         parts.append(f'<p class="pq-note">… and {len(findings) - len(shown)} more companies with evidence: see '
                      f"Sources.</p>")
     if quiet:
-        names = ", ".join(f"{f.company} ({f.policy_date})" for f in quiet)
+        names = ", ".join(f"{f.company} ({date_label(f.policy_date)})" for f in quiet)
         parts.append(f'<p class="pq-note pq-quiet">Not mentioned in the policies of {text(names)}.</p>')
     return "".join(parts)
 
@@ -165,13 +166,13 @@ def companies_side_by_side(answer: Answer) -> str:
 def _company_column(finding: CompanyFinding) -> str:
     parts = [f'<div class="pq-company-col pq-co-{finding.status.replace("_", "-")}">'
              f'<div class="pq-company-head"><span class="pq-company">{text(finding.company)}</span> '
-             f'<span class="pq-date">policy of {text(finding.policy_date)}</span></div>'
+             f'<span class="pq-date">policy of {text(date_label(finding.policy_date))}</span></div>'
              f'<div class="pq-verdict">{text(_VERDICTS.get(finding.status, finding.status))}</div>']
     for c in finding.citations:
         parts.append(f'<div class="pq-evidence">{_quote(c)}</div>')
     if finding.earlier is not None:
         parts.append(f'<div class="pq-evidence pq-earlier"><span class="pq-date">Earlier, in the policy of '
-                     f'{text(finding.earlier.policy_date)}:</span> {_quote(finding.earlier)}</div>')
+                     f'{text(date_label(finding.earlier.policy_date))}:</span> {_quote(finding.earlier)}</div>')
     parts.append("</div>")
     return "".join(parts)
 
@@ -203,7 +204,7 @@ def sources_panel(answer: Answer | None) -> str:
             f'<div class="pq-card" id="pq-cite-{c.n}">'
             f'<div class="pq-card-head"><span class="pq-ref">[{c.n}]</span> '
             f'<span class="pq-company">{text(c.company)}</span> '
-            f'<span class="pq-date">policy of {text(c.policy_date)}</span></div>'
+            f'<span class="pq-date">policy of {text(date_label(c.policy_date))}</span></div>'
             f'<div class="pq-section">{text(c.section or "(no section)")}</div>'
             f'<blockquote class="pq-excerpt">{_excerpt(c)}</blockquote>'
             f'<button type="button" class="pq-open" {data}>Open the full policy at [{c.n}]</button>'
@@ -230,11 +231,11 @@ class Passage:
         return Passage(start, end, hs, he)
 
 
-def policy_view(company: str, policy_date: str, title: str, doc: str, policy_text: str,
+def policy_view(company: str, policy_date: str | None, title: str, doc: str, policy_text: str,
                 passage: Passage | None = None) -> str:
     """A whole policy as text, the cited passage marked and its evidence sentence highlighted."""
     head = (f'<div class="pq-policy-head"><span class="pq-company">{text(company)}</span> '
-            f'<span class="pq-date">policy of {text(policy_date)}</span>'
+            f'<span class="pq-date">policy of {text(date_label(policy_date))}</span>'
             f'<div class="pq-policy-title">{text(title or doc)}</div>'
             f'<div class="pq-policy-doc">{text(doc)}</div></div>')
     if passage is None:
@@ -266,7 +267,7 @@ def upload_status(result: UploadResult) -> str:
     """Which files were added (answerable now) and which were refused, and why."""
     parts = []
     if result.added:
-        items = "".join(f"<li>{text(name)}: {text(company)}, policy of {text(date)}</li>"
+        items = "".join(f"<li>{text(name)}: {text(company)}, policy of {text(date_label(date))}</li>"
                         for name, company, date in result.added)
         parts.append(f'<div class="pq-upload-ok">Added to the index, answerable now:<ul>{items}</ul></div>')
     if result.refused:
