@@ -13,13 +13,13 @@ import numpy as np
 
 from index.dates import date_label, dated_policy
 from index.config import Config
-from index.lexical import STOPWORDS, stems
+from index.lexical import STOPWORDS
 from index.retrieval import Hit, IndexView
 
-from .answer import (MIN_TOPIC_COVERAGE, _choose_versions, _citations, _quote, _rerank, _topic_phrase, judge_silence,
-                     query_stems, rarity_weights, stance)
+from .answer import NAMES_RULE, _choose_versions, _citations, _quote, _topic_phrase, query_stems
 from .names import names_missing_from_text
-from .question import VAGUE, Understood, paraphrase_stems, variants
+from .polarity import sentence_stance
+from .question import Understood
 from .records import Answer, Citation, CompanyFinding
 
 _GROUPS = r"(?:companies|services|sites|websites|firms|policies|ones)"
@@ -46,7 +46,11 @@ MAX_CANDIDATES = 2000
 # and their mean is the search query; beyond it, a plain query first, then only the companies found.
 BATCH_ALL = 32
 MIN_PROSE_WORDS = 1
-EVIDENCE_TRIES = 3  # passages of one company tried, best first, for one that quotes the names asked about
+# Each company's best passages and sentences read by the judge, and how many companies are read
+# (those whose best passage is closest); the others are silent on the question.
+JUDGED_PASSAGES = 3
+JUDGED_SENTENCES = 9
+JUDGED_COMPANIES = 40
 
 
 # Each company's policy is judged as if the question were asked about it alone ("Do they ...?").
@@ -102,6 +106,9 @@ def answer_across(understood: Understood, view: IndexView, config: Config) -> An
         by_doc.setdefault(hit.doc, []).append(hit)
 
     about_practice = not _MENTION_CUE.search(asked)
+    closest = sorted(by_doc, key=lambda d: -max(h.score for h in by_doc[d]))[:JUDGED_COMPANIES]
+    by_doc = {d: by_doc[d] for d in closest}
+    context = (config, asked_of)
     versions_of: dict[str, list[str]] = {}
     for d in docs:
         versions_of.setdefault(view.policies[d].company, []).append(d)
@@ -111,15 +118,15 @@ def answer_across(understood: Understood, view: IndexView, config: Config) -> An
         doc = judged_doc.get(company)
         if doc is None:
             continue
-        evidence = _evidence(understood, view, doc, by_doc.get(doc, []), len(citations))
+        evidence = _evidence(understood, view, doc, by_doc.get(doc, []), len(citations), context)
         status = "silent"
         if evidence:
-            status = "states_not" if about_practice and stance(understood, evidence.highlight) == "no" else "states"
+            status = "states_not" if about_practice and sentence_stance(understood, evidence.highlight) == "no" else "states"
             citations.append(evidence)
         earlier = None
         older = [d for d in versions_of.get(company, []) if d != doc]
         if status == "silent" and older:
-            earlier = _earliest_evidence(understood, view, older, by_doc, len(citations))
+            earlier = _earliest_evidence(understood, view, older, by_doc, len(citations), context)
             if earlier:
                 citations.append(earlier)
         findings.append(CompanyFinding(company, view.policies[doc].policy_date, status,
@@ -176,39 +183,31 @@ def _asked_of(question: str, company: str) -> str:
     return named if named != question else f"{company}: {question}"
 
 
-def _evidence(understood: Understood, view: IndexView, doc: str, hits: list[Hit], numbered: int) -> Citation | None:
-    """The one citation showing that ``doc`` states it, or None when the policy is silent."""
+def _evidence(understood: Understood, view: IndexView, doc: str, hits: list[Hit], numbered: int,
+              context: tuple) -> Citation | None:
+    """The one citation showing that ``doc`` states it, or None when the policy is silent: the
+    judge (``qa.evidence``) reads the company's best passages with the question asked of it."""
+    from .evidence import judge_passages
+    from .judge import get_judge
+
     if not hits:
         return None  # no passage of it came up in the one search: silent, without reading its text
-    # The best passage that quotes the names asked about: a name found elsewhere in the policy
-    # only (a menu, a script) is no evidence.
-    cited = next((c for c in _citations(view, _rerank(view, hits, understood, {doc}), EVIDENCE_TRIES)
-                  if _reads_as_prose(c.highlight) and not names_missing_from_text(understood, _within_section(view, c))
-                  and _speaks_to_topic(understood, view, c.highlight)),
-                 None)
-    if cited is None:
+    config, asked_of = context
+    company = view.policies[doc].company
+    own = replace(understood, question=_asked_of(understood.question, company), companies=[company])
+    hits = sorted(hits, key=lambda h: -h.score)
+    query = asked_of.get(company)
+    if query is None:
+        from index.embedder import embed_query
+
+        query = embed_query(config.model, own.question, config.query_adapter)
+    judged = judge_passages(view, own, hits, config, query, JUDGED_PASSAGES, JUDGED_SENTENCES)
+    if not judged or judged[0].probability < get_judge(config).calibration.answers:
         return None
-    silent, _ = judge_silence(understood, view, [doc], hits, words_required=True, by_rarity=True)
-    if silent:
+    cited = _citations(view, judged[:1], 1)[0]
+    if not _reads_as_prose(cited.highlight) or (NAMES_RULE and names_missing_from_text(understood, _within_section(view, cited))):
         return None
     return replace(cited, n=numbered + 1)
-
-
-def _speaks_to_topic(understood: Understood, view: IndexView, passage: str) -> bool:
-    """The passage (the evidence sentence) holds at least half of the question's topic words (or their synonyms),
-    rare words weighing more: a policy that writes "opt out" in one place and "marketing" in
-    another has not said that users can opt out of marketing emails."""
-    topic = [w for w in understood.content_words if w not in VAGUE]
-    if not topic:
-        return True
-    weight = rarity_weights(view, topic)
-    forms = {w: variants(w) | set(paraphrase_stems(w)) for w in topic}
-    # One sentence of it: a highlight may end with sentences that only complete it.
-    for sentence in re.split(r"(?<=[.!?;])\s+", passage):
-        present = set(stems(sentence))
-        if sum(weight[w] for w in topic if forms[w] & present) >= MIN_TOPIC_COVERAGE * sum(weight.values()):
-            return True
-    return False
 
 
 def _within_section(view: IndexView, citation: Citation) -> str:
@@ -228,10 +227,10 @@ def _reads_as_prose(sentence: str) -> bool:
 
 
 def _earliest_evidence(understood: Understood, view: IndexView, older: list[str], by_doc: dict[str, list[Hit]],
-                       numbered: int) -> Citation | None:
+                       numbered: int, context: tuple) -> Citation | None:
     """Evidence from the most recent older version that states it (when the judged one does not)."""
     for doc in sorted(older, key=lambda d: view.policies[d].version_key, reverse=True):
-        found = _evidence(understood, view, doc, by_doc.get(doc, []), numbered)
+        found = _evidence(understood, view, doc, by_doc.get(doc, []), numbered, context)
         if found:
             return found
     return None

@@ -23,6 +23,7 @@ from index.chunking import plain_text
 from index.config import Config
 from index.lexical import stems
 from index.retrieval import Hit, IndexView
+from index.structure import is_bare_heading
 
 from .question import VAGUE, Understood
 
@@ -49,21 +50,22 @@ class Judged:
         return self.probability
 
 
-def candidate_sentences(view: IndexView, hits: list[Hit]) -> list[tuple[int, tuple[int, int], str]]:
-    """(passage number, span, plain text) of the sentences judged: the first passages' sentences
-    in retrieval order, each once, at most ``MAX_JUDGED_SENTENCES``."""
+def candidate_sentences(view: IndexView, hits: list[Hit], passages: int = JUDGED_PASSAGES,
+                        limit: int = MAX_JUDGED_SENTENCES) -> list[tuple[int, tuple[int, int], str]]:
+    """(passage number, span, plain text) of the sentences judged: the first ``passages`` hits'
+    sentences in retrieval order, each once, at most ``limit``."""
     out: list[tuple[int, tuple[int, int], str]] = []
     seen: set[tuple[str, int, int]] = set()
-    for i, hit in enumerate(hits[:JUDGED_PASSAGES]):
+    for i, hit in enumerate(hits[:passages]):
         source = view.source_text(hit.doc)
         for start, end in hit.sentences:
-            if len(out) >= MAX_JUDGED_SENTENCES:
+            if len(out) >= limit:
                 return out
             if (hit.doc, start, end) in seen:
                 continue
             seen.add((hit.doc, start, end))
             words = plain_text(source[start:end])
-            if words.strip():
+            if words.strip() and not is_bare_heading(words):  # a heading alone is never the evidence
                 out.append((i, (start, end), words))
     return out
 
@@ -114,13 +116,13 @@ def combine(rows: list[dict], weights: dict[str, float]) -> np.ndarray:
 
 
 def judge_passages(view: IndexView, understood: Understood, hits: list[Hit], config: Config,
-                   query_vector) -> list[Judged]:
-    """Each of the first ``JUDGED_PASSAGES`` hits with its most probable sentence, most probable first;
+                   query_vector, passages: int = JUDGED_PASSAGES, limit: int = MAX_JUDGED_SENTENCES) -> list[Judged]:
+    """Each of the first ``passages`` hits with its most probable sentence, most probable first;
     the hits after them follow in retrieval order with probability 0."""
     from .judge import get_judge
 
     judge = get_judge(config)
-    candidates = candidate_sentences(view, hits)
+    candidates = candidate_sentences(view, hits, passages, limit)
     logits = judge.logits(understood.question, [c[2] for c in candidates]) if candidates else np.zeros(0)
     rows = sentence_features(view, understood, hits, candidates, logits,
                              sentence_similarities(config, query_vector, candidates))

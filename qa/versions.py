@@ -385,28 +385,6 @@ def _is_sentence(markdown: str) -> bool:
     return bool(re.search(r"[.!?;:][\"'”’)]*$", words)) or len(words.split()) >= 12
 
 
-def prefer_version_that_speaks(understood: Understood, view: IndexView, hits: list, ranked: list,
-                               newest: set[str]) -> list:
-    """Put older versions' evidence first when the newest versions say nothing about the question.
-
-    Without a year the newest version answers; but when it is silent ("Flash cookies") and an
-    older version is not, the answer should quote the older one and say it is older.
-    """
-    from .answer import judge_silence
-
-    if understood.year or not understood.companies or all(s.hit.doc in newest for s in ranked):
-        return ranked
-    silent_now, _ = judge_silence(understood, view, sorted(newest), [h for h in hits if h.doc in newest],
-                                  words_required=True)
-    if not silent_now:
-        return ranked
-    older = sorted({s.hit.doc for s in ranked} - newest)
-    silent_before, _ = judge_silence(understood, view, older, [h for h in hits if h.doc in older], words_required=True)
-    if silent_before:
-        return ranked  # neither version uses the question's words: the newest answers as usual
-    return sorted(ranked, key=lambda s: s.hit.doc in newest)
-
-
 def _said_in(sentence: str, view: IndexView, doc: str) -> bool:
     """Whether ``doc`` contains ``sentence`` almost word for word."""
     wanted = terms(plain_text(sentence))
