@@ -21,6 +21,13 @@ class Config:
     # Questions embedded with the trained query adapter (index.query_adapter): True for the shipped
     # file, False for the plain model, or the path of another adapter file (to evaluate one).
     query_adapter: bool | str = True
+    # Where ``index.add`` and the chat's upload copy added policies; None: ``<data_dir>/added``.
+    added_to: Path | None = None
+
+    @property
+    def added_dir(self) -> Path:
+        """Folder of added policies: never inside the repository unless the data folder is."""
+        return self.added_to or self.data_dir / "added"
 
     @property
     def manifest_path(self) -> Path:
@@ -47,6 +54,7 @@ def get_config() -> Config:
       embedded store.
     - ``POLICYQA_COLLECTION``: the Chroma collection (default ``policyqa``); machines sharing a
       server with different corpora each need their own.
+    - ``POLICYQA_ADDED``: where added policies are kept (default ``added/`` in the data folder).
     - ``POLICYQA_QUERY_ADAPTER``: ``off`` embeds questions with the plain model instead of the
       trained query adapter (which only applies to the default model); a path to a ``.safetensors``
       file uses that adapter instead of the shipped one (to compare adapters).
@@ -61,7 +69,20 @@ def get_config() -> Config:
         chroma_url=(env.get("POLICYQA_CHROMA_URL") or None),
         collection=env.get("POLICYQA_COLLECTION") or "policyqa",
         query_adapter=_adapter_setting(env.get("POLICYQA_QUERY_ADAPTER") or "on"),
+        added_to=Path(env["POLICYQA_ADDED"]).expanduser().resolve() if env.get("POLICYQA_ADDED") else None,
     )
+
+
+DEFAULT_PORT = 7860
+
+
+def server_port() -> int:
+    """The chat's port: ``GRADIO_SERVER_PORT`` (as Gradio reads it) or 7860; ``--port`` overrides it."""
+    value = (os.environ.get("GRADIO_SERVER_PORT") or "").strip()
+    try:
+        return int(value) if value else DEFAULT_PORT
+    except ValueError:
+        return -1  # reported by app.py as a bad port
 
 
 def _adapter_setting(value: str) -> bool | str:
