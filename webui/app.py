@@ -42,6 +42,7 @@ CSS = (Path(__file__).with_name("style.css")).read_text(encoding="utf-8")
 # Page-wide behaviour of our own markup: [n] links open their source card, the copy button copies.
 PAGE_JS = """
 () => {
+  window.__pqPageScript = true;
   const openCard = (id) => {
     const tab = [...document.querySelectorAll('button[role="tab"]')].find(b => b.textContent.trim() === 'Sources');
     if (tab && tab.getAttribute('aria-selected') !== 'true') tab.click();
@@ -50,7 +51,8 @@ PAGE_JS = """
       if (!card) { if (tries > 0) setTimeout(() => show(tries - 1), 50); return; }
       card.scrollIntoView({block: 'nearest', behavior: 'smooth'});
       card.classList.remove('pq-flash'); void card.offsetWidth; card.classList.add('pq-flash');
-      card.focus({preventScroll: true});
+      // After the click has finished (the chat moves the focus back to the message on click).
+      setTimeout(() => card.focus({preventScroll: true}), 120);
     };
     show(40);
   };
@@ -362,4 +364,8 @@ def _int(value) -> int:
         return -1
 
 
-THEME = gr.themes.Soft(primary_hue="indigo", neutral_hue="slate")
+# Soft's subdued greys fail WCAG AA contrast on its light backgrounds; these pass (axe-core checks them).
+THEME = gr.themes.Soft(primary_hue="indigo", neutral_hue="slate").set(
+    body_text_color_subdued="#475569", body_text_color_subdued_dark="#cbd5e1",
+    block_info_text_color="#475569", block_info_text_color_dark="#cbd5e1", block_label_text_color="*primary_700",
+)
