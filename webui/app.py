@@ -87,6 +87,9 @@ PAGE_JS = """
   };
   let shown = 0;
   new MutationObserver(() => {
+    // Gradio's file drop zone is named "Click to upload or drop files" while it shows other words;
+    // its visible words make the better name (WCAG 2.5.3, checked by axe-core).
+    for (const zone of document.querySelectorAll('.upload-container[aria-label]')) zone.removeAttribute('aria-label');
     const chat = document.getElementById('pq-chat');
     if (!chat) return;
     const answers = chat.querySelectorAll('.pq-answer');
@@ -368,4 +371,5 @@ def _int(value) -> int:
 THEME = gr.themes.Soft(primary_hue="indigo", neutral_hue="slate").set(
     body_text_color_subdued="#475569", body_text_color_subdued_dark="#cbd5e1",
     block_info_text_color="#475569", block_info_text_color_dark="#cbd5e1", block_label_text_color="*primary_700",
+    button_primary_background_fill="*primary_600", button_primary_background_fill_hover="*primary_700",
 )
