@@ -103,6 +103,8 @@ def render(source: str, spans: list[tuple[int, int, str]] = (), markdown: bool =
         if markdown and start < end:
             start = _safe_offset(source, start, False, links, rules)
             end = max(start, _safe_offset(source, end, True, links, rules))
+        if start >= end:
+            continue  # nothing visible to mark
         # At one offset: closings (inner first) come before openings (outer first).
         inserts.append((start, 10 + i, _SENTINELS[2 * i]))
         inserts.append((end, 5 - i, _SENTINELS[2 * i + 1]))
