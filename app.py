@@ -1,5 +1,7 @@
 """``python app.py [--host 127.0.0.1] [--port 7860] [--share]``: the PolicyQA chat in a browser.
 
+The port is ``--port``, else ``GRADIO_SERVER_PORT``, else 7860 (``make run PORT=8000`` passes ``--port``).
+
 Builds the index first when it is missing or stale (progress on the console), then serves a
 Gradio chat over ``qa.ask``. The chat itself lives in ``webui``; this file only starts it.
 """
@@ -14,11 +16,18 @@ STARTED = time.perf_counter()
 
 def main(argv: list[str] | None = None) -> int:
     """Start the chat; returns the exit status (1 when the index or the server cannot be set up)."""
+    from index.config import server_port
+
     parser = argparse.ArgumentParser(prog="python app.py", description="Chat with the indexed privacy policies.")
     parser.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=7860, help="port to serve on (default 7860)")
+    parser.add_argument("--port", type=int, default=None,
+                        help="port to serve on (default: GRADIO_SERVER_PORT, else 7860)")
     parser.add_argument("--share", action="store_true", help="also ask Gradio for a public share link")
     args = parser.parse_args(argv)
+    if args.port is None:
+        args.port = server_port()
+        if not 0 < args.port < 65536:
+            parser.error("GRADIO_SERVER_PORT must be a port number between 1 and 65535")
     if not 0 < args.port < 65536:
         parser.error("--port must be between 1 and 65535")
 

@@ -101,6 +101,29 @@ def corpus_entries(corpus_dir: Path) -> list[tuple[str, Path, tuple[int, int] | 
     return found
 
 
+ADDED_PREFIX = "@added/"  # ids of policies in Config.added_dir; "@" keeps them apart from corpus names
+
+
+def all_entries(config: Config) -> list[tuple[str, Path, tuple[int, int] | None]]:
+    """The corpus entries, then those of the added-policies folder (ids prefixed ``@added/``)."""
+    entries = corpus_entries(config.corpus_dir)
+    if _added_apart(config) and config.added_dir.is_dir():
+        entries += [(ADDED_PREFIX + rel, path, key) for rel, path, key in corpus_entries(config.added_dir)]
+    return entries
+
+
+def _added_apart(config: Config) -> bool:
+    """The added folder is not inside the corpus (where the corpus walk already finds its files)."""
+    return not _inside(config.added_dir.resolve(), config.corpus_dir)
+
+
+def source_path(config: Config, rel: str) -> Path:
+    """The file behind a policy id (corpus-relative, or ``@added/...`` in the added folder)."""
+    if rel.startswith(ADDED_PREFIX):
+        return config.added_dir / rel[len(ADDED_PREFIX):]
+    return config.corpus_dir / rel
+
+
 def _entry_key(entry: os.DirEntry) -> tuple[int, int] | None:
     try:
         st = entry.stat()
@@ -176,7 +199,7 @@ def is_stale(config: Config | None = None) -> bool:
             or summary.get("parser") != parser_signature() or not (config.data_dir / "lexical" / "ids.json").exists()):
         return True
     try:
-        entries = corpus_entries(config.corpus_dir)
+        entries = all_entries(config)
     except ConfigError:
         return True
     return not _same_files(entries, summary)
@@ -238,6 +261,8 @@ def load_summary(config: Config) -> dict:
 
 
 def _rel(config: Config, path: Path) -> str:
+    if _added_apart(config) and _inside(path, config.added_dir):
+        return ADDED_PREFIX + path.relative_to(config.added_dir.resolve()).as_posix()
     try:
         return path.relative_to(config.corpus_dir).as_posix()
     except ValueError:
@@ -281,7 +306,8 @@ def _parse_file(config: Config, path: Path, overrides: dict) -> _Parsed:
 
 
 def _parse_readable_file(config: Config, path: Path, overrides: dict) -> _Parsed:
-    if path.is_symlink() and not _inside(path.resolve(), config.corpus_dir):
+    if path.is_symlink() and not (_inside(path.resolve(), config.corpus_dir)
+                                  or _inside(path.resolve(), config.added_dir)):
         raise Unreadable("a link to a file outside the corpus folder (not followed)")
     doc = read_document(path)
     stat = path.stat()
@@ -356,7 +382,7 @@ def _plan(config: Config, old_docs: dict, old: dict, overrides: dict[str, dict])
     if old.get("parser") != parser_signature():
         old_docs, old_skips = {}, {}  # other rules: every file is read again
     files = []
-    for rel, path, key in corpus_entries(config.corpus_dir):
+    for rel, path, key in all_entries(config):
         previous = old_docs.get(rel) or (None if rel not in old_skips else {"skipped": old_skips[rel]})
         valid = None
         if previous and key is not None and old_overrides.get(rel) == merged.get(rel):
@@ -381,7 +407,7 @@ def _unchanged(config: Config, summary: dict, overrides: dict[str, dict]) -> boo
             or {**summary["overrides"], **overrides} != summary["overrides"]
             or not (config.chroma_url or _store_files_present(config))):
         return False
-    return _same_files(corpus_entries(config.corpus_dir), summary)
+    return _same_files(all_entries(config), summary)
 
 
 def _store_files_present(config: Config) -> bool:
@@ -498,7 +524,7 @@ def _build(config: Config, old: dict, old_docs: dict, model_changed: bool, plan:
     lost = [cid for cid in wanted if cid not in existing and wanted[cid][0] not in parsed]
     for rel in sorted({wanted[cid][0] for cid in lost}):
         try:
-            parsed[rel] = _parse_file(config, config.corpus_dir / rel, plan.overrides.get(rel, {}))
+            parsed[rel] = _parse_file(config, source_path(config, rel), plan.overrides.get(rel, {}))
         except Unreadable as reason:
             skipped[rel] = str(reason)
             skipped_stats[rel] = {"size": None, "mtime_ns": None}
@@ -715,8 +741,8 @@ def add(paths: list[str | Path], company: str | None = None, policy_date: str | 
         config: Config | None = None, progress=True, aliases: list[str] | None = None) -> tuple[list[str], BuildReport]:
     """Add policy files (or folders of them) to the corpus and index them at once.
 
-    Each readable file is copied into ``<corpus>/added/`` unless it is already in the corpus
-    folder, or the same bytes are already indexed (adding a file twice changes nothing).
+    Each readable file is copied into ``config.added_dir`` (``<data>/added/``, never the corpus
+    folder, which may be a checkout) unless it is already in the corpus or that folder, or the same bytes are already indexed (adding a file twice changes nothing).
     ``company``/``policy_date`` override what is read from the documents; given again for a file
     already indexed, they correct it. ``aliases`` are other names the company goes by ("Acme",
     "ACME Corp."), each naming it in questions, ``company=`` and the chat. Returns the corpus-relative names of the policies given
@@ -748,7 +774,7 @@ def add(paths: list[str | Path], company: str | None = None, policy_date: str | 
                 continue
             rel = _inside_corpus(config, path) or known.get(doc.raw_sha256)
             if rel is None:
-                target = _free_name(config.corpus_dir / "added", path.name, path)
+                target = _free_name(config.added_dir, path.name, path)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 if not target.exists():
                     shutil.copy2(path, target)
@@ -780,8 +806,11 @@ def _policy_files(given: Path) -> list[Path]:
 
 
 def _inside_corpus(config: Config, path: Path) -> str | None:
+    resolved = path.resolve()
+    if _added_apart(config) and _inside(resolved, config.added_dir):
+        return ADDED_PREFIX + resolved.relative_to(config.added_dir.resolve()).as_posix()
     try:
-        return path.resolve().relative_to(config.corpus_dir).as_posix()
+        return resolved.relative_to(config.corpus_dir).as_posix()
     except ValueError:
         return None
 

@@ -25,6 +25,13 @@ class Config:
     # trained file (None: the shipped qa/data/judge.safetensors), to evaluate one.
     judge: str = "int8"
     judge_weights: str | None = None
+    # Where ``index.add`` and the chat's upload copy added policies; None: ``<data_dir>/added``.
+    added_to: Path | None = None
+
+    @property
+    def added_dir(self) -> Path:
+        """Folder of added policies: never inside the repository unless the data folder is."""
+        return self.added_to or self.data_dir / "added"
 
     @property
     def manifest_path(self) -> Path:
@@ -51,6 +58,7 @@ def get_config() -> Config:
       embedded store.
     - ``POLICYQA_COLLECTION``: the Chroma collection (default ``policyqa``); machines sharing a
       server with different corpora each need their own.
+    - ``POLICYQA_ADDED``: where added policies are kept (default ``added/`` in the data folder).
     - ``POLICYQA_QUERY_ADAPTER``: ``off`` embeds questions with the plain model instead of the
       trained query adapter (which only applies to the default model); a path to a ``.safetensors``
       file uses that adapter instead of the shipped one (to compare adapters).
@@ -70,6 +78,7 @@ def get_config() -> Config:
         judge=_judge_setting(env.get("POLICYQA_JUDGE") or "int8"),
         judge_weights=str(Path(env["POLICYQA_JUDGE_WEIGHTS"]).expanduser().resolve())
         if env.get("POLICYQA_JUDGE_WEIGHTS") else None,
+        added_to=Path(env["POLICYQA_ADDED"]).expanduser().resolve() if env.get("POLICYQA_ADDED") else None,
     )
 
 
@@ -80,6 +89,18 @@ def _judge_setting(value: str) -> str:
 
         raise ConfigError(f"POLICYQA_JUDGE is '{value}': use int8 or fp32")
     return value
+
+
+DEFAULT_PORT = 7860
+
+
+def server_port() -> int:
+    """The chat's port: ``GRADIO_SERVER_PORT`` (as Gradio reads it) or 7860; ``--port`` overrides it."""
+    value = (os.environ.get("GRADIO_SERVER_PORT") or "").strip()
+    try:
+        return int(value) if value else DEFAULT_PORT
+    except ValueError:
+        return -1  # reported by app.py as a bad port
 
 
 def _adapter_setting(value: str) -> bool | str:

@@ -30,3 +30,12 @@ if [ "${1:-run}" = "test" ] && ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq >/dev/null && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+if [ "${1:-run}" = "test" ] && [ ! -f node_modules/axe-core/axe.min.js ]; then
+  # axe-core (npm registry, pinned by package-lock.json) checks accessibility inside the browser tests.
+  if command -v npm >/dev/null 2>&1; then
+    echo "setup: installing axe-core for the accessibility checks (npm ci)" >&2
+    npm ci --no-audit --no-fund --silent
+  else
+    echo "setup: npm not found; the accessibility checks will be skipped (apt-get install -y npm)" >&2
+  fi
+fi

@@ -67,14 +67,21 @@ class RunningApp:
                 self.process.wait(timeout=15)
 
 
-def start_app(env: dict[str, str], *args: str, timeout: float = 300.0) -> RunningApp:
-    """Run ``app.py`` with ``env`` added to the environment; return once it answers HTTP 200."""
+def start_app(env: dict[str, str], *args: str, timeout: float = 300.0, port_by_env: bool = False) -> RunningApp:
+    """Run ``app.py`` with ``env`` added to the environment; return once it answers HTTP 200.
+
+    The port is passed as ``--port``, or with ``port_by_env`` as ``GRADIO_SERVER_PORT`` only.
+    """
     port = free_port()
     full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1", "GRADIO_ANALYTICS_ENABLED": "False",
                 "HF_HUB_DISABLE_TELEMETRY": "1"}
+    full_env.pop("GRADIO_SERVER_PORT", None)
     if "POLICYQA_CHROMA_URL" not in env:
         full_env.pop("POLICYQA_CHROMA_URL", None)
-    process = subprocess.Popen([sys.executable, str(PROJECT / "app.py"), "--port", str(port), *args],
+    if port_by_env:
+        full_env["GRADIO_SERVER_PORT"] = str(port)
+    port_args = [] if port_by_env else ["--port", str(port)]
+    process = subprocess.Popen([sys.executable, str(PROJECT / "app.py"), *port_args, *args],
                                cwd=PROJECT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, bufsize=1)
     app = RunningApp(f"http://127.0.0.1:{port}/", process)

@@ -75,8 +75,8 @@ def test_html_policy_is_answerable_at_once(empty_corpus, tmp_path):
     page.parent.mkdir()
     page.write_text(WIDGETLY_HTML)
     added, report = add([page], progress=False)
-    assert added == ["added/privacy.html"] and report.embedded == report.chunks > 0 and not report.skipped
-    entry = load_manifest(get_config())["documents"]["added/privacy.html"]
+    assert added == ["@added/privacy.html"] and report.embedded == report.chunks > 0 and not report.skipped
+    entry = load_manifest(get_config())["documents"]["@added/privacy.html"]
     assert (entry["company"], entry["policy_date"], entry["domain"]) == ("Widgetly", "2021-03-03", "widgetly.example")
 
     answer = ask("Does Widgetly share my email address with Mailchimp?")
@@ -100,8 +100,8 @@ def test_pdf_policy_with_metadata_is_answerable(empty_corpus, tmp_path):
         "We protect your data with encryption at rest and in transit, and we review access every quarter.",
     ])
     added, report = add([pdf], progress=False)
-    assert added == ["added/scan-0042.pdf"] and report.chunks > 0
-    entry = load_manifest(get_config())["documents"]["added/scan-0042.pdf"]
+    assert added == ["@added/scan-0042.pdf"] and report.chunks > 0
+    entry = load_manifest(get_config())["documents"]["@added/scan-0042.pdf"]
     assert (entry["company"], entry["policy_date"], entry["kind"]) == ("Gadgetron", "2020-01-05", "pdf")
 
     answer = ask("Does Gadgetron collect information from children?")
@@ -146,12 +146,13 @@ def test_adding_twice_changes_nothing_and_flags_correct_a_guess(empty_corpus, tm
     batch_added, batch = add([folder], progress=False)
     assert batch_added == first_added and batch.embedded == 0
     assert "unsupported file type" in batch.skipped[str(folder / "notes.docx")]
-    assert sorted(p.name for p in (empty_corpus / "added").iterdir()) == ["privacy.html"]
+    assert sorted(p.name for p in get_config().added_dir.iterdir()) == ["privacy.html"]
+    assert not (empty_corpus / "added").exists()  # the corpus folder is never written to
 
     # Given again with a company, the policy is renamed (and re-embedded under its new name).
     _, renamed = add([page], company="Widgetly Labs", progress=False)
     assert renamed.embedded == first.chunks
-    assert load_manifest(get_config())["documents"]["added/privacy.html"]["company"] == "Widgetly Labs"
+    assert load_manifest(get_config())["documents"]["@added/privacy.html"]["company"] == "Widgetly Labs"
     assert ask("Does Widgetly Labs share data with Mailchimp?").citations[0].company == "Widgetly Labs"
 
 
@@ -160,7 +161,7 @@ def test_a_policy_already_in_the_corpus_is_indexed_in_place(empty_corpus):
     inside.write_text("# Acme Privacy Policy\n\nWe never share location data with advertisers.\n")
     added, report = add([inside], progress=False)
     assert added == ["acme-2020-05-01.md"] and report.documents == 1
-    assert not (empty_corpus / "added").exists()
+    assert not (empty_corpus / "added").exists() and not get_config().added_dir.exists()
 
 
 def test_cli_add_reports_each_policy(empty_corpus, tmp_path):
@@ -171,11 +172,11 @@ def test_cli_add_reports_each_policy(empty_corpus, tmp_path):
     out = run(str(page), "--json")
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
-    assert data["added"] == [{"name": "added/privacy.html", "company": "Widgetly", "policy_date": "2021-03-03"}]
+    assert data["added"] == [{"name": "@added/privacy.html", "company": "Widgetly", "policy_date": "2021-03-03"}]
     assert data["embedded"] == data["chunks"] > 0
 
     text = run(str(page))
-    assert text.returncode == 0 and "added: added/privacy.html  company: Widgetly  date: 2021-03-03" in text.stdout
+    assert text.returncode == 0 and "added: @added/privacy.html  company: Widgetly  date: 2021-03-03" in text.stdout
     assert "embedded: 0" in text.stdout
 
     missing = run(str(tmp_path / "nope.pdf"))
@@ -191,4 +192,40 @@ def test_bad_date_from_python_is_a_clear_error(empty_corpus, tmp_path):
     page.write_text(WIDGETLY_HTML)
     with pytest.raises(BadInput, match="2019-04-10"):
         add([page], policy_date="03/04/2021", progress=False)
-    assert not (empty_corpus / "added").exists()
+    assert not get_config().added_dir.exists()
+
+
+def _git_status() -> str:
+    return subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=PROJECT,
+                          capture_output=True, text=True, check=True).stdout
+
+
+def test_cli_add_to_the_shipped_corpus_leaves_the_checkout_clean(tmp_path, monkeypatch):
+    """The repository's own corpus/ is the corpus: the added copy lands in POLICYQA_DATA, not in git."""
+    if not (PROJECT / ".git").exists():
+        pytest.skip("not a git checkout")
+    monkeypatch.setenv("POLICYQA_CORPUS", str(PROJECT / "corpus"))
+    before = _git_status()
+    page = tmp_path / "privacy.html"
+    page.write_text(WIDGETLY_HTML)
+    out = subprocess.run([sys.executable, "-m", "index", "add", str(page), "--json"], capture_output=True,
+                         text=True, cwd=PROJECT, env=dict(os.environ), timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["added"][0]["name"] == "@added/privacy.html"
+    assert (get_config().added_dir / "privacy.html").read_text() == WIDGETLY_HTML
+    assert _git_status() == before and not (PROJECT / "corpus" / "added").exists()
+    assert ask("Does Widgetly share data with Mailchimp?").citations[0].company == "Widgetly"
+
+
+def test_policyqa_added_names_another_folder(empty_corpus, tmp_path, monkeypatch):
+    elsewhere = tmp_path / "my-policies"
+    monkeypatch.setenv("POLICYQA_ADDED", str(elsewhere))
+    page = tmp_path / "privacy.html"
+    page.write_text(WIDGETLY_HTML)
+    added, _ = add([page], progress=False)
+    assert added == ["@added/privacy.html"] and (elsewhere / "privacy.html").exists()
+    from index.build import is_stale
+
+    assert not is_stale(get_config())
+    (elsewhere / "privacy.html").unlink()
+    assert is_stale(get_config())  # a policy removed from the folder leaves the index at the next build

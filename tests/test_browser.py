@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,13 +20,19 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-s
 # Screenshots for docs/ are refreshed only on request, so a test run leaves the tree clean.
 SCREENSHOTS = PROJECT / "docs" / "screenshots" if os.environ.get("POLICYQA_SCREENSHOTS") else None
 SALESFORCE = "Does Comindware share data with Salesforce?"
+AXE = PROJECT / "node_modules" / "axe-core" / "axe.min.js"
+DESKTOP = {"width": 1400, "height": 1000}
+PHONE = {"width": 390, "height": 844}
 
-# Set before the page loads: records whether an answer was seen streaming (a partial message with
-# a cursor) and gives hostile payloads a flag to set, should any of them ever run.
+# Set before the page loads: records every distinct text an answer bubble showed (a simulated
+# typing effect would show growing prefixes) and gives hostile payloads a flag to set, should any run.
 WATCH_JS = """
-window.__pqSawStreaming = false;
+window.__pqAnswerTexts = [];
 new MutationObserver(() => {
-  if (document.querySelector('#pq-chat .pq-cursor')) window.__pqSawStreaming = true;
+  for (const a of document.querySelectorAll('#pq-chat .pq-answer:not(.pq-pending)')) {
+    const t = a.textContent;
+    if (!window.__pqAnswerTexts.includes(t)) window.__pqAnswerTexts.push(t);
+  }
 }).observe(document, {subtree: true, childList: true, characterData: true});
 """
 
@@ -67,9 +75,9 @@ def browser():
         chromium.close()
 
 
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+def _new_page(browser, viewport=DESKTOP):
+    context = browser.new_context(viewport=viewport)
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
     context.add_init_script(WATCH_JS)
     page = context.new_page()
     page.dialogs = []
@@ -79,12 +87,32 @@ def page(browser):
         dialog.dismiss()
 
     page.on("dialog", on_dialog)
+    return context, page
+
+
+@pytest.fixture
+def page(browser):
+    context, page = _new_page(browser)
     yield page
     context.close()
 
 
+@pytest.fixture
+def phone(browser):
+    context, page = _new_page(browser, PHONE)
+    yield page
+    context.close()
+
+
+def open_chat(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("#pq-question textarea")
+    page.wait_for_function("() => document.querySelector('#pq-chat') !== null")
+    page.wait_for_timeout(500)  # the page-load refresh of the header, companies and landing text
+
+
 def ask_in_page(page, question: str) -> None:
-    """Type a question, send it, and wait until the answer has finished streaming."""
+    """Type a question, send it, and wait until its answer is shown."""
     answers_before = page.locator("#pq-chat .pq-answer").count()
     box = page.locator("#pq-question textarea")
     box.fill(question)
@@ -92,10 +120,41 @@ def ask_in_page(page, question: str) -> None:
     page.wait_for_function(
         """n => {
             const answers = document.querySelectorAll('#pq-chat .pq-answer');
-            return answers.length > n && !document.querySelector('#pq-chat .pq-cursor')
-                && !answers[answers.length - 1].classList.contains('pq-pending');
+            return answers.length > n && !answers[answers.length - 1].classList.contains('pq-pending');
         }""", arg=answers_before, timeout=60_000)
-    page.wait_for_timeout(300)  # the sources panel arrives with the last streamed message
+    page.wait_for_timeout(400)  # the sources panel arrives with the answer
+
+
+def axe_violations(page) -> list[str]:
+    """Serious and critical WCAG 2 A/AA violations axe-core finds on the page as it is now."""
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed (npm ci; `make test` does it)")
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""async () => {
+        const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']},
+                                           resultTypes: ['violations']});
+        return r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+            .map(v => v.id + ' (' + v.impact + '): ' + v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | '));
+    }""")
+    return result
+
+
+def assert_accessible(page, state: str) -> None:
+    found = axe_violations(page)
+    assert found == [], f"axe-core, {state}: {found}"
+
+
+def no_raw_markdown(text: str) -> None:
+    """Text as shown has none of Markdown's markup: headings, bold, link syntax, bullets."""
+    assert not re.search(r"(^|\n)\s*#{1,6} |\*\*|\]\(https?:|(^|\n)\s*\* ", text), text[:500]
+
+
+def fits_width(page, selector: str) -> None:
+    """Nothing inside ``selector`` is wider than it (no horizontal overflow)."""
+    overflow = page.evaluate("""sel => [...document.querySelectorAll(sel)].map(e => e.scrollWidth - e.clientWidth)""",
+                             selector)
+    assert overflow and max(overflow) <= 1, overflow
 
 
 def squash(text: str) -> str:
@@ -119,43 +178,177 @@ def _side_by_side(page, left, right) -> None:
 VERSIONS_QUESTION = "What changed in Azalead's privacy policy between 2014 and 2017?"
 ACROSS_QUESTION = "Which companies share data with Salesforce?"
 YEAR_QUESTION = "Did Azalead use Flash cookies in 2014?"
+SILENT_QUESTION = "Does Axosoft share data with Salesforce?"
 
 
-def test_the_three_comparison_questions_in_the_chat(chat_app, page, seed_index):
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_landing_teaches_and_the_question_box_is_in_view(chat_app, browser, viewport):
+    context, page = _new_page(browser, DESKTOP if viewport == "desktop" else PHONE)
+    try:
+        open_chat(page, chat_app.url)
+        landing = page.locator("#pq-chat")
+        text = squash(landing.inner_text())
+        assert "5 policies from 4 companies" in text
+        assert "Azalead (2014-06-25, 2017-12-31)" in text and "Comindware (2019-04-10)" in text
+        assert "Add your own policies" in text and "python -m index add" in text
+        examples = page.locator(".pq-examples button:not(.pq-clear)")
+        assert examples.count() == 3
+        box = page.locator("#pq-question textarea").bounding_box()
+        height = DESKTOP["height"] if viewport == "desktop" else PHONE["height"]
+        assert box and box["y"] + box["height"] <= height, box  # no scrolling needed to reach it
+        assert page.get_by_label("Your question").count() == 1  # an accessible name
+        fits_width(page, "body")
+        assert_accessible(page, f"landing ({viewport})")
+        _screenshot(page, "landing.png" if viewport == "desktop" else "landing-phone.png")
+    finally:
+        context.close()
+
+
+def test_answer_links_sources_copies_and_opens_the_formatted_policy(chat_app, page, seed_index):
     from qa import ask
 
-    page.goto(chat_app.url)
-    page.wait_for_selector("#pq-question textarea")
+    from webui.citations import used_citations
 
-    # Two versions, older left and newer right, each statement quoted with its citation.
-    expected = ask(VERSIONS_QUESTION)
-    old, new = expected.versions
-    ask_in_page(page, VERSIONS_QUESTION)
-    view = page.locator("#pq-chat .pq-answer").last.locator(".pq-versions")
-    head = view.locator(".pq-compare-head")
-    assert f"policy of {old}" in head.locator(".pq-old").inner_text()
-    assert f"policy of {new}" in head.locator(".pq-new").inner_text()
-    changed = view.locator(".pq-compare-row.pq-changed").first
-    before, after = changed.locator(".pq-old"), changed.locator(".pq-new")
-    assert "thirty (30) business days" in before.inner_text()
-    assert "30 days after they are initially posted" in after.inner_text()
-    _side_by_side(page, before, after)
-    statement = next(c for c in expected.changes if c.kind == "changed" and "thirty (30)" in c.old.highlight)
-    assert f"[{statement.old.n}]" in before.inner_text() and f"[{statement.new.n}]" in after.inner_text()
-    added = view.locator(".pq-compare-row.pq-added")
-    assert added.count() == sum(c.kind == "added" for c in expected.changes) > 0
-    assert f"Not in the policy of {old}" in added.first.locator(".pq-old").inner_text()
-    removed = view.locator(".pq-compare-row.pq-removed")
-    assert removed.count() == sum(c.kind == "removed" for c in expected.changes) > 0
-    assert f"Not in the policy of {new}" in removed.first.locator(".pq-new").inner_text()
+    expected = used_citations(ask(SALESFORCE))
+    open_chat(page, chat_app.url)
+    ask_in_page(page, SALESFORCE)
+    shown = page.evaluate("window.__pqAnswerTexts")
+    assert len(shown) == 1, shown  # shown once, whole: no simulated typing
+
+    answer = page.locator("#pq-chat .pq-answer").last
+    assert "Comindware" in answer.inner_text()
+    cited = set(re.findall(r"\[(\d+)\]", expected.text))
     cards = page.locator("#pq-sources .pq-card")
-    assert cards.count() == len(expected.citations)
-    dates = {squash(cards.nth(i).locator(".pq-date").inner_text()) for i in range(cards.count())}
-    assert dates == {f"policy of {old}", f"policy of {new}"}
-    changed.scroll_into_view_if_needed()
-    _screenshot(page, "versions.png")
+    assert cards.count() == len(expected.citations) == len(cited)  # only the citations the answer uses
+    spans = [(c.doc, c.start, c.end) for c in expected.citations]
+    assert all(not (a[0] == b[0] and a[1] < b[2] and b[1] < a[2]) for a in spans for b in spans if a != b)
+    card = cards.first
+    card_text = card.inner_text()
+    assert "Comindware" in card_text and "policy of 2019-04-10" in card_text
+    no_raw_markdown(card_text)
+    mark = card.locator("mark.pq-highlight")
+    assert "Salesforce" in " ".join(mark.all_inner_texts())
+    assert_accessible(page, "answer")
+    _screenshot(page, "chat.png")
 
-    # Companies side by side: Comindware states it, with evidence; the other three are silent.
+    # [n] opens its source card, from the Full policy tab too.
+    page.get_by_role("tab", name="Full policy").click()
+    answer.locator("a.pq-ref").first.click()
+    page.wait_for_function("() => document.activeElement && document.activeElement.classList.contains('pq-card')")
+    assert page.evaluate("document.activeElement.id").endswith("-1")
+    assert card.is_visible()
+
+    # Copy gives the answer and its citations as plain text.
+    answer.locator("button.pq-copy").click()
+    page.wait_for_timeout(300)
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith(expected.text.split("[")[0].strip()[:40]) and "Sources:" in copied
+    assert "[1] Comindware, policy of 2019-04-10" in copied and "<" not in copied
+
+    # The whole policy, formatted, scrolled to the passage, the evidence highlighted.
+    card.locator("button.pq-open").click()
+    page.wait_for_selector("#pq-policy mark.pq-highlight", state="visible", timeout=30_000)
+    viewer = page.locator("#pq-policy")
+    highlight = squash(" ".join(viewer.locator("mark.pq-highlight").all_inner_texts()))
+    assert "Salesforce" in highlight and squash(expected.citations[0].highlight).endswith(highlight[-30:])
+    policy = viewer.locator(".pq-policy-text")
+    assert policy.locator("h1, h2, h3").count() >= 3  # headings rendered, not "## ..."
+    no_raw_markdown(policy.inner_text())
+    links = policy.locator("a")
+    for i in range(links.count()):
+        assert links.nth(i).get_attribute("target") == "_blank"
+        assert links.nth(i).get_attribute("rel") == "noopener noreferrer"
+    fits_width(page, "#pq-policy .pq-policy-text")
+    page.wait_for_function("""() => {
+        const box = document.querySelector('#pq-policy .pq-policy-text');
+        const mark = document.querySelector('#pq-policy mark.pq-highlight');
+        if (!box || !mark || box.scrollTop === 0) return false;
+        const b = box.getBoundingClientRect(), m = mark.getBoundingClientRect();
+        return m.top >= b.top && m.top < b.bottom;
+    }""", timeout=10_000)
+    assert_accessible(page, "full policy")
+    _screenshot(page, "policy.png")
+
+    ask_in_page(page, "What about Axosoft?")
+    follow_up = squash(page.locator("#pq-chat .pq-answer").last.inner_text())
+    assert "Does Axosoft share data with Salesforce?" in follow_up
+    assert "Axosoft's policy does not mention Salesforce." in follow_up
+    assert page.locator("#pq-chat .pq-answer.pq-silent").count() == 1
+    assert_accessible(page, "silence")
+    _screenshot(page, "silence.png")
+    assert page.dialogs == []
+
+
+def test_keyboard_only(chat_app, page):
+    open_chat(page, chat_app.url)
+    page.locator("#pq-question textarea").focus()
+    page.keyboard.insert_text(SALESFORCE)
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#pq-chat .pq-answer:not(.pq-pending)", timeout=60_000)
+    page.wait_for_timeout(400)
+    for _ in range(80):  # Tab through the page until the first [n] link has the focus
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement && document.activeElement.matches('#pq-chat a.pq-ref')"):
+            break
+    else:
+        pytest.fail("no [n] link can be reached with Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.activeElement && document.activeElement.classList.contains('pq-card')")
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement && document.activeElement.matches('button.pq-open')"):
+            break
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#pq-policy mark.pq-highlight", state="visible", timeout=30_000)
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_versions_summary_topics_and_width(chat_app, browser, seed_index, viewport):
+    from qa import ask
+
+    from webui.render import OPEN_TOPICS, topic_of
+
+    context, page = _new_page(browser, DESKTOP if viewport == "desktop" else PHONE)
+    try:
+        expected = ask(VERSIONS_QUESTION)
+        old, new = expected.versions
+        open_chat(page, chat_app.url)
+        ask_in_page(page, VERSIONS_QUESTION)
+        view = page.locator("#pq-chat .pq-answer").last.locator(".pq-versions")
+        chips = squash(view.locator(".pq-chips").inner_text())
+        counts = {k: sum(c.kind == k for c in expected.changes) for k in ("changed", "added", "removed")}
+        assert f"Changed: {counts['changed']}" in chips and f"Added in {new}: {counts['added']}" in chips
+        assert f"Removed since {old}: {counts['removed']}" in chips
+        topics = view.locator("details.pq-topic")
+        assert topics.count() == len({topic_of(c) for c in expected.changes}) < len(expected.changes)
+        opened = [topics.nth(i).get_attribute("open") is not None for i in range(topics.count())]
+        assert opened == [i < OPEN_TOPICS for i in range(topics.count())]
+        changed = view.locator(".pq-compare-row.pq-changed").first
+        before, after = changed.locator(".pq-old"), changed.locator(".pq-new")
+        assert "thirty (30) business days" in before.inner_text()
+        assert "30 days after they are initially posted" in after.inner_text()
+        if viewport == "desktop":
+            _side_by_side(page, before, after)
+        else:  # stacked, each side labelled with its version
+            a, b = before.bounding_box(), after.bounding_box()
+            assert a["y"] + a["height"] <= b["y"] + 1 and old in before.inner_text() and new in after.inner_text()
+        # A collapsed topic opens by keyboard.
+        closed = topics.nth(OPEN_TOPICS)
+        closed.locator("summary").focus()
+        page.keyboard.press("Enter")
+        assert closed.get_attribute("open") is not None and closed.locator(".pq-compare-row").first.is_visible()
+        assert view.evaluate("e => getComputedStyle(e.querySelector('.pq-compare-head')).position") != "sticky"
+        fits_width(page, "#pq-chat .pq-answer")
+        fits_width(page, "body")
+        changed.scroll_into_view_if_needed()
+        assert_accessible(page, f"versions ({viewport})")
+        _screenshot(page, "versions.png" if viewport == "desktop" else "versions-phone.png")
+    finally:
+        context.close()
+
+
+def test_companies_side_by_side_coloured_by_meaning(chat_app, page):
+    open_chat(page, chat_app.url)
     ask_in_page(page, ACROSS_QUESTION)
     columns = page.locator("#pq-chat .pq-answer").last.locator(".pq-company-col")
     assert columns.count() == 4
@@ -165,10 +358,11 @@ def test_the_three_comparison_questions_in_the_chat(chat_app, page, seed_index):
     for i, name in enumerate(["Axosoft", "Azalead", "Azendoo"], start=1):
         assert name in columns.nth(i).inner_text() and "Not mentioned" in columns.nth(i).inner_text()
     _side_by_side(page, columns.nth(0), columns.nth(1))
-    page.locator("#pq-chat .pq-answer").last.scroll_into_view_if_needed()
-    _screenshot(page, "companies.png")
     card = page.locator("#pq-sources .pq-card")
     assert card.count() == 1 and "Comindware" in card.first.inner_text()
+    page.locator("#pq-chat .pq-answer").last.scroll_into_view_if_needed()
+    assert_accessible(page, "across companies")
+    _screenshot(page, "companies.png")
 
     # A year picks the version in force then.
     ask_in_page(page, YEAR_QUESTION)
@@ -176,50 +370,17 @@ def test_the_three_comparison_questions_in_the_chat(chat_app, page, seed_index):
     assert "2014-06-25" in answer and "Flash" in answer
     first_card = page.locator("#pq-sources .pq-card").first
     assert "policy of 2014-06-25" in first_card.inner_text()
-    assert "Flash" in first_card.locator("mark.pq-highlight").inner_text()
-    assert page.dialogs == []
+    assert "Flash" in " ".join(first_card.locator("mark.pq-highlight").all_inner_texts())
 
 
-def test_salesforce_answer_sources_full_policy_and_follow_up(chat_app, page, seed_index):
-    from qa import ask
-
-    expected = ask(SALESFORCE).citations[0]
-    page.goto(chat_app.url)
-    page.wait_for_selector("#pq-question textarea")
-    ask_in_page(page, SALESFORCE)
-    assert page.evaluate("window.__pqSawStreaming"), "the answer did not stream in"
-
-    answer = page.locator("#pq-chat .pq-answer").last
-    assert "[1]" in answer.inner_text() and "Comindware" in answer.inner_text()
-    card = page.locator("#pq-sources .pq-card").first
-    card_text = squash(card.inner_text())
-    assert "Comindware" in card_text and "policy of 2019-04-10" in card_text
-    assert squash(expected.section) in card_text
-    assert squash(expected.excerpt) in card_text
-    mark = card.locator("mark.pq-highlight")
-    assert squash(mark.inner_text()) == squash(expected.highlight) and "Salesforce" in mark.inner_text()
-    _screenshot(page, "chat.png")
-
-    card.locator("button.pq-open").click()
-    page.wait_for_selector("#pq-policy mark.pq-highlight", state="visible", timeout=30_000)
-    viewer = page.locator("#pq-policy")
-    assert squash(viewer.locator("mark.pq-highlight").inner_text()) == squash(expected.highlight)
-    assert squash(viewer.locator(".pq-passage").inner_text()) == squash(expected.excerpt)
-    whole = Path(expected.source).read_text(encoding="utf-8")
-    assert len(viewer.locator(".pq-policy-text").inner_text()) > 0.9 * len(whole)  # the whole policy
-    page.wait_for_function("""() => {
-        const box = document.querySelector('#pq-policy .pq-policy-text');
-        const mark = document.querySelector('#pq-policy mark.pq-highlight');
-        if (!box || !mark || box.scrollTop === 0) return false;
-        const b = box.getBoundingClientRect(), m = mark.getBoundingClientRect();
-        return m.top >= b.top && m.top < b.bottom;
-    }""", timeout=10_000)  # scrolled so that the highlighted passage is in view
-
-    ask_in_page(page, "What about Axosoft?")
-    follow_up = squash(page.locator("#pq-chat .pq-answer").last.inner_text())
-    assert "Does Axosoft share data with Salesforce?" in follow_up
-    assert "Axosoft's policy does not mention Salesforce." in follow_up
-    assert page.dialogs == []
+def test_says_it_does_not_is_not_drawn_as_a_warning():
+    """Verdict colours by meaning: a denial ("we do not sell") is often good news, never amber/red."""
+    css = (PROJECT / "webui" / "style.css").read_text()
+    rule = re.search(r"\.pq-co-states-not \.pq-verdict \{([^}]*)\}", css).group(1)
+    colours = re.findall(r"#([0-9a-f]{6})", rule)
+    for colour in colours:
+        r, g, b = (int(colour[i:i + 2], 16) for i in (0, 2, 4))
+        assert not (r > g and r > b), f"#{colour} reads as a warning"
 
 
 @pytest.fixture(scope="module")
@@ -228,15 +389,17 @@ def hostile_app(tmp_path_factory):
     (corpus / "evilcorp-2020-01-01.md").write_text(HOSTILE_POLICY)
     shutil.copy(PROJECT / "corpus" / "axosoft-2017-12-11.md", corpus)
     data = tmp_path_factory.mktemp("hostile-data")
-    app = start_app({"POLICYQA_CORPUS": str(corpus), "POLICYQA_DATA": str(data)})
+    app = start_app({"POLICYQA_CORPUS": str(corpus), "POLICYQA_DATA": str(data)}, port_by_env=True)
+    app.data = data
+    app.corpus = corpus
     yield app
     app.stop()
 
 
 def test_hostile_policy_and_question_stay_inert_text(hostile_app, page, tmp_path):
     assert "building it now" in hostile_app.output  # no index yet: the app built it at start-up
-    page.goto(hostile_app.url)
-    page.wait_for_selector("#pq-question textarea")
+    assert hostile_app.url.rstrip("/").rsplit(":", 1)[1] in hostile_app.output  # GRADIO_SERVER_PORT honoured
+    open_chat(page, hostile_app.url)
 
     ask_in_page(page, """<img src=x onerror="window.__pwned='question'"> <b>Hi</b> [x](javascript:alert(1))""")
     user = page.locator("#pq-chat .pq-user").last
@@ -248,10 +411,13 @@ def test_hostile_policy_and_question_stay_inert_text(hostile_app, page, tmp_path
     assert "<script>window.__pwned = 'script'" in card.inner_text()
     card.locator("button.pq-open").click()
     page.wait_for_selector("#pq-policy mark.pq-highlight", state="visible", timeout=30_000)
-    policy_text = page.locator("#pq-policy .pq-policy-text").inner_text()
-    for visible in ["## Sharing <img src=y onerror=", "<img src=x onerror=", "[here](javascript:", '<a href="javascript:', "<svg onload=",
-                    "<iframe src=", "**bold**", "$$\\alert{x}$$", "&lt;b&gt;escaped&lt;/b&gt;"]:
+    policy = page.locator("#pq-policy .pq-policy-text")
+    policy_text = policy.inner_text()
+    for visible in ["<img src=y onerror=", "<img src=x onerror=", "[here](javascript:", '<a href="javascript:',
+                    "<svg onload=", "<iframe src=", "$$\\alert{x}$$", "<b>escaped</b>"]:
         assert visible in policy_text
+    assert policy.locator("h2").first.inner_text().startswith("Sharing <img")  # a heading, its tag as text
+    assert policy.locator("strong").inner_text() == "bold"
 
     # A forged citation button cannot open anything outside the index.
     page.evaluate("""() => {
@@ -272,19 +438,62 @@ def test_hostile_policy_and_question_stay_inert_text(hostile_app, page, tmp_path
     assert card.locator(".pq-section").inner_text().startswith("Sharing")
 
 
-def test_upload_control_adds_a_policy_that_is_answerable_at_once(hostile_app, page, tmp_path):
+def _git_status() -> str:
+    """The checkout's changes, screenshots aside (POLICYQA_SCREENSHOTS=1 rewrites them on purpose)."""
+    out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=PROJECT,
+                         capture_output=True, text=True, check=True).stdout
+    return "\n".join(line for line in out.splitlines() if "docs/screenshots/" not in line)
+
+
+def test_upload_refreshes_the_page_and_leaves_the_checkout_clean(hostile_app, page, browser, tmp_path):
+    before = _git_status()
     upload = tmp_path / "uploadco-policy.md"
     upload.write_text(UPLOADED_POLICY)
-    page.goto(hostile_app.url)
-    page.wait_for_selector("#pq-question textarea")
-    page.get_by_text("Add your own policies").click()
+    open_chat(page, hostile_app.url)
+    assert "2 policies from 2 companies" in page.locator(".pq-header").inner_text()
+    page.get_by_role("button", name=re.compile("Add your own policies")).click()
     page.locator("input[type=file]").set_input_files(str(upload))
     page.wait_for_selector("text=uploadco-policy.md", timeout=30_000)
     page.get_by_role("button", name="Add to the index").click()
     page.wait_for_selector(".pq-upload-ok", timeout=120_000)
     assert "Uploadco" in page.locator(".pq-upload-ok").inner_text()
-    assert re.search(r"3 policies from 3 companies", page.locator(".pq-header").inner_text())
+    assert "3 policies from 3 companies" in page.locator(".pq-header").inner_text()
+    assert "Uploadco (2021-05-05)" in page.locator("#pq-chat").inner_text()  # the landing text too
+    assert (hostile_app.data / "added" / "uploadco-policy.md").read_text() == UPLOADED_POLICY
+    assert not (hostile_app.corpus / "added").exists() and _git_status() == before
+    assert_accessible(page, "upload")
+    _screenshot(page, "upload.png")
 
     ask_in_page(page, "Does Uploadco share my email address with Zendesk?")
     card = page.locator("#pq-sources .pq-card").first
     assert "Uploadco" in card.inner_text() and "Zendesk" in card.locator("mark.pq-highlight").inner_text()
+
+    # Added from the command line while the chat runs: a page opened afterwards knows it.
+    other = tmp_path / "othercorp.md"
+    other.write_text(UPLOADED_POLICY.replace("Uploadco", "Othercorp"))
+    env = {**os.environ, "POLICYQA_DATA": str(hostile_app.data), "POLICYQA_CORPUS": str(hostile_app.corpus)}
+    out = subprocess.run([sys.executable, "-m", "index", "add", str(other)], cwd=PROJECT, env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert _git_status() == before
+    context, fresh = _new_page(browser)
+    try:
+        open_chat(fresh, hostile_app.url)
+        assert "4 policies from 4 companies" in fresh.locator(".pq-header").inner_text()
+        assert "Othercorp (2021-05-05)" in fresh.locator("#pq-chat").inner_text()
+        fresh.locator("#pq-chat").page.get_by_label("Company").first.click()
+        assert fresh.get_by_role("option", name="Othercorp").count() == 1
+    finally:
+        context.close()
+
+
+def test_busy_port_names_both_ways_to_choose_another(chat_app, seed_data_dir):
+    port = chat_app.url.rstrip("/").rsplit(":", 1)[1]
+    env = {**os.environ, "GRADIO_SERVER_PORT": port, "POLICYQA_DATA": str(seed_data_dir)}
+    out = subprocess.run([sys.executable, "app.py"], cwd=PROJECT, env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 1
+    assert f"cannot serve on 127.0.0.1:{port}" in out.stderr
+    assert "make run PORT=" in out.stderr and "GRADIO_SERVER_PORT=" in out.stderr and "--port" in out.stderr
+    dry = subprocess.run(["make", "-n", "run", "PORT=8000"], cwd=PROJECT, capture_output=True, text=True)
+    assert "app.py --port 8000" in dry.stdout

@@ -63,7 +63,10 @@ def test_uploaded_policy_is_answerable_at_once(tiny_corpus, tmp_path):
     assert result.added == [("uploadco-privacy.md", "Uploadco", "2021-05-05")]
     assert result.refused == [("notes.exe", "not a policy file type (.md, .txt, .html, .htm, .pdf)")]
     assert calls and calls[-1][0] == calls[-1][1]
-    assert (tiny_corpus / "added" / "uploadco-privacy.md").read_text() == UPLOAD
+    from index.config import get_config
+
+    assert (get_config().added_dir / "uploadco-privacy.md").read_text() == UPLOAD
+    assert not (tiny_corpus / "added").exists()
     assert "Uploadco" in company_choices(list(open_index().policies.values()))
     answer = ask("Does Uploadco share my email address with Zendesk?")
     assert answer.found and answer.citations[0].company == "Uploadco"

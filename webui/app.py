@@ -5,7 +5,6 @@ and lays out the HTML.
 """
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import gradio as gr
@@ -13,11 +12,11 @@ import gradio as gr
 from index.config import Config, get_config
 from index.errors import PolicyQAError
 from index.retrieval import open_index
-from qa.chat import (ALL_COMPANIES, NEWEST, answer_turn, ask_in_context, company_choices, growing_text,
-                     versions_of)
+from qa.chat import ALL_COMPANIES, NEWEST, answer_turn, ask_in_context, company_choices, versions_of
 from qa.safe import safe_call
 
 from . import render
+from .citations import used_citations
 from .upload import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES, BadUpload, add_uploads
 
 # An answer is CPU-bound for tens of ms (one query embedding, BM25, a Chroma query), then spends
@@ -28,21 +27,87 @@ from .upload import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES, BadUpload, add_uploads
 CHAT_CONCURRENCY = 4
 UPLOAD_CONCURRENCY = 1
 QUEUE_MAX_SIZE = 64
-# The answer is ready at once; streaming it in a dozen steps over ~0.25 s reads as typing.
-STREAM_PIECES = 12
-STREAM_DELAY_S = 0.02
+# An answer is ready in one piece (about half a second), so it is shown in one piece: no typing effect.
 
+# Three questions that show the three kinds of answer: one policy, across companies, across versions.
 EXAMPLES = [
     "Does Comindware share data with Salesforce?",
-    "What about Axosoft?",
-    "Does Azalead sell my personal information?",
-    "What does Azendoo use cookies for?",
     "Which companies share data with Salesforce?",
     "What changed in Azalead's privacy policy between 2014 and 2017?",
-    "Did Azalead use Flash cookies in 2014?",
 ]
+MAX_LANDING_COMPANIES = 12
 
 CSS = (Path(__file__).with_name("style.css")).read_text(encoding="utf-8")
+
+# Page-wide behaviour of our own markup: [n] links open their source card, the copy button copies.
+PAGE_JS = """
+() => {
+  window.__pqPageScript = true;
+  const openCard = (id) => {
+    const tab = [...document.querySelectorAll('button[role="tab"]')].find(b => b.textContent.trim() === 'Sources');
+    if (tab && tab.getAttribute('aria-selected') !== 'true') tab.click();
+    const show = (tries) => {
+      const card = document.getElementById(id);
+      if (!card) { if (tries > 0) setTimeout(() => show(tries - 1), 50); return; }
+      card.scrollIntoView({block: 'nearest', behavior: 'smooth'});
+      card.classList.remove('pq-flash'); void card.offsetWidth; card.classList.add('pq-flash');
+      // After the click has finished (the chat moves the focus back to the message on click).
+      setTimeout(() => card.focus({preventScroll: true}), 120);
+    };
+    show(40);
+  };
+  const copyText = async (value, button) => {
+    try { await navigator.clipboard.writeText(value); }
+    catch (e) {
+      const area = document.createElement('textarea');
+      area.value = value; document.body.appendChild(area); area.select();
+      document.execCommand('copy'); area.remove();
+    }
+    const label = button.textContent;
+    button.textContent = 'Copied'; setTimeout(() => { button.textContent = label; }, 1500);
+  };
+  document.addEventListener('click', (event) => {
+    const ref = event.target.closest('a.pq-ref');
+    if (ref && (ref.getAttribute('href') || '').startsWith('#pq-cite-')) {
+      event.preventDefault();
+      openCard(ref.getAttribute('href').slice(1));
+      return;
+    }
+    const copy = event.target.closest('button.pq-copy');
+    const source = copy && copy.closest('.pq-answer') && copy.closest('.pq-answer').querySelector('.pq-copy-text');
+    if (source) copyText(source.textContent, copy);
+  });
+  // A new answer is shown from its question down (not scrolled to its end, as the chat would).
+  const scroller = (el) => {
+    for (let node = el.parentElement; node; node = node.parentElement) {
+      const style = getComputedStyle(node);
+      if (/(auto|scroll)/.test(style.overflowY) && node.scrollHeight > node.clientHeight) return node;
+    }
+    return null;
+  };
+  let shown = 0;
+  new MutationObserver(() => {
+    // Gradio's file drop zone is named "Click to upload or drop files" while it shows other words;
+    // its visible words make the better name (WCAG 2.5.3, checked by axe-core).
+    for (const zone of document.querySelectorAll('.upload-container[aria-label]')) zone.removeAttribute('aria-label');
+    const chat = document.getElementById('pq-chat');
+    if (!chat) return;
+    const answers = chat.querySelectorAll('.pq-answer');
+    const count = answers.length;
+    if (count === shown) return;
+    shown = count;
+    const users = chat.querySelectorAll('.pq-user');
+    const last = users[users.length - 1];
+    if (!last) return;
+    requestAnimationFrame(() => {
+      const box = scroller(last);
+      if (!box) return;
+      const top = last.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
+      box.scrollTop = Math.max(0, top - 12);
+    });
+  }).observe(document.body, {subtree: true, childList: true});
+}
+"""
 
 _OPEN_CITATION_JS = """
 element.addEventListener('click', (event) => {
@@ -79,6 +144,35 @@ def _header(config: Config) -> str:
     return ('<div class="pq-header"><h1>PolicyQA</h1><p>Ask about website privacy policies. Every answer '
             'quotes the policy word for word, with the company, policy date and section, so you can check it.'
             f'</p><p class="pq-count">{len(policies)} policies from {companies} companies indexed.</p></div>')
+
+
+def _md_text(value: str) -> str:
+    """Text safe inside Gradio's Markdown: HTML escaped, Markdown punctuation backslash-escaped."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|<>~" else ch for ch in str(value)).replace("&", "&amp;")
+
+
+def landing(config: Config) -> str:
+    """The empty chat's text: what is indexed, what to ask, how to add a policy (Markdown)."""
+    policies = _policies(config)
+    dates: dict[str, list[str]] = {}
+    for p in policies:
+        dates.setdefault(p.company, []).append(p.policy_date)
+    names = sorted(dates, key=str.lower)
+    listed = [f"{_md_text(name)} ({', '.join(sorted(dates[name]))})" for name in names[:MAX_LANDING_COMPANIES]]
+    if len(names) > len(listed):
+        listed.append(f"and {len(names) - len(listed)} more")
+    return ("### Ask a question about a privacy policy\n\n"
+            f"**Indexed:** {len(policies)} policies from {len(names)} companies: {'; '.join(listed)}.\n\n"
+            "**Try** one of the three example questions under the box: one policy, every company, or two "
+            "versions of a policy compared. Follow up with a company or a year: “What about Axosoft?”\n\n"
+            "**Your own policy:** open *Add your own policies* below (.md, .txt, .html, .pdf), or run "
+            "`python -m index add file.pdf`.")
+
+
+def refresh_page(config: Config):
+    """What the page shows about the index, read again (on every page load and after an upload)."""
+    return (_header(config), gr.Dropdown(choices=company_choices(_policies(config))),
+            gr.Chatbot(placeholder=landing(config)))
 
 
 def _version_update(company: str | None, config: Config):
@@ -166,14 +260,13 @@ def build_demo(config: Config | None = None) -> gr.Blocks:
                 # Messages are HTML built by webui.render with every user and policy string escaped;
                 # Markdown, LaTeX and custom tags are off so nothing in them is interpreted.
                 chatbot = gr.Chatbot(
-                    label="Chat", show_label=False, elem_id="pq-chat", height=520, render_markdown=False,
+                    label="Chat", show_label=False, elem_id="pq-chat", height=520, render_markdown=False, autoscroll=False,
                     sanitize_html=True, allow_tags=False, latex_delimiters=[], buttons=[], feedback_options=None,
-                    placeholder=("Ask about a privacy policy, or pick an example below. "
-                                 "Follow up with a company or a year: “What about Axosoft?”"),
+                    placeholder=landing(config),
                 )
                 question = gr.Textbox(placeholder="Ask a question, e.g. Does Comindware share data with Salesforce?",
-                                      show_label=False, submit_btn="Ask", elem_id="pq-question", autofocus=True,
-                                      max_lines=4)
+                                      label="Your question", show_label=False, submit_btn="Ask",
+                                      elem_id="pq-question", autofocus=True, max_lines=4)
                 with gr.Row(elem_classes="pq-examples"):
                     example_buttons = [gr.Button(q, size="sm", variant="secondary") for q in EXAMPLES]
                     clear = gr.Button("↺ New conversation", size="sm", variant="secondary",
@@ -210,13 +303,10 @@ def build_demo(config: Config | None = None) -> gr.Blocks:
                 yield history, gr.skip(), gr.skip(), ""
                 return
             turn = reply.answer
-            for prefix in growing_text(render.streamed_text(turn.answer), STREAM_PIECES):
-                history[-1] = {"role": "assistant", "content": render.partial_answer(prefix)}
-                yield history, gr.skip(), gr.skip(), ""
-                time.sleep(STREAM_DELAY_S)
+            answer = used_citations(turn.answer)
             asked = turn.request.question if turn.request.rewritten else None
-            history[-1] = {"role": "assistant", "content": render.answer_message(turn.answer, asked)}
-            yield history, render.sources_panel(turn.answer), turn.context, ""
+            history[-1] = {"role": "assistant", "content": render.answer_message(answer, asked)}
+            yield history, render.sources_panel(answer), turn.context, ""
 
         chat_inputs = [question, chatbot, context, company, version]
         chat_outputs = [chatbot, sources, context, question]
@@ -250,15 +340,18 @@ def build_demo(config: Config | None = None) -> gr.Blocks:
             try:
                 result = add_uploads(paths or [], company_name, date, progress=report, config=config)
             except BadUpload as exc:
-                return render.error_message(str(exc)), gr.skip(), gr.skip(), gr.skip()
+                return render.error_message(str(exc)), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             except PolicyQAError as exc:
-                return render.error_message(f"Indexing failed: {exc}"), gr.skip(), gr.skip(), gr.skip()
-            choices = company_choices(_policies(config))
-            return (render.upload_status(result), gr.Dropdown(choices=choices), _header(config),
+                return render.error_message(f"Indexing failed: {exc}"), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            page_header, choices, placeholder = refresh_page(config)
+            return (render.upload_status(result), choices, page_header, placeholder,
                     None if result.added else gr.skip())
 
-        add_button.click(add_files, [files, upload_company, upload_date], [upload_status, company, header, files],
+        add_button.click(add_files, [files, upload_company, upload_date],
+                         [upload_status, company, header, chatbot, files],
                          concurrency_limit=UPLOAD_CONCURRENCY, concurrency_id="index", api_visibility="private")
+        # Another process (`python -m index add`, another browser) may have changed the index.
+        demo.load(lambda: refresh_page(config), None, [header, company, chatbot], api_visibility="private")
 
         gr.api(ask_endpoint, api_name="ask")
         gr.api(policy_endpoint, api_name="policy")
@@ -274,4 +367,9 @@ def _int(value) -> int:
         return -1
 
 
-THEME = gr.themes.Soft(primary_hue="indigo", neutral_hue="slate")
+# Soft's subdued greys fail WCAG AA contrast on its light backgrounds; these pass (axe-core checks them).
+THEME = gr.themes.Soft(primary_hue="indigo", neutral_hue="slate").set(
+    body_text_color_subdued="#475569", body_text_color_subdued_dark="#cbd5e1",
+    block_info_text_color="#475569", block_info_text_color_dark="#cbd5e1", block_label_text_color="*primary_700",
+    button_primary_background_fill="*primary_600", button_primary_background_fill_hover="*primary_700",
+)

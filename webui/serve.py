@@ -112,14 +112,17 @@ def _reason(exc: BaseException) -> str:
 
 def launch(demo, host: str, port: int, share: bool, started: float, policies: int = 0) -> None:
     """Serve ``demo`` on ``host:port`` until interrupted; ``--share`` adds a public link when it can."""
-    from .app import CSS, THEME
+    from .app import CSS, PAGE_JS, THEME
 
     try:
         demo.launch(server_name=host, server_port=port, share=False, prevent_thread_lock=True, quiet=True,
-                    theme=THEME, css=CSS, max_file_size=MAX_UPLOAD, show_error=True, footer_links=["api"])
+                    theme=THEME, css=CSS, js=PAGE_JS, max_file_size=MAX_UPLOAD, show_error=True,
+                    footer_links=["api"])
     except OSError as exc:
+        other = port + 1 if port < 65535 else 7860
         raise PolicyQAError(f"cannot serve on {host}:{port} ({exc}). Is another app using the port? "
-                            f"Choose another with --port.") from None
+                            f"Choose another: `python app.py --port {other}`, `make run PORT={other}` or "
+                            f"GRADIO_SERVER_PORT={other}.") from None
     local = demo.local_url
     print(f"PolicyQA chat ready at {local} ({policies} policies; started in {time.perf_counter() - started:.1f} s)",
           flush=True)
