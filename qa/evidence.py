@@ -28,8 +28,8 @@ from index.structure import is_bare_heading
 from .question import VAGUE, Understood
 
 # Passages whose sentences are judged, and at most how many sentences in all (the judge's cost).
-JUDGED_PASSAGES = 8
-MAX_JUDGED_SENTENCES = 24
+JUDGED_PASSAGES = 6
+MAX_JUDGED_SENTENCES = 16
 # A passage of the chosen version ranks above an older version's when the two are this close.
 NEWEST_MARGIN = 0.1
 FEATURES = ("judge", "similarity", "dense", "lexical", "rank", "coverage", "names", "length")

@@ -19,6 +19,12 @@ from index.lexical import stem_word, words
 from index.retrieval import IndexView
 
 from .presence import union_over
+
+# A street line ("157 Dmitrovskoje HWY", "38 rue Jean Mermoz"), a PO box or a postcode with its town.
+POSTAL_ADDRESS = re.compile(
+    r"\b\d{1,5},?\s+(?:[A-Z][\w'’.-]*\s*){1,4}(?i:street|st\.?|road|rd\.?|avenue|ave\.?|boulevard|blvd\.?|"
+    r"hwy|highway|drive|dr\.?|lane|suite|unit|floor)\b|\b\d{1,5},?\s+(?i:rue|via|calle|strasse|straße)\s+[A-Z]|"
+    r"\b(?i:P\.?\s?O\.?\s+Box)\b|\b[A-Z]{2}\s+\d{5}\b|\b\d{5}\s*,?\s+[A-Z][a-z]+")
 from .question import Understood, fold
 
 _TOKEN = re.compile(r"[A-Za-z][\w&'’-]*")
@@ -140,7 +146,6 @@ MAX_ADDRESS_BLOCK = 300  # characters: a paragraph longer than this is prose tha
 
 def without_address_blocks(text: str) -> str:
     """``text`` with its short paragraphs holding a postal address blanked (same length)."""
-    from .cues import POSTAL_ADDRESS
 
     def blank(match: re.Match) -> str:
         block = match.group(0)

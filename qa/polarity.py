@@ -95,10 +95,27 @@ def _matches(word: str, token: str) -> bool:
     return len(word) > FAMILY_PREFIX and len(token) >= FAMILY_PREFIX and token[:FAMILY_PREFIX] == word[:FAMILY_PREFIX]
 
 
+# Sentences that state no practice of the company's own: a definition ("A cookie is a small text
+# file", "'Personal data' means ..."), or a right of the user's ("California residents have the
+# right to opt out of the sale ..."). A lead drawn from them would answer another question.
+_DEFINITION = re.compile(r"^\W*(?:an?\s+|the\s+)?[\w\s'’“”\"-]{1,40}?\b(?:is|are)\s+(?:an?\s+|small\b|pieces?\b|files?\b)"
+                         r"|\b(?:means|refers\s+to|is\s+defined\s+as)\b", re.I)
+_USERS_RIGHT = re.compile(r"\b(?:you|residents?|users?|individuals?|consumers?|data\s+subjects?|customers?)\b[^.;:]{0,60}?"
+                          r"\b(?:have|has|may\s+exercise|are\s+entitled\s+to)\b[^.;:]{0,30}?\brights?\b"
+                          r"|^\W*(?:the\s+)?rights?\s+to\b", re.I)
+
+
+def states_own_practice(evidence: str) -> bool:
+    """Whether ``evidence`` states what the company does, not a definition or the user's rights."""
+    return not (_DEFINITION.search(evidence) or _USERS_RIGHT.search(evidence))
+
+
 def yes_no_lead(understood: Understood, evidence: str) -> str | None:
     """"Yes", "No" or None for ``evidence`` quoted as the answer to ``understood.question``."""
     question = understood.question
     if not YES_NO_START.match(question) or any(t in _NEGATION or t.endswith("n't") for t in _tokens(question)):
+        return None
+    if not states_own_practice(evidence):
         return None
     topic = [w for w in understood.content_words if w not in _FRAMING]
     if not topic:

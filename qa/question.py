@@ -391,30 +391,6 @@ def _unknown_company(question: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=1)
-def _specific_stems() -> frozenset:
-    path = Path(__file__).resolve().parent / "data" / "specific_words.json"
-    try:
-        return frozenset(json.loads(path.read_text())["stems"])
-    except (OSError, ValueError, KeyError):
-        return frozenset()
-
-
-def is_specific(word: str, pieces=None) -> bool:
-    """True for a rare technical term that only some privacy policies use (biometric, geolocation):
-    a policy that never uses it is silent on it. Not specific: words most policies use (choice,
-    financial), words no policy uses (typos), and everyday words, which the model's tokenizer keeps
-    whole (``pieces(word) == 1``: buy, reach, chat). The policy list is rebuilt by
-    scripts/build_vocabulary.py."""
-    if word in VAGUE or word.endswith("ly"):  # adverbs qualify a practice ("exactly", "completely")
-        return False
-    if paraphrase_stems(word):  # an everyday word for the policy's own ("hackers": security, breach)
-        return False
-    if stem_word(word) not in _specific_stems():
-        return False
-    return pieces is None or pieces(word) > 1
-
-
 def is_practice(word: str) -> bool:
     """A word of the privacy vocabulary (sell, share, cookie, children...): with its synonyms, its
     absence from a policy means the policy does not address that practice."""

@@ -67,7 +67,7 @@ def collect(paths: list[Path], corpus: Path | None, data: Path | None, company_g
             labels = [any(e and e in normalise(c[2]) for e in evidence) for c in candidates]
             out.append({"set": path.name, "id": q.id, "company": q.company, "answerable": q.answerable,
                         "rows": rows, "labels": labels})
-            if n % 200 == 0:
+            if n % 50 == 0:
                 print(f"  {path.name}: {n}", file=sys.stderr, flush=True)
     return out
 
@@ -120,7 +120,8 @@ def main() -> None:
     parser.add_argument("--folds", type=Path, default=ROOT / "build" / "judges",
                         help="folder with judge-L6-fold1..4.safetensors (scripts/train_judge.py --hold-out-fold)")
     parser.add_argument("--layers", default="L6")
-    parser.add_argument("--sample", type=int, default=1000, help="PolicyQA questions used (seeded sample)")
+    parser.add_argument("--sample", type=int, default=300, help="PolicyQA questions used (seeded sample)")
+    parser.add_argument("--seed-sample", type=int, default=60, help="questions of each seed-style set used")
     parser.add_argument("--cache", type=Path, default=ROOT / "build" / "judge-features.json")
     parser.add_argument("--fresh", action="store_true", help="recompute the cached feature rows")
     parser.add_argument("--features", default=None, help="comma-separated subset of qa.evidence.FEATURES")
@@ -147,7 +148,7 @@ def main() -> None:
         data = Path(os.environ.get("POLICYQA_DATA", ROOT / ".policyqa"))
         cached = {"policyqa": collect([pqa], SHARED / "eval" / "policyqa-dev" / "corpus", data / "fit-policyqa",
                                       True, judge_for, args.sample),
-                  "seed": collect(SEED_SETS, None, None, False)}
+                  "seed": collect(SEED_SETS, None, None, False, None, args.seed_sample)}
         args.cache.parent.mkdir(parents=True, exist_ok=True)
         args.cache.write_text(json.dumps(cached))
     features = tuple(args.features.split(",")) if args.features else FEATURES

@@ -1,0 +1,82 @@
+"""The answer judge on small inline cases: negation, a user's right against the company's practice,
+a definition, and silence. Real model, real judge weights, a real index of a tiny policy."""
+from __future__ import annotations
+
+import pytest
+
+from qa import ask
+from qa.polarity import states_own_practice
+
+ACME = """# Acme Widgets privacy policy
+
+Last updated: March 3, 2021
+
+## Selling data
+
+Acme does not sell your personal information to anyone.
+
+California residents have the right to opt out of the sale of their personal information.
+
+## Cookies
+
+A cookie is a small text file stored on your device by a website.
+
+## Keeping your data
+
+We keep your order history for 30 days after you close your account, then delete it.
+
+## Sharing
+
+We share your email address with Mailchimp, which sends our newsletter.
+"""
+
+
+@pytest.fixture
+def acme(tmp_path, monkeypatch):
+    corpus = tmp_path / "acme-corpus"
+    corpus.mkdir()
+    (corpus / "acme.md").write_text(ACME, encoding="utf-8")
+    monkeypatch.setenv("POLICYQA_CORPUS", str(corpus))
+    return corpus
+
+
+def test_a_denial_leads_with_no_and_quotes_it(acme):
+    answer = ask("Does Acme sell my personal information?")
+    assert answer.found
+    assert "does not sell" in answer.citations[0].highlight
+    assert answer.text.startswith("No.")
+
+
+def test_a_users_right_is_not_the_companys_practice():
+    assert not states_own_practice("California residents have the right to opt out of the sale of their data.")
+    assert not states_own_practice("You have the right to ask us to delete your data.")
+    assert states_own_practice("Acme does not sell your personal information to anyone.")
+
+
+def test_a_definition_gives_no_lead(acme):
+    assert not states_own_practice("A cookie is a small text file stored on your device by a website.")
+    answer = ask("Does Acme put cookies on my computer?")
+    assert not answer.text.startswith(("Yes", "No"))
+
+
+def test_the_sentence_that_answers_is_the_highlight(acme):
+    answer = ask("How long does Acme keep my order history?")
+    assert answer.found
+    assert "30 days" in answer.citations[0].highlight
+
+
+def test_a_named_third_party_is_found(acme):
+    answer = ask("Does Acme share my email with Mailchimp?")
+    assert answer.found
+    assert "Mailchimp" in answer.citations[0].highlight
+
+
+@pytest.mark.parametrize("question", [
+    "Does Acme use facial recognition on my photos?",
+    "Does Acme share my data with Salesforce?",
+])
+def test_silence_is_said_and_nothing_is_cited(acme, question):
+    answer = ask(question)
+    assert not answer.found
+    assert answer.citations == []
+    assert "Acme" in answer.text
