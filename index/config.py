@@ -25,6 +25,8 @@ class Config:
     # trained file (None: the shipped qa/data/judge.safetensors), to evaluate one.
     judge: str = "int8"
     judge_weights: str | None = None
+    # Seconds a question waits for the Chroma server before saying it is not answering.
+    chroma_timeout: float = 10.0
 
     @property
     def manifest_path(self) -> Path:
@@ -56,6 +58,8 @@ def get_config() -> Config:
       file uses that adapter instead of the shipped one (to compare adapters).
     - ``POLICYQA_JUDGE``: ``int8`` (default) or ``fp32``, how the answer judge runs.
     - ``POLICYQA_JUDGE_WEIGHTS``: another trained judge file (to evaluate one).
+    - ``POLICYQA_CHROMA_TIMEOUT``: seconds a request to the Chroma server may take (default 10;
+      a build's writes get six times as long). A hung server then gives one clear error.
     """
     env = os.environ
     corpus = Path(env.get("POLICYQA_CORPUS") or PROJECT_ROOT / "corpus")
@@ -70,6 +74,7 @@ def get_config() -> Config:
         judge=_judge_setting(env.get("POLICYQA_JUDGE") or "int8"),
         judge_weights=str(Path(env["POLICYQA_JUDGE_WEIGHTS"]).expanduser().resolve())
         if env.get("POLICYQA_JUDGE_WEIGHTS") else None,
+        chroma_timeout=_seconds(env.get("POLICYQA_CHROMA_TIMEOUT")),
     )
 
 
@@ -80,6 +85,20 @@ def _judge_setting(value: str) -> str:
 
         raise ConfigError(f"POLICYQA_JUDGE is '{value}': use int8 or fp32")
     return value
+
+
+def _seconds(value: str | None, default: float = 10.0) -> float:
+    from .errors import ConfigError
+
+    if value is None or not value.strip():
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 3600:
+        raise ConfigError("POLICYQA_CHROMA_TIMEOUT must be a number of seconds between 0 and 3600, like 10")
+    return seconds
 
 
 def _adapter_setting(value: str) -> bool | str:
