@@ -470,7 +470,7 @@ def test_questions_do_not_wait_for_another_process_writing_the_index(seed_index,
         fcntl.flock(handle, fcntl.LOCK_EX)  # another writer at work
         try:
             assert writer_active(config)
-            monkeypatch.setattr("index.build.is_stale", lambda c: True)
+            monkeypatch.setattr(sys.modules["index.build"], "is_stale", lambda c: True)
             answering._last_check.clear()
             started = time.monotonic()
             assert ask("Does Comindware share data with Salesforce?").found
