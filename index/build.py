@@ -787,7 +787,7 @@ def add(paths: list[str | Path], company: str | None = None, policy_date: str | 
         if not given.exists():
             pre_skipped[str(given)] = "no such file or folder"
             continue
-        root = given if given.is_dir() and not given.is_symlink() else None
+        root = Path(os.path.realpath(given)) if given.is_dir() else None  # a folder: nothing read outside it
         for path in _policy_files(given):
             try:
                 link = link_problem(path, root, "the folder given") if root is not None else None
