@@ -9,9 +9,9 @@ checked against the question asked; any error fails the run. Reports latency per
 p95, max) and throughput. ``--limits`` repeats the run, in the same invocation, with the chat
 queue's concurrency limit (``webui.app.CHAT_CONCURRENCY``) set to each value in turn, so the
 app's setting can be compared with others. ``--add-mid-run`` indexes a copy of the corpus and, once
-half the requests are answered, runs `python -m index add` on a new policy in a second process
-while the clients go on; from then on every other question is about the new policy, and each of
-those answers must quote it (one writer, many readers: docs/reliability.md). ``--write`` puts the results in docs/performance.md
+one round of requests is answered, runs `python -m index add` on a new policy in a second process
+while the clients go on; from then on every other question, and each client's last, is about the
+new policy, and each of those answers must quote it (one writer, many readers: docs/reliability.md). ``--write`` puts the results in docs/performance.md
 under "Concurrent load", replacing that section only.
 """
 from __future__ import annotations
@@ -113,7 +113,7 @@ def run_load(url: str, clients: int, per_client: int, questions: list[str] = QUE
              mid_run: MidRunAdd | None = None) -> LoadResult:
     """``clients`` threads, each with its own `gradio_client.Client`, ask ``per_client`` questions at once.
 
-    With ``mid_run``, a policy is added by the CLI half-way and every other later question is about it."""
+    With ``mid_run``, a policy is added by the CLI after one round; later questions ask about it (see ``MidRunAdd``)."""
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     from gradio_client import Client
 
@@ -128,7 +128,9 @@ def run_load(url: str, clients: int, per_client: int, questions: list[str] = QUE
         start.wait()
         for i in range(per_client):
             question = questions[(n + i) % len(questions)]
-            if mid_run is not None and mid_run.done.is_set() and i % 2:
+            if mid_run is not None and i == per_client - 1:
+                mid_run.done.wait(600)  # each client's last question is about the added policy
+            if mid_run is not None and mid_run.done.is_set() and (i % 2 or i == per_client - 1):
                 question = NEW_QUESTION
             began = time.perf_counter()
             try:
@@ -270,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limits", default="", help="queue concurrency limits to compare, e.g. 1,2,4,8 "
                                                      "(default: the app's own)")
     parser.add_argument("--add-mid-run", action="store_true",
-                        help="add a policy with `python -m index add` (another process) half-way through")
+                        help="add a policy with `python -m index add` (another process) after one round of questions")
     parser.add_argument("--write", action="store_true", help="update docs/performance.md")
     args = parser.parse_args(argv)
 
@@ -298,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.add_mid_run:
                 shutil.rmtree(env["POLICYQA_CORPUS"], ignore_errors=True)
                 shutil.copytree(PROJECT / "corpus", env["POLICYQA_CORPUS"])
-                mid_run = MidRunAdd(Path(tmp) / "new" / NEW_POLICY_NAME, args.clients * args.questions // 2)
+                mid_run = MidRunAdd(Path(tmp) / "new" / NEW_POLICY_NAME, args.clients)
             build(get_config(), progress=False)  # untimed
             app = start_app_with_limit(env, None if limit == app_limit else limit)
             try:
