@@ -1,6 +1,6 @@
 """Concurrent load on the chat's API: N clients x M questions through `/ask`, on loopback.
 
-    .venv/bin/python bench/load.py [--clients 20] [--questions 10] [--limits 1,2,4,8] [--write]
+    .venv/bin/python bench/load.py [--clients 20] [--questions 10] [--limits 1,2,4,8] [--add-mid-run] [--write]
 
 Starts the real chat (`python app.py`) over the seed corpus (a temporary index is built first,
 untimed, unless POLICYQA_DATA points at one), connects ``--clients`` `gradio_client` clients, and
@@ -8,7 +8,10 @@ has each ask ``--questions`` questions one after another, all clients at once. E
 checked against the question asked; any error fails the run. Reports latency per request (p50,
 p95, max) and throughput. ``--limits`` repeats the run, in the same invocation, with the chat
 queue's concurrency limit (``webui.app.CHAT_CONCURRENCY``) set to each value in turn, so the
-app's setting can be compared with others. ``--write`` puts the results in docs/performance.md
+app's setting can be compared with others. ``--add-mid-run`` indexes a copy of the corpus and, once
+one round of requests is answered, runs `python -m index add` on a new policy in a second process
+while the clients go on; from then on every other question, and each client's last, is about the
+new policy, and each of those answers must quote it (one writer, many readers: docs/reliability.md). ``--write`` puts the results in docs/performance.md
 under "Concurrent load", replacing that section only.
 """
 from __future__ import annotations
@@ -76,8 +79,41 @@ class LoadResult:
         return self.requests / self.wall_s if self.wall_s else 0.0
 
 
-def run_load(url: str, clients: int, per_client: int, questions: list[str] = QUESTIONS) -> LoadResult:
-    """``clients`` threads, each with its own `gradio_client.Client`, ask ``per_client`` questions at once."""
+NEW_POLICY_NAME = "mailtopia-2020-01-01.md"
+NEW_POLICY = ("# Mailtopia Privacy Policy\n\nLast updated 2020-01-01.\n\n## Sharing\n\n"
+              "We share e-mail addresses with Mailchimp to send our newsletter.\n")
+NEW_QUESTION = "Does Mailtopia share data with Mailchimp?"
+
+
+@dataclass
+class MidRunAdd:
+    """A policy added by the CLI, in another process, once ``after`` requests are answered."""
+
+    path: Path
+    after: int
+    done: threading.Event = field(default_factory=threading.Event)
+    seconds: float = 0.0
+    error: str | None = None
+
+    def run(self, result: "LoadResult") -> None:
+        import subprocess
+
+        while len(result.latencies) + len(result.errors) < self.after:
+            time.sleep(0.05)
+        began = time.perf_counter()
+        out = subprocess.run([sys.executable, "-m", "index", "add", str(self.path), "--json"], cwd=PROJECT,
+                             capture_output=True, text=True, env=dict(os.environ), timeout=600)
+        self.seconds = time.perf_counter() - began
+        if out.returncode != 0:
+            self.error = f"index add exited {out.returncode}: {out.stderr[-500:]}"
+        self.done.set()
+
+
+def run_load(url: str, clients: int, per_client: int, questions: list[str] = QUESTIONS,
+             mid_run: MidRunAdd | None = None) -> LoadResult:
+    """``clients`` threads, each with its own `gradio_client.Client`, ask ``per_client`` questions at once.
+
+    With ``mid_run``, a policy is added by the CLI after one round; later questions ask about it (see ``MidRunAdd``)."""
     os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
     from gradio_client import Client
 
@@ -92,6 +128,10 @@ def run_load(url: str, clients: int, per_client: int, questions: list[str] = QUE
         start.wait()
         for i in range(per_client):
             question = questions[(n + i) % len(questions)]
+            if mid_run is not None and i == per_client - 1:
+                mid_run.done.wait(600)  # each client's last question is about the added policy
+            if mid_run is not None and mid_run.done.is_set() and (i % 2 or i == per_client - 1):
+                question = NEW_QUESTION
             began = time.perf_counter()
             try:
                 answer = connected[n].predict(question, None, None, None, api_name="/ask")
@@ -105,6 +145,8 @@ def run_load(url: str, clients: int, per_client: int, questions: list[str] = QUE
                 result.answers.append((question, answer))
 
     threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
+    if mid_run is not None:
+        threading.Thread(target=mid_run.run, args=(result,), daemon=True).start()
     for t in threads:
         t.start()
     start.wait()
@@ -123,6 +165,9 @@ def check_answers(result: LoadResult) -> list[str]:
     for question, answer in result.answers:
         if not isinstance(answer, dict) or not answer.get("text") or answer.get("question") != question:
             wrong.append(f"{question!r} -> {str(answer)[:200]}")
+        elif question == NEW_QUESTION and not (answer.get("found") and any(
+                c.get("company") == "Mailtopia" for c in answer.get("citations", []))):
+            wrong.append(f"{question!r} (the policy added mid-run) -> {str(answer)[:200]}")
     return wrong
 
 
@@ -226,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=int, default=10, help="questions per client")
     parser.add_argument("--limits", default="", help="queue concurrency limits to compare, e.g. 1,2,4,8 "
                                                      "(default: the app's own)")
+    parser.add_argument("--add-mid-run", action="store_true",
+                        help="add a policy with `python -m index add` (another process) after one round of questions")
     parser.add_argument("--write", action="store_true", help="update docs/performance.md")
     args = parser.parse_args(argv)
 
@@ -240,20 +287,42 @@ def main(argv: list[str] | None = None) -> int:
     problems: list[str] = []
     with tempfile.TemporaryDirectory(prefix="policyqa-load-") as tmp:
         env["POLICYQA_DATA"] = os.environ.get("POLICYQA_DATA") or tmp
+        if args.add_mid_run:  # a copy of the corpus, and a data folder of its own, are changed
+            import shutil
+
+            env["POLICYQA_CORPUS"] = str(Path(tmp) / "corpus")
+            env["POLICYQA_DATA"] = str(Path(tmp) / "data")
+            (Path(tmp) / "new").mkdir()
+            (Path(tmp) / "new" / NEW_POLICY_NAME).write_text(NEW_POLICY)
         os.environ.update(env)
-        build(get_config(), progress=False)  # untimed
         for limit in limits:
+            mid_run = None
+            if args.add_mid_run:
+                shutil.rmtree(env["POLICYQA_CORPUS"], ignore_errors=True)
+                shutil.copytree(PROJECT / "corpus", env["POLICYQA_CORPUS"])
+                mid_run = MidRunAdd(Path(tmp) / "new" / NEW_POLICY_NAME, args.clients)
+            build(get_config(), progress=False)  # untimed
             app = start_app_with_limit(env, None if limit == app_limit else limit)
             try:
                 load = os.getloadavg()[0]
-                result = run_load(app.url, args.clients, args.questions)
+                result = run_load(app.url, args.clients, args.questions, mid_run=mid_run)
             finally:
                 app.stop()
             runs.append((limit, result, load))
             problems += result.errors + check_answers(result)
+            if mid_run is not None:
+                new = sum(q == NEW_QUESTION for q, _ in result.answers)
+                print(f"mid-run add: `python -m index add` took {mid_run.seconds:.1f} s; {new} answers about "
+                      f"the added policy", file=sys.stderr)
+                if mid_run.error or not mid_run.done.is_set():
+                    problems.append(mid_run.error or "the mid-run add did not finish before the clients")
+                elif not new:
+                    problems.append("no question was asked about the policy added mid-run")
     command = f".venv/bin/python bench/load.py --clients {args.clients} --questions {args.questions}"
     if args.limits:
         command += f" --limits {args.limits}"
+    if args.add_mid_run:
+        command += " --add-mid-run"
     text = section(runs, app_limit, command + (" --write" if args.write else ""))
     print(text)
     for problem in problems:

@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import sys
 import time
 from contextlib import contextmanager
@@ -32,7 +31,8 @@ MANIFEST_VERSION = 1
 # release), every file is read again on the next build (files skipped before included); chunk
 # ids are content hashes, so only chunks that really changed are embedded again.
 PARSER_MODULES = ("readers.py", "policies.py", "chunking.py", "boilerplate.py", "dates.py", "structure.py")
-CHUNK_RULES = 1  # bump when build.py changes how chunks or their ids are made
+CHUNK_RULES = 2  # bump when build.py or lexical.py changes how chunks, their ids or their stems are made
+# (2: keyword stems without accents)
 
 
 @lru_cache(maxsize=1)
@@ -89,7 +89,11 @@ def corpus_entries(corpus_dir: Path) -> list[tuple[str, Path, tuple[int, int] | 
                     is_dir = entry.is_dir()
                 except OSError:
                     is_dir = False
-                if is_dir:
+                if is_dir and entry.is_symlink():
+                    # A linked folder is listed (and reported), never walked: whatever it leads to,
+                    # inside the corpus or out of it, loops included, is not read through it.
+                    found.append((rel, Path(entry.path), _entry_key(entry)))
+                elif is_dir:
                     if os.path.splitext(entry.name)[1].lower() in SUPPORTED_SUFFIXES:
                         found.append((rel, Path(entry.path), _entry_key(entry)))
                     walk(entry.path, rel + "/")
@@ -165,6 +169,24 @@ def _write_json_atomic(path: Path, data: dict) -> None:
     with open(tmp, "w", encoding="utf-8") as handle:
         handle.write("{\n" + ",\n".join(lines) + "\n}\n")
     os.replace(tmp, path)
+
+
+def writer_active(config: Config) -> bool:
+    """True while some process (this one included) holds the build lock: an index change is being written.
+
+    Readers then keep answering from the last published manifest generation instead of waiting.
+    """
+    path = config.data_dir / "build.lock"
+    try:
+        with open(path, "a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return False
+    except OSError:
+        return False
 
 
 @contextmanager
@@ -306,10 +328,12 @@ def _parse_file(config: Config, path: Path, overrides: dict) -> _Parsed:
 
 
 def _parse_readable_file(config: Config, path: Path, overrides: dict) -> _Parsed:
-    if path.is_symlink() and not (_inside(path.resolve(), config.corpus_dir)
-                                  or _inside(path.resolve(), config.added_dir)):
-        raise Unreadable("a link to a file outside the corpus folder (not followed)")
-    doc = read_document(path)
+    # Added policies live in their own folder (``Config.added_dir``), which bounds them as the corpus does.
+    within = config.added_dir if _inside(path, config.added_dir) else config.corpus_dir
+    link = link_problem(path, within, "the corpus folder")
+    if link:
+        raise Unreadable(link)
+    doc = read_document(path, within=within)
     stat = path.stat()
     policy = parse_policy(doc.text, path.name, company=overrides.get("company"),
                           policy_date=overrides.get("policy_date"), hints=doc.hints)
@@ -349,9 +373,30 @@ def _parse_readable_file(config: Config, path: Path, overrides: dict) -> _Parsed
     return _Parsed(entry, chunks)
 
 
+def link_problem(path: Path, root: Path, where: str) -> str | None:
+    """Why a symbolic link at ``path`` must not be followed (into or out of ``root``), or None.
+
+    A linked folder is never walked; a linked file is read only when its real path lies in ``root``.
+    """
+    if not path.is_symlink():
+        return None
+    try:
+        target = Path(os.path.realpath(path, strict=True))
+    except FileNotFoundError:
+        return None  # a broken link: read_document says so, with its target
+    except (OSError, RuntimeError):
+        return "a link loop (the link leads back to itself; not followed)"
+    if target.is_dir():
+        inside = "inside" if _inside(target, root) else "outside"
+        return f"a link to a folder {inside} {where} (linked folders are not followed)"
+    if not _inside(target, root):
+        return f"a link to a file outside {where} (not followed)"
+    return None
+
+
 def _inside(path: Path, folder: Path) -> bool:
     try:
-        path.relative_to(folder.resolve())
+        path.relative_to(Path(os.path.realpath(folder)))
         return True
     except ValueError:
         return False
@@ -463,7 +508,9 @@ def _build(config: Config, old: dict, old_docs: dict, model_changed: bool, plan:
     from .store import VectorStore
 
     report = BuildReport()
-    store = VectorStore(config)
+    # The only writer (the build lock is held): a client of its own, which sees what earlier
+    # writers in other processes stored (Chroma's cached per-process client would not).
+    store = VectorStore(config, fresh=True, writer=True)
     pending = config.data_dir / PENDING_MARK
     if model_changed:
         pending.touch()
@@ -544,6 +591,7 @@ def _build(config: Config, old: dict, old_docs: dict, model_changed: bool, plan:
 
     manifest = {
         "version": MANIFEST_VERSION,
+        "generation": int(old.get("generation") or 0) + 1,
         "model": config.model,
         "store": store_identity(config),
         "parser": parser_signature(),
@@ -766,20 +814,27 @@ def add(paths: list[str | Path], company: str | None = None, policy_date: str | 
         if not given.exists():
             pre_skipped[str(given)] = "no such file or folder"
             continue
+        root = Path(os.path.realpath(given)) if given.is_dir() else None  # a folder: nothing read outside it
         for path in _policy_files(given):
             try:
-                doc = read_document(path)
+                link = link_problem(path, root, "the folder given") if root is not None else None
+                if link:
+                    raise Unreadable(link)
+                doc = read_document(path, within=root)
+                rel = _inside_corpus(config, path) or known.get(doc.raw_sha256)
+                if rel is None:
+                    target = _free_name(config.added_dir, path.name, doc.raw)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    if not target.exists():
+                        _copy_exactly(doc.raw, path, target)
+                    rel = _rel(config, target)
+                    known[doc.raw_sha256] = rel
             except Unreadable as reason:
                 pre_skipped[str(path)] = str(reason)
                 continue
-            rel = _inside_corpus(config, path) or known.get(doc.raw_sha256)
-            if rel is None:
-                target = _free_name(config.added_dir, path.name, path)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                if not target.exists():
-                    shutil.copy2(path, target)
-                rel = _rel(config, target)
-                known[doc.raw_sha256] = rel
+            except OSError as exc:
+                pre_skipped[str(path)] = f"could not be copied into the corpus ({exc.strerror or exc})"
+                continue
             if rel not in added:
                 added.append(rel)
             if wanted:
@@ -798,11 +853,38 @@ def _is_iso_date(value: str) -> bool:
         return False
 
 
+def _copy_exactly(raw: bytes, source: Path, target: Path) -> None:
+    """Write the bytes that were read and checked (not the path again: it may have changed since),
+    with the source's modification time (a policy's date falls back to it)."""
+    tmp = target.with_name(f".{os.getpid()}.tmp")
+    with open(tmp, "wb") as handle:
+        handle.write(raw)
+    try:
+        st = source.stat()
+        os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
+    except OSError:
+        pass
+    os.replace(tmp, target)
+
+
 def _policy_files(given: Path) -> list[Path]:
-    if given.is_file():
+    """The files of ``given`` (itself when a file), hidden ones excepted; links are listed, not walked."""
+    if not given.is_dir():
         return [given]
-    return [p for p in sorted(given.rglob("*"))
-            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(given).parts)]
+    found: list[Path] = []
+
+    def walk(folder: Path) -> None:
+        with os.scandir(folder) as entries:
+            for entry in sorted(entries, key=lambda e: e.name):
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_symlink() or not entry.is_dir():
+                    found.append(Path(entry.path))
+                else:
+                    walk(Path(entry.path))
+
+    walk(given)
+    return found
 
 
 def _inside_corpus(config: Config, path: Path) -> str | None:
@@ -815,14 +897,24 @@ def _inside_corpus(config: Config, path: Path) -> str | None:
         return None
 
 
-def _free_name(folder: Path, name: str, source: Path) -> Path:
+def _free_name(folder: Path, name: str, raw: bytes) -> Path:
     """``folder/name``, or ``name-2``, ``name-3``... when a different file already has the name."""
-    target = folder / name
     stem, suffix = Path(name).stem, Path(name).suffix
+    target = folder / _fit_name(stem, suffix)
     n = 2
     while target.exists():
-        if target.read_bytes() == source.read_bytes():
+        if target.read_bytes() == raw:
             return target
-        target = folder / f"{stem}-{n}{suffix}"
+        target = folder / _fit_name(stem, suffix, f"-{n}")
         n += 1
     return target
+
+
+MAX_NAME_BYTES = 255  # a file name's limit on Linux and macOS file systems
+
+
+def _fit_name(stem: str, suffix: str, extra: str = "") -> str:
+    """``stem + extra + suffix``, the stem shortened (on a character boundary) to fit MAX_NAME_BYTES."""
+    room = MAX_NAME_BYTES - len((extra + suffix).encode("utf-8"))
+    cut = stem.encode("utf-8")[:room].decode("utf-8", errors="ignore")
+    return cut + extra + suffix

@@ -27,6 +27,8 @@ class Config:
     judge_weights: str | None = None
     # Where ``index.add`` and the chat's upload copy added policies; None: ``<data_dir>/added``.
     added_to: Path | None = None
+    # Seconds a question waits for the Chroma server before saying it is not answering.
+    chroma_timeout: float = 10.0
 
     @property
     def added_dir(self) -> Path:
@@ -64,6 +66,8 @@ def get_config() -> Config:
       file uses that adapter instead of the shipped one (to compare adapters).
     - ``POLICYQA_JUDGE``: ``int8`` (default) or ``fp32``, how the answer judge runs.
     - ``POLICYQA_JUDGE_WEIGHTS``: another trained judge file (to evaluate one).
+    - ``POLICYQA_CHROMA_TIMEOUT``: seconds a request to the Chroma server may take (default 10;
+      a build's writes get six times as long). A hung server then gives one clear error.
     """
     env = os.environ
     corpus = Path(env.get("POLICYQA_CORPUS") or PROJECT_ROOT / "corpus")
@@ -79,6 +83,7 @@ def get_config() -> Config:
         judge_weights=str(Path(env["POLICYQA_JUDGE_WEIGHTS"]).expanduser().resolve())
         if env.get("POLICYQA_JUDGE_WEIGHTS") else None,
         added_to=Path(env["POLICYQA_ADDED"]).expanduser().resolve() if env.get("POLICYQA_ADDED") else None,
+        chroma_timeout=_seconds(env.get("POLICYQA_CHROMA_TIMEOUT")),
     )
 
 
@@ -101,6 +106,18 @@ def server_port() -> int:
         return int(value) if value else DEFAULT_PORT
     except ValueError:
         return -1  # reported by app.py as a bad port
+def _seconds(value: str | None, default: float = 10.0) -> float:
+    from .errors import ConfigError
+
+    if value is None or not value.strip():
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 3600:
+        raise ConfigError("POLICYQA_CHROMA_TIMEOUT must be a number of seconds between 0 and 3600, like 10")
+    return seconds
 
 
 def _adapter_setting(value: str) -> bool | str:

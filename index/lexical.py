@@ -34,8 +34,17 @@ def _stemmer():
 
 
 def tokens(text: str) -> list[str]:
-    """Lower-case words of ``text`` in order, stop words included (not stemmed)."""
+    """Lower-case words of ``text`` in order, without accents ("Zürich": zurich), stop words included (not stemmed)."""
+    if not text.isascii():
+        text = fold_accents(text)
     return [m.group(0).replace("’", "'").split("'")[0] for m in _WORD.finditer(text.lower())]
+
+
+def fold_accents(text: str) -> str:
+    """``text`` without accents: "Crème Brûlée" is "Creme Brulee" (names typed either way agree)."""
+    import unicodedata
+
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def words(text: str) -> list[str]:

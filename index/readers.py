@@ -40,26 +40,33 @@ class ReadDocument:
     raw_sha256: str
     is_verbatim: bool  # True when reading `path` as UTF-8 gives exactly `text`
     hints: DocumentHints = DocumentHints()
+    raw: bytes = b""  # the bytes read (what ``index.add`` copies)
 
 
-def read_document(path: Path) -> ReadDocument:
-    """Read one policy file. Raises ``Unreadable`` with a short reason when it must be skipped."""
+def read_document(path: Path, within: Path | None = None) -> ReadDocument:
+    """Read one policy file. Raises ``Unreadable`` with a short reason when it must be skipped.
+
+    ``within``: a folder the file actually opened must lie in (checked on the open file, so no
+    link, however it changes meanwhile, leads the read out of it).
+    """
     suffix = path.suffix.lower()
     if path.is_dir():
         raise Unreadable("is a folder, not a file")
     if suffix not in SUPPORTED_SUFFIXES:
         raise Unreadable(f"unsupported file type '{suffix or '(none)'}' (use .md, .txt, .html or .pdf)")
-    raw = _read_regular_file(path)
+    raw = _read_regular_file(path, within)
     if not raw.strip():
         raise Unreadable("empty file")
     sha = hashlib.sha256(raw).hexdigest()
 
     hints = DocumentHints()
     if suffix == ".pdf":
+        if b"%PDF-" not in raw[:1024]:
+            raise Unreadable(f"not a PDF: {_what_it_is(raw)}")
         (text, hints), kind = _pdf_text(raw), "pdf"
     else:
         if _looks_binary(raw):
-            raise Unreadable("binary file, not text")
+            raise Unreadable(f"binary file, not text: {_what_it_is(raw)}")
         decoded = _decode(raw)
         if suffix in (".html", ".htm") or _looks_like_html(decoded):
             text, kind = html_to_markdown(decoded), "html"
@@ -70,10 +77,33 @@ def read_document(path: Path) -> ReadDocument:
     if not text.strip():
         raise Unreadable("no text found in the document")
     verbatim = kind in ("markdown", "text") and _reads_back_as(raw, text)
-    return ReadDocument(path=path, text=text, kind=kind, raw_sha256=sha, is_verbatim=verbatim, hints=hints)
+    return ReadDocument(path=path, text=text, kind=kind, raw_sha256=sha, is_verbatim=verbatim, hints=hints, raw=raw)
 
 
-def _read_regular_file(path: Path) -> bytes:
+_KINDS = ((b"%PDF-", "a PDF file (rename it to .pdf)"),
+          (b"PK\x03\x04", "a ZIP archive, such as a Word .docx or OpenDocument file (save it as PDF or text)"),
+          (b"\xd0\xcf\x11\xe0", "an old Microsoft Office file (save it as PDF or text)"),
+          (b"{\\rtf", "an RTF document (save it as PDF or text)"),
+          (b"\x89PNG", "a PNG image"), (b"GIF8", "a GIF image"), (b"\xff\xd8\xff", "a JPEG image"),
+          (b"\x1f\x8b", "a gzip-compressed file"), (b"\x7fELF", "a program"), (b"\xfd7zXZ", "an xz archive"),
+          (b"7z\xbc\xaf", "a 7-Zip archive"), (b"Rar!", "a RAR archive"))
+
+
+def _what_it_is(raw: bytes) -> str:
+    """What a file that is not what its name says really is, in words."""
+    head = raw.lstrip()[:1024]
+    for magic, words in _KINDS:
+        if head.startswith(magic):
+            return f"it is {words}"
+    lowered = head.lower()
+    if b"<html" in lowered or b"<!doctype html" in lowered:
+        return "it is an HTML page (rename it to .html)"
+    if not _looks_binary(raw):
+        return "it is plain text (rename it to .txt or .md)"
+    return "its bytes are binary data, not a document we can read"
+
+
+def _read_regular_file(path: Path, within: Path | None = None) -> bytes:
     """The file's bytes; special files, broken links, unreadable and oversized files are refused.
 
     The size is checked on the open descriptor before reading, so a huge file costs nothing, and
@@ -97,6 +127,8 @@ def _read_regular_file(path: Path) -> bytes:
             raise Unreadable(f"not a regular file (a {_file_kind(st.st_mode)})")
         if st.st_size > MAX_FILE_BYTES:
             raise Unreadable(f"too large ({st.st_size / 1e6:.0f} MB; the limit is {MAX_FILE_BYTES // 2**20} MiB)")
+        if within is not None and not _opened_within(fd, path, within):
+            raise Unreadable(f"its real location is outside {within} (not read)")
         os.set_blocking(fd, True)
         with os.fdopen(fd, "rb", closefd=False) as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
@@ -109,6 +141,14 @@ def _read_regular_file(path: Path) -> bytes:
         raise Unreadable(f"cannot be read ({exc.strerror or exc})") from None
     finally:
         os.close(fd)
+
+
+def _opened_within(fd: int, path: Path, folder: Path) -> bool:
+    """True when the file open as ``fd`` lies in ``folder`` (Linux: the kernel's own path of the fd)."""
+    proc = f"/proc/self/fd/{fd}"
+    real = os.readlink(proc) if os.path.islink(proc) else os.path.realpath(path)
+    root = os.path.realpath(folder)
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
 
 
 def _file_kind(mode: int) -> str:
@@ -199,38 +239,92 @@ def _looks_like_html(text: str) -> bool:
     return "<html" in head or "<!doctype html" in head or ("<body" in head and "</" in head)
 
 
-_BLOCK_TAGS = ("p", "li", "div", "section", "article", "br", "tr", "td", "th", "dd", "dt", "blockquote", "pre")
+_BLOCK_TAGS = frozenset({"p", "li", "div", "section", "article", "main", "aside", "header", "footer", "br", "tr", "td",
+                         "th", "dd", "dt", "dl", "ul", "ol", "table", "blockquote", "pre", "address", "figure",
+                         "figcaption", "details", "summary", "hr", "h1", "h2", "h3", "h4", "h5", "h6"})
+_SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template", "iframe", "svg", "nav", "form", "head", "object",
+                           "embed", "applet", "math", "title"})
+MAX_HTML_DEPTH = 2048  # libxml2's own limit with huge_tree; real pages stay under a hundred levels
+
+
+class HtmlTooDeep(Unreadable):
+    """HTML nested deeper than ``MAX_HTML_DEPTH``: refused in a few milliseconds instead of read for minutes."""
 
 
 def html_to_markdown(html: str) -> str:
-    """Keep the words and headings of an HTML page; drop scripts, styles, navigation and markup."""
-    from bs4 import BeautifulSoup
+    """Keep the words and headings of an HTML page; drop scripts, styles, navigation and markup.
 
-    soup = BeautifulSoup(html, "html.parser")
-    title = soup.title.get_text(" ", strip=True) if soup.title else ""
-    for tag in soup(["script", "style", "noscript", "template", "iframe", "svg", "nav", "form", "head",
-                     "object", "embed", "applet"]):
-        tag.decompose()
+    The page is parsed by lxml (libxml2, C) with the HTML rules for omitted end tags, so
+    ``<p>one<p>two`` and ``<li>a<li>b`` are separate paragraphs and items, and the text is taken
+    in one pass over the tree: time linear in the size of the page. Pages nested deeper than
+    ``MAX_HTML_DEPTH`` are refused with ``HtmlTooDeep``.
+    """
+    root, title = _parse_html(html)
     lines: list[str] = []
-    body = soup.body or soup
-    for element in body.find_all(["h1", "h2", "h3", "h4", "h5", "h6", *_BLOCK_TAGS]):
-        if element.find(["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "div", "section", "article", "table", "tr"]):
-            continue  # a container: its children are visited on their own
-        words = " ".join(element.get_text(" ", strip=True).split())
-        if not words:
-            continue
-        if element.name[0] == "h" and element.name[1:].isdigit():
-            lines.append("#" * int(element.name[1]) + " " + words)
-        elif element.name == "li":
-            lines.append("* " + words)
+    current: list[str] = []
+    markers: list[str] = [""]  # the line prefix of each open block ("# " for h1, "* " for li)
+
+    def flush() -> None:
+        words = " ".join("".join(current).split())
+        current.clear()
+        if words:
+            lines.append(markers[-1] + words)
+
+    from lxml import etree
+
+    body = root.find("body")
+    walker = etree.iterwalk(body if body is not None else root, events=("start", "end"))
+    for event, element in walker:
+        tag = element.tag if isinstance(element.tag, str) else ""
+        if event == "start":
+            if tag in _SKIPPED_TAGS or not tag:
+                walker.skip_subtree()
+                continue
+            if tag in _BLOCK_TAGS:
+                flush()
+                markers.append(_marker(tag, markers[-1]))
+            if element.text:
+                current.append(element.text)
         else:
-            lines.append(words)
-    if not lines:
-        words = " ".join(body.get_text(" ", strip=True).split())
-        lines = [words] if words else []
+            if tag in _BLOCK_TAGS and not (tag in _SKIPPED_TAGS):
+                flush()
+                markers.pop()
+            if element.tail and element is not body:
+                current.append(element.tail)
+    flush()
     if title and not any(line.startswith("# ") for line in lines[:3]):
-        lines.insert(0, "# " + " ".join(title.split()))
+        lines.insert(0, "# " + title)
     return repair_text("\n\n".join(lines) + "\n") if lines else ""
+
+
+def _marker(tag: str, outer: str) -> str:
+    if tag[0] == "h" and tag[1:].isdigit():
+        return "#" * int(tag[1]) + " "
+    if tag == "li":
+        return "* "
+    return outer if outer == "* " and tag in ("p", "div", "br") else ""
+
+
+def _parse_html(html: str):
+    """The page's root element and its title; ``HtmlTooDeep`` past the depth budget."""
+    import lxml.html
+    from lxml import etree
+
+    # lxml refuses str input with an XML encoding declaration, and NUL characters end its input.
+    html = re.sub(r"^\s*<\?xml[^>]*>", "", html.replace("\x00", ""))
+    if not html.strip():
+        return etree.Element("html"), ""
+    parser = lxml.html.HTMLParser(huge_tree=True, remove_comments=True, remove_pis=True)
+    try:
+        root = lxml.html.document_fromstring(html, parser=parser)
+    except etree.ParserError:  # "Document is empty": only comments or whitespace
+        return etree.Element("html"), ""
+    if any("depth" in entry.message.lower() and entry.level_name == "FATAL" for entry in parser.error_log):
+        raise HtmlTooDeep(f"HTML nested too deeply (more than {MAX_HTML_DEPTH:,} levels of tags inside each "
+                          f"other); save the page as PDF or text and add that instead")
+    title_element = root.find(".//title")
+    title = " ".join((title_element.text_content() if title_element is not None else "").split())
+    return root, title
 
 
 def html_hints(html: str) -> DocumentHints:
@@ -243,12 +337,12 @@ def html_hints(html: str) -> DocumentHints:
     def meta(*names: str) -> str | None:
         for name in names:
             tag = soup.find("meta", attrs={"property": name}) or soup.find("meta", attrs={"name": name})
-            if tag and tag.get("content", "").strip():
-                return " ".join(tag["content"].split())
+            if tag and plain_name(tag.get("content", "")):
+                return plain_name(tag["content"])
         return None
 
     canonical = soup.find("link", rel="canonical")
-    title = " ".join(soup.title.get_text(" ", strip=True).split()) if soup.title else None
+    title = plain_name(soup.title.get_text(" ", strip=True)) if soup.title else None
     return DocumentHints(
         title=title or meta("og:title"),
         site=meta("og:site_name", "application-name"),
@@ -256,6 +350,19 @@ def html_hints(html: str) -> DocumentHints:
         date=_iso_date(meta("article:modified_time", "last-modified", "dcterms.modified", "date",
                             "article:published_time")),
     )
+
+
+def plain_name(value: str) -> str:
+    """A name or title from metadata as plain words: markup (``<b>Acme</b>``, escaped or not),
+    character references and control characters removed, spaces collapsed."""
+    import html
+
+    text = value
+    for _ in range(2):  # "&lt;b&gt;Acme&lt;/b&gt;" is markup once unescaped
+        text = re.sub(r"<(script|style)\b.*?(</\1\s*>|$)", " ", html.unescape(text), flags=re.I | re.S)
+        text = re.sub(r"<[^<>]*>?", " ", text)
+    text = re.sub(r"[\x00-\x1f\x7f-\x9f<>]", " ", text)
+    return " ".join(text.split())
 
 
 def _iso_date(value: str | None) -> str | None:
@@ -271,6 +378,9 @@ def _iso_date(value: str | None) -> str | None:
     return f"{year:04d}-{month:02d}-{day:02d}"
 
 
+_PASSWORD_PDF = "a password-protected PDF (remove the password, or save it as text, and add it again)"
+
+
 def _pdf_text(raw: bytes) -> tuple[str, DocumentHints]:
     import io
 
@@ -278,9 +388,16 @@ def _pdf_text(raw: bytes) -> tuple[str, DocumentHints]:
         from pypdf import PdfReader
 
         reader = PdfReader(io.BytesIO(raw))
+        if reader.is_encrypted and not reader.decrypt(""):  # an owner password alone still lets it be read
+            raise Unreadable(_PASSWORD_PDF)
         pages = [page.extract_text() or "" for page in reader.pages]
+    except Unreadable:
+        raise
     except Exception as exc:  # pypdf raises many types for damaged files
-        raise Unreadable(f"not a readable PDF ({type(exc).__name__})") from None
+        if "decrypt" in type(exc).__name__.lower() or "password" in str(exc).lower():
+            raise Unreadable(_PASSWORD_PDF) from None
+        raise Unreadable("not a readable PDF: the file is damaged or incomplete (open it in a PDF viewer and "
+                         "save it again, or save it as text)") from None
     paragraphs = []
     for page in pages:
         for block in re.split(r"\n\s*\n", page.replace("\r", "\n")):

@@ -76,6 +76,7 @@ class IndexView:
             raise PolicyQAError(f"the index at {config.data_dir} is empty: run `python -m index` "
                                 f"(corpus: {config.corpus_dir})")
         self.manifest_mtime = _mtime(config.manifest_path)
+        self.generation = int(manifest.get("generation") or 0)  # which build published this manifest
         self.policies: dict[str, PolicyInfo] = {}
         self.chunks: dict[str, tuple[str, dict]] = {}
         self.doc_chunks: dict[str, list[dict]] = {}  # each policy's chunks in text order
@@ -98,7 +99,8 @@ class IndexView:
         # Policy number of each keyword-index position (-1: a chunk the manifest no longer has).
         self.doc_of_position = np.array([self.doc_number.get(self.chunks[cid][0], -1) if cid in self.chunks else -1
                                          for cid in self.lexical.ids], dtype=np.int64)
-        self.store = VectorStore(config)
+        # A client of its own: the store as this generation's writer left it (see index.store._client).
+        self.store = VectorStore(config, fresh=True)
         self._texts: dict[str, str] = {}
         self._text_lock = threading.Lock()
         self._vectors: OrderedDict[str, tuple[list[str], np.ndarray]] = OrderedDict()
@@ -142,7 +144,7 @@ class IndexView:
             if doc not in self._texts:
                 if len(self._texts) > 256:
                     self._texts.clear()
-                self._texts[doc] = Path(self.policies[doc].source).read_text(encoding="utf-8")
+                self._texts[doc] = _read_inside(self.policies[doc].source, self.config)
             return self._texts[doc]
 
     def section_sentences(self, hit: "Hit") -> list[tuple[int, int]]:
@@ -250,6 +252,19 @@ class IndexView:
                            tuple(tuple(s) for s in chunk["sentences"]), info.source, round(score, 4),
                            round(d, 4), round(lex, 4)))
         return out
+
+
+def _read_inside(source: str, config: Config) -> str:
+    """A policy's cited text, read only when its real path lies in the corpus or the data folder
+    (a file replaced by a link out of them since it was indexed is not read)."""
+    import os
+
+    real = os.path.realpath(source)
+    roots = [os.path.realpath(config.corpus_dir), os.path.realpath(config.data_dir)]
+    if not any(real.startswith(root.rstrip(os.sep) + os.sep) for root in roots):
+        raise IndexDamaged(f"the policy file {source} now leads outside the corpus folder and is not read: "
+                           f"run `python -m index` to index the corpus as it is")
+    return Path(real).read_text(encoding="utf-8")
 
 
 def _top(scores: np.ndarray, n: int) -> np.ndarray:

@@ -5,6 +5,7 @@ We always hand Chroma our own embeddings: its default embedding function downloa
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
@@ -13,16 +14,26 @@ from .errors import ConfigError, IndexDamaged, IndexMissing, ServerUnavailable
 
 BATCH = 1000
 CONNECT_TIMEOUT_S = 5.0  # an unreachable host fails fast instead of after the OS's TCP retries
-REQUEST_TIMEOUT_S = 300.0  # a large upsert to a busy server may take a while; a hung one may not
+# Writes (a build's upserts of up to BATCH vectors) may take longer than a question's reads on a
+# busy server; they get this many times the configured timeout (POLICYQA_CHROMA_TIMEOUT).
+WRITE_TIMEOUT_FACTOR = 6
 
 
-def _client(config: Config):
+def _client(config: Config, fresh: bool = False, writer: bool = False):
+    """A Chroma client for ``config``.
+
+    ``fresh`` (embedded store only): a client of its own instead of Chroma's per-path shared one.
+    Chroma's ``PersistentClient`` is thread-safe but not process-safe: a client keeps its own view
+    of the store (index segments, id maps) and never sees what another process wrote afterwards
+    (``InternalError: Error finding id``). So each build (a writer, under the build lock) and each
+    newly loaded manifest generation (a reader) opens a fresh one; see docs/reliability.md.
+    """
     quiet_third_parties()
     if config.chroma_url:
         base = _server_base(config)
         # Chroma's client waits without limit (and contacts the server while it is constructed),
         # so the server is asked first, with a deadline.
-        _heartbeat(config.chroma_url, base)
+        _heartbeat(config.chroma_url, base, config.chroma_timeout)
     import chromadb
     from chromadb.config import Settings
 
@@ -33,11 +44,28 @@ def _client(config: Config):
             client = chromadb.HttpClient(host=url.hostname, port=url.port, ssl=url.scheme == "https",
                                          settings=settings)
         except Exception as exc:
-            raise ServerUnavailable(_down_message(config.chroma_url, exc)) from None
-        _limit_waits(client)
+            raise ServerUnavailable(_down_message(config.chroma_url, exc, config.chroma_timeout)) from None
+        _limit_waits(client, config.chroma_timeout * (WRITE_TIMEOUT_FACTOR if writer else 1))
         return client
     config.chroma_dir.mkdir(parents=True, exist_ok=True)
+    if fresh:
+        _forget_shared_system(config, settings)
     return chromadb.PersistentClient(path=str(config.chroma_dir), settings=settings)
+
+
+def _forget_shared_system(config: Config, settings) -> None:
+    """Make the next ``PersistentClient`` for this path start a new Chroma system (reading the
+    store as it is on disk now) instead of reusing the process's cached one. Clients already
+    made keep working on the old system until they are dropped."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    probe = settings.model_copy(update={"is_persistent": True, "persist_directory": str(config.chroma_dir)})
+    try:
+        identifier = SharedSystemClient._get_identifier_from_settings(probe)
+    except Exception:  # Chroma's private API moved: fall back to its public (process-wide) reset
+        SharedSystemClient.clear_system_cache()
+        return
+    SharedSystemClient._identifier_to_system.pop(identifier, None)
 
 
 def _server_base(config: Config) -> str:
@@ -57,7 +85,7 @@ def server_count(config: Config) -> int:
 
     base = f"{_server_base(config)}/api/v2/tenants/default_tenant/databases/default_database/collections"
     try:
-        with httpx.Client(timeout=httpx.Timeout(REQUEST_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)) as http:
+        with httpx.Client(timeout=_timeout(config.chroma_timeout)) as http:
             found = http.get(f"{base}/{config.collection}")
             if found.status_code == 404:
                 return 0
@@ -71,29 +99,46 @@ def server_count(config: Config) -> int:
         raise ServerUnavailable(_down_message(config.chroma_url, exc)) from None
 
 
-def _heartbeat(shown_url: str, base: str) -> None:
+def _timeout(seconds: float):
+    import httpx
+
+    return httpx.Timeout(seconds, connect=min(CONNECT_TIMEOUT_S, seconds))
+
+
+def _heartbeat(shown_url: str, base: str, seconds: float) -> None:
     import httpx
 
     try:
-        response = httpx.get(f"{base}/api/v2/heartbeat", timeout=CONNECT_TIMEOUT_S)
+        response = httpx.get(f"{base}/api/v2/heartbeat", timeout=_timeout(min(seconds, CONNECT_TIMEOUT_S)))
         response.raise_for_status()
     except Exception as exc:
-        raise ServerUnavailable(_down_message(shown_url, exc)) from None
+        raise ServerUnavailable(_down_message(shown_url, exc, min(seconds, CONNECT_TIMEOUT_S))) from None
 
 
-def _limit_waits(client) -> None:
+def _limit_waits(client, seconds: float) -> None:
     """Give the client's HTTP session deadlines (best effort: it is Chroma's private attribute)."""
     import httpx
 
     session = getattr(getattr(client, "_server", None), "_session", None)
     if isinstance(session, httpx.Client):
-        session.timeout = httpx.Timeout(REQUEST_TIMEOUT_S, connect=CONNECT_TIMEOUT_S)
+        session.timeout = _timeout(seconds)
 
 
-def _down_message(url: str, exc: Exception) -> str:
-    return (f"The Chroma server at {url} is not reachable ({type(exc).__name__}). "
-            f"Start it with `chroma run --path DIR --host 127.0.0.1 --port PORT`, "
+_TIMEOUTS = {"ConnectTimeout", "ReadTimeout", "WriteTimeout", "PoolTimeout", "TimeoutException", "TimeoutError"}
+
+
+def _down_message(url: str, exc: Exception, seconds: float | None = None) -> str:
+    if seconds is not None and {type(e).__name__ for e in _chain(exc)} & _TIMEOUTS:
+        what = (f"The Chroma server at {url} is not answering (no reply within {seconds:g} s; "
+                f"POLICYQA_CHROMA_TIMEOUT sets the limit). Check that it is running and not stopped or overloaded")
+    else:
+        what = f"The Chroma server at {url} is not reachable ({type(exc).__name__})"
+    return (f"{what}. Start it with `chroma run --path DIR --host 127.0.0.1 --port PORT`, "
             f"or unset POLICYQA_CHROMA_URL to use the embedded index.")
+
+
+# Collection reads that are retried once with a fresh client when the embedded store changed under it.
+_RETRIED = {"get", "query", "count"}
 
 
 @dataclass
@@ -105,27 +150,49 @@ class DenseHit:
 class VectorStore:
     """The few operations PolicyQA needs, with Chroma's errors turned into ours."""
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, fresh: bool = False, writer: bool = False):
+        """``fresh``: a client of its own (see ``_client``); ``writer``: longer server deadlines."""
         self.config = config
-        self._client = _client(config)
+        self._writer = writer
+        self._client = _client(config, fresh=fresh, writer=writer)
         self._collection = None
+        self._reopen_lock = threading.Lock()
 
     def _guard(self, fn, *args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except Exception as exc:
-            if self.config.chroma_url and _is_connection_error(exc):
-                raise ServerUnavailable(_down_message(self.config.chroma_url, exc)) from None
-            if type(exc).__name__ == "NotFoundError":
-                had_collection = self._collection is not None
-                self._collection = None  # fetched again once the index is rebuilt
-                if had_collection:
-                    raise self._vectors_gone() from None
-                if self.config.chroma_url:
-                    raise IndexMissing(f"the Chroma server at {self.config.chroma_url} has no collection "
-                                       f"'{self.config.collection}' (was it started with another --path?). "
-                                       f"Run `python -m index` to index the corpus into it.") from None
+            if not self.config.chroma_url and type(exc).__name__ == "InternalError" and fn.__name__ in _RETRIED:
+                # Another process changed the embedded store since this client opened it: look again
+                # with a fresh client, once.
+                self._reopen()
+                try:
+                    return getattr(self.collection, fn.__name__)(*args, **kwargs)
+                except Exception as again:
+                    self._translate(again)
+                    raise
+            self._translate(exc)
             raise
+
+    def _reopen(self) -> None:
+        with self._reopen_lock:
+            self._client = _client(self.config, fresh=True, writer=self._writer)
+            self._collection = None
+
+    def _translate(self, exc: Exception) -> None:
+        """Raise our error for a Chroma failure a user can act on; return for any other (a bug)."""
+        if self.config.chroma_url and _is_connection_error(exc):
+            seconds = self.config.chroma_timeout * (WRITE_TIMEOUT_FACTOR if self._writer else 1)
+            raise ServerUnavailable(_down_message(self.config.chroma_url, exc, seconds)) from None
+        if type(exc).__name__ == "NotFoundError":
+            had_collection = self._collection is not None
+            self._collection = None  # fetched again once the index is rebuilt
+            if had_collection:
+                raise self._vectors_gone() from None
+            if self.config.chroma_url:
+                raise IndexMissing(f"the Chroma server at {self.config.chroma_url} has no collection "
+                                   f"'{self.config.collection}' (was it started with another --path?). "
+                                   f"Run `python -m index` to index the corpus into it.") from None
 
     def _vectors_gone(self) -> IndexDamaged:
         where = f"the Chroma server at {self.config.chroma_url}" if self.config.chroma_url else str(self.config.chroma_dir)
@@ -232,7 +299,7 @@ def copy_vectors(source: Config, target: Config, batch: int = BATCH) -> int:
 
     Moving an index to a Chroma server this way costs no embedding; returns how many were copied.
     """
-    src, dst = VectorStore(source), VectorStore(target)
+    src, dst = VectorStore(source), VectorStore(target, writer=True)
     total = src.count()
     for offset in range(0, total, batch):
         got = src._guard(src.collection.get, include=["embeddings", "metadatas"], limit=batch, offset=offset)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 import time
 
 from index.dates import date_label
@@ -40,13 +41,15 @@ _last_check: dict = {}
 
 def ensure_index(config: Config, progress=True) -> IndexView:
     """The loaded index, built or brought up to date first when missing or stale."""
-    from index.build import build, is_stale
+    from index.build import build, is_stale, writer_active
 
     with _ensure_lock:
         key = (config.data_dir, config.corpus_dir, config.model, config.chroma_url)
         now = time.monotonic()
         if now - _last_check.get(key, -1e9) > STALE_CHECK_SECONDS:
-            if is_stale(config):
+            # Another process writing the index (`python -m index add`) publishes its manifest when
+            # done; meanwhile questions are answered from the last one instead of waiting for it.
+            if is_stale(config) and not writer_active(config):
                 build(config, progress=progress)
             _last_check[key] = time.monotonic()
     try:
@@ -67,7 +70,7 @@ def clean_question(question) -> str:
     # Control and format characters, and lone surrogates (what undecodable bytes on a command line become).
     text = re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff\ud800-\udfff]",
                   " ", question)
-    text = " ".join(text.split())
+    text = unicodedata.normalize("NFC", " ".join(text.split()))  # "e" + combining accent is "é"
     if not text and re.search(r"[\ud800-\udfff]", question):
         raise BadQuestion("the question is not readable text (its bytes are not UTF-8; check the terminal's encoding)")
     if not text:

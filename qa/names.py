@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import threading
+import unicodedata
 
 from index.chunking import plain_text
 from index.lexical import stem_word, words
@@ -27,7 +28,7 @@ POSTAL_ADDRESS = re.compile(
     r"\b(?i:P\.?\s?O\.?\s+Box)\b|\b[A-Z]{2}\s+\d{5}\b|\b\d{5}\s*,?\s+[A-Z][a-z]+")
 from .question import Understood, fold
 
-_TOKEN = re.compile(r"[A-Za-z][\w&'’-]*")
+_TOKEN = re.compile(r"[^\W\d_][\w&'’-]*")
 # Capitalised for grammar, not because they name something (sentence starts are skipped anyway).
 _COMMON = frozenset({"I"})
 
@@ -69,11 +70,16 @@ PLACE_NAMES = {
 }
 
 
+def name_key(text: str) -> str:
+    """A name as names are compared: lower case, without accents ("Zürich", "ZURICH" and "zurich" agree)."""
+    return fold(unicodedata.normalize("NFC", text)).lower()
+
+
 def name_word_present(word: str, vocabulary) -> bool:
     """Whether the one-word name ``word`` (lower case) is in ``vocabulary`` (a policy's raw lower-case
     words) in one of its forms (``name_forms``), or written out when it is an abbreviation, or, for a
     place, under its other name (``PLACE_NAMES``)."""
-    word = word.replace("-", "").replace("’", "'").split("'")[0]
+    word = name_key(word).replace("-", "").replace("’", "'").split("'")[0]
     if word in vocabulary:
         return True
     if any(all(part in vocabulary for part in other.split()) for other in PLACE_NAMES.get(word, ())):
@@ -89,9 +95,10 @@ def name_phrases(understood: Understood, company_words: set[str]) -> list[list[s
     runs: list[list[str]] = []
     current: list[str] = []
     previous_end = None
-    for match in _TOKEN.finditer(understood.question):
+    question = unicodedata.normalize("NFC", understood.question)  # "e" + combining acute is one letter
+    for match in _TOKEN.finditer(question):
         token = re.split(r"['’]", match.group(0))[0]
-        gap = understood.question[previous_end:match.start()] if previous_end is not None else "."
+        gap = question[previous_end:match.start()] if previous_end is not None else "."
         previous_end = match.end()
         sentence_start = bool(re.search(r"[.?!:;]", gap))
         capital = (token[:1].isupper() and not sentence_start and token not in _COMMON
@@ -173,8 +180,8 @@ def _missing_from_forms(understood: Understood, stemmed: str, vocabulary: frozen
     company_words = {w for c in understood.companies for w in words(fold(c))}
     missing = _absent(name_phrases(understood, company_words), [(stemmed, vocabulary)])
     for entity in understood.entities:
-        word = entity.lower()
-        if fold(word) in company_words or entity in missing:
+        word = name_key(entity)
+        if word in company_words or entity in missing:
             continue
         if not name_word_present(word, vocabulary) and f" {stem_word(word)} " not in stemmed:
             missing.append(entity)
@@ -187,7 +194,7 @@ def _absent(names: list[list[str]], forms: list[tuple[str, frozenset]]) -> list[
         if all(_looks_coined(t) for t in run):  # acronyms and coined names ("EU GDPR"), each on its own
             found = any(all(_coined_present(t, vocabulary) for t in run) for _, vocabulary in forms)
         else:
-            parts = [p for t in run for p in t.split("-") if p]
+            parts = [p for t in run for p in name_key(t).split("-") if p]
             phrase = " " + " ".join(stem_word(p) for p in parts) + " "
             found = any(phrase in stemmed for stemmed, _ in forms)
             if not found and len(parts) == 1:  # one hyphenated word (Opt-Out): any of its forms
@@ -199,7 +206,7 @@ def _absent(names: list[list[str]], forms: list[tuple[str, frozenset]]) -> list[
 
 def _coined_present(token: str, vocabulary) -> bool:
     """A coined name or acronym as written (TRUSTe, SSL, IDs), hyphenated or not (Wi-Fi: wifi or wi fi)."""
-    raw = re.sub(r"s$", "", token).lower() if token[:-1].isupper() else token.lower()
+    raw = name_key(re.sub(r"s$", "", token) if token[:-1].isupper() else token)
     if raw in vocabulary or raw + "s" in vocabulary:
         return True
     parts = [p for p in raw.split("-") if p]
@@ -231,5 +238,5 @@ def _forms(view: IndexView, doc: str, prose: bool = False) -> tuple[str, frozens
 
 
 def _text_forms(text: str) -> tuple[str, frozenset]:
-    raw = re.findall(r"[a-z0-9]+", plain_text(text).lower())
+    raw = re.findall(r"[a-z0-9]+", name_key(plain_text(text)))
     return " " + " ".join(stem_word(w) for w in raw) + " ", frozenset(raw)

@@ -52,7 +52,7 @@ def test_one_changed_file_is_the_only_one_read_and_ids_are_not_listed(small_corp
     first = build(get_config(), progress=False)
     read = []
     original = build_module.read_document
-    monkeypatch.setattr(build_module, "read_document", lambda path: read.append(path.name) or original(path))
+    monkeypatch.setattr(build_module, "read_document", lambda path, **kw: read.append(path.name) or original(path, **kw))
     forbid(monkeypatch, VectorStore, "all_ids")  # the manifest and a count vouch for the store
     texts_of = []  # documents whose chunk texts are rebuilt for the keyword index
     all_texts = build_module._all_chunk_texts
@@ -108,7 +108,7 @@ def test_new_parsing_rules_read_every_file_again_but_embed_nothing_new(small_cor
     first = build(get_config(), progress=False)
     read = []
     original = build_module.read_document
-    monkeypatch.setattr(build_module, "read_document", lambda path: read.append(path.name) or original(path))
+    monkeypatch.setattr(build_module, "read_document", lambda path, **kw: read.append(path.name) or original(path, **kw))
     monkeypatch.setattr(build_module, "parser_signature", lambda: "rules-of-a-new-release")
     from index.build import is_stale
 

@@ -366,8 +366,8 @@ def bad_corpus_run(tmp_path_factory) -> BadCorpusRun:
 EXPECTED_SKIPS = {
     "empty.md": "empty file",
     "blank.txt": "empty file",
-    "image.md": "binary file, not text",
-    "random.txt": "binary file, not text",
+    "image.md": "binary file, not text: it is a PNG image",
+    "random.txt": "binary file, not text: its bytes are binary data, not a document we can read",
     "folder.md": "is a folder, not a file",
     "broken-link.md": "broken link (points to {corpus}/deleted-policy.md, which does not exist)",
     "pipe.md": "not a regular file (a named pipe)",
@@ -512,7 +512,7 @@ def test_nul_padded_scraped_text_is_text_and_real_binaries_are_not(tmp_path):
     for name, raw in {"a.md": b"\x7fELF\x02\x01\x01" + bytes(500), "b.txt": b"PK\x03\x04" + b"x" * 500,
                       "c.md": bytes(range(256)) * 4}.items():
         (tmp_path / name).write_bytes(raw)
-        assert _reason(read_document, tmp_path / name) == "binary file, not text"
+        assert _reason(read_document, tmp_path / name).startswith("binary file, not text: ")
 
 
 def test_terminal_escape_sequences_in_a_policy_never_reach_the_index(tmp_path):

@@ -5,6 +5,8 @@ and lays out the HTML.
 """
 from __future__ import annotations
 
+import re
+import time
 from pathlib import Path
 
 import gradio as gr
@@ -198,11 +200,46 @@ def ask_endpoint(question: str, company: str | None = None, policy_date: str | N
         notes and citations (n, company, policy_date, section, score, excerpt, highlight, doc,
         start, end, highlight_start, highlight_end).
     """
-    reply = safe_call(ask_in_context, question, company=company or None, policy_date=policy_date or None,
-                      previous=previous or None)
+    company = _optional_text(company, "company", "a company name or domain", MAX_COMPANY_CHARS)
+    policy_date = _optional_text(policy_date, "policy_date", "a date like 2014-06-25", 10)
+    if policy_date and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", policy_date):
+        raise gr.Error("policy_date must be a date like 2014-06-25 (or a year like 2014), or empty for the newest.")
+    previous = _optional_text(previous, "previous", "the question asked before", MAX_PREVIOUS_CHARS)
+    reply = safe_call(ask_in_context, question, company=company, policy_date=policy_date, previous=previous)
     if not reply.ok:  # a bad question, an unusable index or server, or a bug (logged): one sentence
         raise gr.Error(reply.message)
     return _without_source_paths(reply.answer.to_dict())
+
+
+MAX_COMPANY_CHARS = 200
+MAX_PREVIOUS_CHARS = 2000
+
+
+def _optional_text(value, name: str, what: str, limit: int) -> str | None:
+    """An optional text argument of the API, checked; the message never repeats the value given."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise gr.Error(f"{name} must be text ({what}), or empty.")
+    value = value.strip()
+    if len(value) > limit:
+        raise gr.Error(f"{name} is too long ({len(value):,} characters; the limit is {limit:,}).")
+    return value or None
+
+
+def _whole_number(value, name: str) -> int:
+    """An offset argument of ``/policy``: a whole number (text of one is accepted), -1 when absent."""
+    if value is None or value == "":
+        return -1
+    if isinstance(value, bool):
+        raise gr.Error(f"{name} must be a whole number (a character offset, or -1 for none).")
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d{1,12}\s*", value):
+        return int(value)
+    raise gr.Error(f"{name} must be a whole number (a character offset, or -1 for none).")
 
 
 def _without_source_paths(data):
@@ -228,12 +265,18 @@ def policy_endpoint(doc: str, start: int = -1, end: int = -1, highlight_start: i
     Returns:
         HTML of the policy, every character of the policy escaped.
     """
+    start, end = _whole_number(start, "start"), _whole_number(end, "end")
+    highlight_start = _whole_number(highlight_start, "highlight_start")
+    highlight_end = _whole_number(highlight_end, "highlight_end")
     config = get_config()
     view = open_index(config)
     info = view.policies.get(doc) if isinstance(doc, str) else None
     if info is None:
         raise gr.Error("No indexed policy has that id. Open a policy from a citation's button.")
-    policy_text = view.source_text(doc)
+    try:
+        policy_text = view.source_text(doc)
+    except (OSError, PolicyQAError):
+        raise gr.Error("That policy's file cannot be read any more; rebuild the index with `python -m index`.") from None
     passage = None
     if start >= 0 and end > start:
         hs, he = (highlight_start, highlight_end) if 0 <= highlight_start < highlight_end else (start, start)
@@ -356,8 +399,29 @@ def build_demo(config: Config | None = None) -> gr.Blocks:
         gr.api(ask_endpoint, api_name="ask")
         gr.api(policy_endpoint, api_name="policy")
 
+    _optional_api_arguments(demo, {"ask": 1, "policy": 1})
     demo.queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
     return demo
+
+
+def _optional_api_arguments(demo: gr.Blocks, required: dict[str, int]) -> None:
+    """Let raw HTTP callers of the named endpoints leave out trailing optional arguments (as
+    ``gradio_client`` does), and answer too few arguments with a plain sentence: Gradio's own
+    message repeats every value received (a 30 MB question came back whole)."""
+    check = demo.validate_inputs
+
+    def validate_inputs(block_fn, inputs):
+        name = getattr(block_fn, "api_name", None)
+        if name in required and isinstance(inputs, list) and len(inputs) < len(block_fn.inputs):
+            if len(inputs) < required[name]:
+                raise gr.Error(f"/{name} needs at least {required[name]} argument(s): see the API page.")
+            inputs.extend([None] * (len(block_fn.inputs) - len(inputs)))
+        try:
+            return check(block_fn, inputs)
+        except ValueError:
+            raise gr.Error("The request does not have the arguments this endpoint takes: see the API page.") from None
+
+    demo.validate_inputs = validate_inputs
 
 
 def _int(value) -> int:
