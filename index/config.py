@@ -21,10 +21,6 @@ class Config:
     # Questions embedded with the trained query adapter (index.query_adapter): True for the shipped
     # file, False for the plain model, or the path of another adapter file (to evaluate one).
     query_adapter: bool | str = True
-    # The answer judge (qa.judge): "int8" (default) or "fp32" weights; ``judge_weights`` names another
-    # trained file (None: the shipped qa/data/judge.safetensors), to evaluate one.
-    judge: str = "int8"
-    judge_weights: str | None = None
     # Where ``index.add`` and the chat's upload copy added policies; None: ``<data_dir>/added``.
     added_to: Path | None = None
     # Seconds a question waits for the Chroma server before saying it is not answering.
@@ -64,8 +60,6 @@ def get_config() -> Config:
     - ``POLICYQA_QUERY_ADAPTER``: ``off`` embeds questions with the plain model instead of the
       trained query adapter (which only applies to the default model); a path to a ``.safetensors``
       file uses that adapter instead of the shipped one (to compare adapters).
-    - ``POLICYQA_JUDGE``: ``int8`` (default) or ``fp32``, how the answer judge runs.
-    - ``POLICYQA_JUDGE_WEIGHTS``: another trained judge file (to evaluate one).
     - ``POLICYQA_CHROMA_TIMEOUT``: seconds a request to the Chroma server may take (default 10;
       a build's writes get six times as long). A hung server then gives one clear error.
     """
@@ -79,33 +73,11 @@ def get_config() -> Config:
         chroma_url=(env.get("POLICYQA_CHROMA_URL") or None),
         collection=env.get("POLICYQA_COLLECTION") or "policyqa",
         query_adapter=_adapter_setting(env.get("POLICYQA_QUERY_ADAPTER") or "on"),
-        judge=_judge_setting(env.get("POLICYQA_JUDGE") or "int8"),
-        judge_weights=str(Path(env["POLICYQA_JUDGE_WEIGHTS"]).expanduser().resolve())
-        if env.get("POLICYQA_JUDGE_WEIGHTS") else None,
         added_to=Path(env["POLICYQA_ADDED"]).expanduser().resolve() if env.get("POLICYQA_ADDED") else None,
         chroma_timeout=_seconds(env.get("POLICYQA_CHROMA_TIMEOUT")),
     )
 
 
-def _judge_setting(value: str) -> str:
-    value = value.strip().lower()
-    if value not in ("int8", "fp32"):
-        from .errors import ConfigError
-
-        raise ConfigError(f"POLICYQA_JUDGE is '{value}': use int8 or fp32")
-    return value
-
-
-DEFAULT_PORT = 7860
-
-
-def server_port() -> int:
-    """The chat's port: ``GRADIO_SERVER_PORT`` (as Gradio reads it) or 7860; ``--port`` overrides it."""
-    value = (os.environ.get("GRADIO_SERVER_PORT") or "").strip()
-    try:
-        return int(value) if value else DEFAULT_PORT
-    except ValueError:
-        return -1  # reported by app.py as a bad port
 def _seconds(value: str | None, default: float = 10.0) -> float:
     from .errors import ConfigError
 

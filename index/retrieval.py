@@ -14,7 +14,7 @@ import numpy as np
 from .config import Config, get_config
 from .errors import IndexDamaged, PolicyQAError
 
-DENSE_WEIGHT = 0.8  # tuned on the tune half of policyqa-dev (scripts/tune_fusion.py, docs/quality.md)
+DENSE_WEIGHT = 0.8  # tuned on the tune half of policyqa-dev (round 4 of docs/quality.md)
 LEXICAL_WEIGHT = 0.2
 DENSE_CANDIDATES = 60
 POST_FILTER_SHARE = 0.5  # searching at least this share of the chunks: filter after Chroma, not in it

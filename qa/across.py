@@ -16,10 +16,11 @@ from index.config import Config
 from index.lexical import STOPWORDS
 from index.retrieval import Hit, IndexView
 
-from .answer import NAMES_RULE, _choose_versions, _citations, _quote, _topic_phrase, query_stems
-from .names import names_missing_from_text
+from .compose import cite, quote, topic_phrase
+from .names import NAMES_RULE, names_missing_from_text
 from .polarity import sentence_stance
 from .question import Understood
+from .retrieve import choose_versions, query_stems
 from .records import Answer, Citation, CompanyFinding
 
 _GROUPS = r"(?:companies|services|sites|websites|firms|policies|ones)"
@@ -91,7 +92,7 @@ def answer_across(understood: Understood, view: IndexView, config: Config) -> An
     asked = understood.question
     understood = replace(understood, question=one_company_form(asked))
     targets = understood.companies or sorted({p.company for p in policies})
-    docs, judged, _ = _choose_versions(replace(understood, companies=targets), policies)
+    docs, judged, _ = choose_versions(replace(understood, companies=targets), policies)
     judged_doc = {view.policies[d].company: d for d in judged}
     chunk_total = sum(view.policies[d].chunks for d in docs)
     k = min(chunk_total, max(MIN_CANDIDATES, CANDIDATES_PER_COMPANY * len(targets)), MAX_CANDIDATES)
@@ -202,9 +203,9 @@ def _evidence(understood: Understood, view: IndexView, doc: str, hits: list[Hit]
 
         query = embed_query(config.model, own.question, config.query_adapter)
     judged = judge_passages(view, own, hits, config, query, JUDGED_PASSAGES, JUDGED_SENTENCES)
-    if not judged or judged[0].probability < get_judge(config).calibration.answers:
+    if not judged or judged[0].probability < get_judge().answers:
         return None
-    cited = _citations(view, judged[:1], 1)[0]
+    cited = cite(view, judged[:1], 1)[0]
     if not _reads_as_prose(cited.highlight) or (NAMES_RULE and names_missing_from_text(understood, _within_section(view, cited))):
         return None
     return replace(cited, n=numbered + 1)
@@ -240,16 +241,16 @@ def _across_text(understood: Understood, findings: list[CompanyFinding], about_p
     states = [f for f in findings if f.status == "states"]
     denies = [f for f in findings if f.status == "states_not"]
     silent = [f for f in findings if f.status == "silent"]
-    what = _named_topic(understood) or _topic_phrase(understood, [])
+    what = _named_topic(understood) or topic_phrase(understood, [])
     lines: list[str] = []
     if states:
         verb = "Stated" if about_practice else "Mentioned"
         lines.append(f"{verb} in {len(states)} of {len(findings)} companies' policies:")
-        lines += [f"- {f.company} (policy of {date_label(f.policy_date)}): “{_quote(f.citations[0].highlight)}” [{f.citations[0].n}]"
+        lines += [f"- {f.company} (policy of {date_label(f.policy_date)}): “{quote(f.citations[0].highlight)}” [{f.citations[0].n}]"
                   for f in states]
     if denies:
         lines.append(f"{len(denies)} of {len(findings)} companies' policies say they do not:")
-        lines += [f"- {f.company} (policy of {date_label(f.policy_date)}): “{_quote(f.citations[0].highlight)}” [{f.citations[0].n}]"
+        lines += [f"- {f.company} (policy of {date_label(f.policy_date)}): “{quote(f.citations[0].highlight)}” [{f.citations[0].n}]"
                   for f in denies]
     if silent:
         names = _join([f"{f.company} ({date_label(f.policy_date)})" for f in silent])
@@ -262,7 +263,7 @@ def _across_text(understood: Understood, findings: list[CompanyFinding], about_p
     for f in silent:
         if f.earlier:
             lines.append(f"In its {dated_policy(f.earlier.policy_date)}, {f.company} said: "
-                         f"“{_quote(f.earlier.highlight)}” [{f.earlier.n}]; its policy of {date_label(f.policy_date)} does not.")
+                         f"“{quote(f.earlier.highlight)}” [{f.earlier.n}]; its policy of {date_label(f.policy_date)} does not.")
     return "\n".join(lines)
 
 
@@ -289,6 +290,6 @@ def format_companies(answer: Answer) -> str:
     for c in answer.citations:
         lines.append("")
         lines.append(f"[{c.n}] {c.company} · policy of {date_label(c.policy_date)} · {c.section}")
-        lines.append(f"    “{_quote(c.highlight)}”")
+        lines.append(f"    “{quote(c.highlight)}”")
         lines.append(f"    {c.source}:{c.start}-{c.end}")
     return "\n".join(lines)

@@ -1,20 +1,18 @@
 """Judge stage: every sentence of the retrieved passages, scored as a possible answer.
 
-Retrieval (``index.retrieval``) finds passages near the question. Here each of their sentences gets
-a calibrated probability of answering it: a logistic combination, fitted on PolicyQA by
-``scripts/fit_judge.py`` and calibrated on policies neither part saw, of
+Retrieval (``index.retrieval``) finds passages near the question. Here each of their sentences
+gets a calibrated probability of answering it from the judge (``qa.judge``), which weighs
 
-- the cross-encoder's reading of question and sentence together (``qa.judge``),
-- how close the sentence's passage is to the question (dense similarity, keyword score, rank),
-- how much of the question's topic the sentence writes (rare words weigh more), and whether it
-  writes the names the question asks about ("Salesforce").
+- the sentence's own closeness in meaning to the question (embedded alone, as the question is),
+- its passage's keyword score,
+- the share of the question's topic it writes (rare words weigh more), and whether it writes the
+  names the question asks about ("Salesforce").
 
 Each passage is represented by its most probable sentence; the best probability decides whether
-the policy answers at all (``qa.judge.Calibration.answers``).
+the policy answers at all (``Judge.answers``).
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,7 +30,6 @@ JUDGED_PASSAGES = 6
 MAX_JUDGED_SENTENCES = 16
 # A passage of the chosen version ranks above an older version's when the two are this close.
 NEWEST_MARGIN = 0.1
-FEATURES = ("judge", "similarity", "dense", "lexical", "rank", "coverage", "names", "length")
 
 
 @dataclass
@@ -81,8 +78,7 @@ def sentence_similarities(config: Config, query_vector, candidates: list[tuple[i
 
 
 def sentence_features(view: IndexView, understood: Understood, hits: list[Hit],
-                      candidates: list[tuple[int, tuple[int, int], str]], logits: np.ndarray,
-                      similarities: np.ndarray) -> list[dict]:
+                      candidates: list[tuple[int, tuple[int, int], str]], similarities: np.ndarray) -> list[dict]:
     """The judge's inputs for each candidate sentence (see the module docstring)."""
     companies = {c.lower() for c in understood.companies}
     topic = {s for w in understood.content_words if w not in VAGUE for s in stems(w)}
@@ -90,29 +86,16 @@ def sentence_features(view: IndexView, understood: Understood, hits: list[Hit],
     total = sum(weight.values()) or 1.0
     names = [e.lower() for e in understood.entities if e.lower() not in companies]
     rows = []
-    for (i, _, text), logit, similarity in zip(candidates, logits, similarities):
+    for (i, _, text), similarity in zip(candidates, similarities):
         found = set(stems(text))
         lower = text.lower()
         rows.append({
-            "judge": float(logit),
             "similarity": float(similarity),
-            "dense": hits[i].dense,
             "lexical": hits[i].lexical,
-            "rank": 1.0 / (1 + i),
             "coverage": sum(w for s, w in weight.items() if s in found) / total,
             "names": (sum(n in lower for n in names) / len(names)) if names else 1.0,
-            "length": math.log(1 + len(text)),
         })
     return rows
-
-
-def combine(rows: list[dict], weights: dict[str, float]) -> np.ndarray:
-    """Calibrated probabilities from feature rows: ``sigmoid(bias + sum(weight * feature))``."""
-    if not rows:
-        return np.zeros(0)
-    x = np.array([[r[f] for f in FEATURES] for r in rows])
-    w = np.array([weights.get(f, 0.0) for f in FEATURES])
-    return 1.0 / (1.0 + np.exp(-(x @ w + weights.get("bias", 0.0))))
 
 
 def judge_passages(view: IndexView, understood: Understood, hits: list[Hit], config: Config,
@@ -121,12 +104,10 @@ def judge_passages(view: IndexView, understood: Understood, hits: list[Hit], con
     the hits after them follow in retrieval order with probability 0."""
     from .judge import get_judge
 
-    judge = get_judge(config)
     candidates = candidate_sentences(view, hits, passages, limit)
-    logits = judge.logits(understood.question, [c[2] for c in candidates]) if candidates else np.zeros(0)
-    rows = sentence_features(view, understood, hits, candidates, logits,
+    rows = sentence_features(view, understood, hits, candidates,
                              sentence_similarities(config, query_vector, candidates))
-    probabilities = combine(rows, judge.calibration.weights)
+    probabilities = get_judge().probabilities(rows)
     best: dict[int, Judged] = {}
     for (i, span, _), p, row in zip(candidates, probabilities, rows):
         if i not in best or p > best[i].probability:

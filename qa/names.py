@@ -21,6 +21,10 @@ from index.retrieval import IndexView
 
 from .presence import union_over
 
+# The names rule: a name the searched policies never write ("Salesforce", "Do Not Track")
+# makes them silent on it, whatever the judge reads (docs/quality.md, the rule-family table).
+NAMES_RULE = True
+
 # A street line ("157 Dmitrovskoje HWY", "38 rue Jean Mermoz"), a PO box or a postcode with its town.
 POSTAL_ADDRESS = re.compile(
     r"\b\d{1,5},?\s+(?:[A-Z][\w'’.-]*\s*){1,4}(?i:street|st\.?|road|rd\.?|avenue|ave\.?|boulevard|blvd\.?|"

@@ -21,9 +21,10 @@ from index.config import Config
 from index.lexical import stems
 from index.retrieval import IndexView, PolicyInfo
 
-from .answer import MAX_EXCERPT_CHARS, _choose_versions, _quote
+from .compose import MAX_EXCERPT_CHARS, quote
 from .policy_diff import Difference, Statement, VersionDiff, diff_statements, terms
 from .question import Understood, variants
+from .retrieve import choose_versions
 from .records import Answer, Change, Citation
 
 _YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
@@ -145,8 +146,8 @@ def _pick_versions(understood: Understood, versions: list[PolicyInfo],
 
 
 def _in_force(understood: Understood, versions: list[PolicyInfo], policies: list[PolicyInfo], year: int) -> PolicyInfo:
-    """The version the one-company answer would use for ``year`` (shared rule: ``_choose_versions``)."""
-    _, chosen, _ = _choose_versions(replace(understood, companies=[versions[0].company], year=year), policies)
+    """The version the one-company answer would use for ``year`` (shared rule: ``choose_versions``)."""
+    _, chosen, _ = choose_versions(replace(understood, companies=[versions[0].company], year=year), policies)
     doc = next(iter(chosen))
     return next(p for p in versions if p.doc == doc)
 
@@ -306,8 +307,8 @@ def _count(n: int, noun: str) -> str:
 
 
 def _short(text: str, limit: int = 220) -> str:
-    quote = _quote(text)
-    return quote if len(quote) <= limit else quote[: limit - 1].rsplit(" ", 1)[0] + "…"
+    quoted = quote(text)
+    return quoted if len(quoted) <= limit else quoted[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
 def format_changes(answer: Answer) -> str:
@@ -336,7 +337,7 @@ def format_changes(answer: Answer) -> str:
             cite = change.new if change.kind == "added" else change.old
             label = f"ADDED in {new_date}" if change.kind == "added" else f"REMOVED since {old_date}"
             lines.append(f"{label} · {change.topic} [{cite.n}]")
-            lines += ["  " + line for line in textwrap.wrap(f"“{_quote(cite.highlight)}”", 2 * width + 3)]
+            lines += ["  " + line for line in textwrap.wrap(f"“{quote(cite.highlight)}”", 2 * width + 3)]
     lines.append("")
     for c in answer.citations:
         lines.append(f"[{c.n}] {c.company} · policy of {date_label(c.policy_date)} · {c.section} · {c.source}:{c.start}-{c.end}")
@@ -344,7 +345,7 @@ def format_changes(answer: Answer) -> str:
 
 
 def _column(citation: Citation, width: int) -> list[str]:
-    return textwrap.wrap(f"“{_quote(citation.highlight)}”", width)
+    return textwrap.wrap(f"“{quote(citation.highlight)}”", width)
 
 
 # --- versions everywhere: one line about what an older version said -------------------------------
@@ -371,9 +372,9 @@ def add_earlier_version_line(answer: Answer, understood: Understood, view: Index
         return
     cited = next((c for c in answer.citations if c.doc == best.hit.doc and c.highlight_start == best.sentence[0]), None)
     if cited is None:
-        from .answer import _citations
+        from .compose import cite
 
-        cited = replace(_citations(view, [best], 1)[0], n=len(answer.citations) + 1)
+        cited = replace(cite(view, [best], 1)[0], n=len(answer.citations) + 1)
         answer.citations.append(cited)
     answer.text += (f"\nIn its {dated_policy(cited.policy_date)}, {cited.company} said: "
                     f"“{_short(cited.highlight)}” [{cited.n}]")

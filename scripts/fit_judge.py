@@ -2,14 +2,12 @@
 
 1. For every question, retrieval as ``qa.ask`` does it, then every judged sentence's features
    (``qa.evidence.sentence_features``) and whether it holds an evidence phrase.
-2. PolicyQA dev (company given): each question's sentences are read by the cross-encoder trained
-   without that question's company fold (``build/judge-L6-foldK.safetensors``), so the logistic weights
-   over the features are fitted on honest, unseen-company judge scores.
-3. The seed-style sets (the five seed policies, which neither the cross-encoder nor the weights saw):
+2. PolicyQA dev (company given, a seeded sample): the logistic weights over the features.
+3. The seed-style sets (the five seed policies, which the fit never saw; a sample of each set):
    the reliability table (probability against observed precision) and the threshold on the best
-   sentence's probability that separates answerable from unanswerable questions.
+   sentence's probability that keeps false abstentions at most ``--max-false-abstention``.
 
-    .venv/bin/python scripts/fit_judge.py --folds build/judges --write qa/data/judge.json
+    .venv/bin/python scripts/fit_judge.py --write qa/data/judge.json   # about 20 minutes on 2 CPUs
 """
 from __future__ import annotations
 
@@ -28,15 +26,14 @@ SEED_SETS = sorted((ROOT / "eval").glob("heldout-seed*.jsonl")) + [SHARED / "eva
 
 
 def collect(paths: list[Path], corpus: Path | None, data: Path | None, company_given: bool,
-            judge_for=None, sample: int | None = None) -> list[dict]:
+            sample: int | None = None) -> list[dict]:
     """Feature rows of every judged sentence, grouped per question."""
     from evaluation.harness import eval_config
     from evaluation.scoring import load_questions, normalise
     from index.config import quiet_third_parties
     from index.embedder import embed_query
-    from qa.answer import _choose_versions, ensure_index, query_stems
+    from qa.answer import choose_versions, ensure_index, query_stems
     from qa.evidence import candidate_sentences, sentence_features, sentence_similarities
-    from qa.judge import get_judge
     from qa.question import find_companies, search_text, understand
 
     quiet_third_parties()
@@ -54,14 +51,12 @@ def collect(paths: list[Path], corpus: Path | None, data: Path | None, company_g
             understood = understand(q.question, policies)
             if company_given and q.company:
                 understood.companies = find_companies(q.company, policies)[:1]
-            docs, _, _ = _choose_versions(understood, policies)
+            docs, _, _ = choose_versions(understood, policies)
             named = [p for p in policies if p.company in understood.companies]
             vector = embed_query(config.model, search_text(q.question, named), config.query_adapter)
             hits = view.hits(vector, query_stems(understood), docs, k=15)
             candidates = candidate_sentences(view, hits)
-            judge = judge_for(q) if judge_for else get_judge(config)
-            logits = judge.logits(understood.question, [c[2] for c in candidates]) if candidates else np.zeros(0)
-            rows = sentence_features(view, understood, hits, candidates, logits,
+            rows = sentence_features(view, understood, hits, candidates,
                                      sentence_similarities(config, vector, candidates))
             evidence = [normalise(e) for e in q.evidence]
             labels = [any(e and e in normalise(c[2]) for e in evidence) for c in candidates]
@@ -83,15 +78,17 @@ def fit(questions: list[dict], features: tuple[str, ...]) -> dict[str, float]:
     return weights
 
 
-def best_probabilities(questions: list[dict], weights: dict) -> list[float]:
-    from qa.evidence import combine
+def combine(rows: list[dict], weights: dict) -> np.ndarray:
+    from qa.judge import Judge
 
+    return Judge(weights=weights).probabilities(rows)
+
+
+def best_probabilities(questions: list[dict], weights: dict) -> list[float]:
     return [float(combine(q["rows"], weights).max()) if q["rows"] else 0.0 for q in questions]
 
 
 def report(questions: list[dict], weights: dict, max_false: float) -> float:
-    from qa.evidence import combine
-
     probs = np.concatenate([combine(q["rows"], weights) for q in questions if q["answerable"] and q["rows"]])
     labels = np.array([l for q in questions if q["answerable"] and q["rows"] for l in q["labels"]])
     print("judge probability | sentences | observed precision (holds an evidence phrase)")
@@ -117,38 +114,22 @@ def report(questions: list[dict], weights: dict, max_false: float) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--folds", type=Path, default=ROOT / "build" / "judges",
-                        help="folder with judge-L6-fold1..4.safetensors (scripts/train_judge.py --hold-out-fold)")
-    parser.add_argument("--layers", default="L6")
-    parser.add_argument("--sample", type=int, default=300, help="PolicyQA questions used (seeded sample)")
-    parser.add_argument("--seed-sample", type=int, default=60, help="questions of each seed-style set used")
     parser.add_argument("--cache", type=Path, default=ROOT / "build" / "judge-features.json")
     parser.add_argument("--fresh", action="store_true", help="recompute the cached feature rows")
-    parser.add_argument("--features", default=None, help="comma-separated subset of qa.evidence.FEATURES")
+    parser.add_argument("--features", default=None, help="comma-separated subset of qa.judge.FEATURES")
     parser.add_argument("--max-false-abstention", type=float, default=0.05)
     parser.add_argument("--write", type=Path, help="write the weights and threshold here (qa/data/judge.json)")
     args = parser.parse_args()
-    from qa.evidence import FEATURES
+    from qa.judge import FEATURES
 
     if args.cache.exists() and not args.fresh:
         cached = json.loads(args.cache.read_text())
     else:
-        from evaluation.scoring import company_folds, load_questions
-        from index.embedder import resolve_model_path
-        from qa.judge import Judge
-
         pqa = SHARED / "eval" / "policyqa-dev" / "questions.jsonl"
-        folds = company_folds(load_questions(pqa), 4)
-        model_dir = resolve_model_path("all-MiniLM-L6-v2")
-        judges = {k: Judge(model_dir, args.folds / f"judge-{args.layers}-fold{k}.safetensors") for k in (1, 2, 3, 4)}
-
-        def judge_for(q):
-            return judges[next(k for k in (1, 2, 3, 4) if (q.company or q.id).lower() in folds[k - 1])]
-
         data = Path(os.environ.get("POLICYQA_DATA", ROOT / ".policyqa"))
         cached = {"policyqa": collect([pqa], SHARED / "eval" / "policyqa-dev" / "corpus", data / "fit-policyqa",
-                                      True, judge_for, args.sample),
-                  "seed": collect(SEED_SETS, None, None, False, None, args.seed_sample)}
+                                      True, args.sample),
+                  "seed": collect(SEED_SETS, None, None, False, args.seed_sample)}
         args.cache.parent.mkdir(parents=True, exist_ok=True)
         args.cache.write_text(json.dumps(cached))
     features = tuple(args.features.split(",")) if args.features else FEATURES
@@ -161,7 +142,7 @@ def main() -> None:
     print(f"threshold with false abstention <= {args.max_false_abstention}: {threshold}")
     if args.write:
         current = json.loads(args.write.read_text()) if args.write.exists() else {}
-        current.update({"weights": weights, "answers": threshold})
+        current.update({"weights": weights, "answers": threshold, "features": list(features)})
         args.write.write_text(json.dumps(current, indent=2) + "\n")
         print(f"wrote {args.write}")
 

@@ -461,7 +461,7 @@ def test_questions_do_not_wait_for_another_process_writing_the_index(seed_index,
 
     from index.build import writer_active
     from index.config import get_config
-    from qa import answer as answering
+    from qa import retrieve as answering
     from qa import ask
 
     config = get_config()

@@ -287,7 +287,7 @@ def test_a_sentence_that_leans_back_joins_the_highlight(seed_index):
      "You can visit without saying who you are.\n\nHowever, to register we ask for your email."),
 ])
 def test_continuation_follows_the_text(text, joined):
-    from qa.answer import _with_continuation
+    from qa.compose import _with_continuation
 
     spans = [m.span() for m in re.finditer(r"[^.\s][^.]*\.", text)]
     start, end = _with_continuation(text, spans, *spans[0])
