@@ -123,6 +123,8 @@ def cite(view: IndexView, ranked: list, k: int, query_vector=None, topic=None) -
             towards = [closeness.get(chunk, 0.0) + (GROWTH_TOPIC_WEIGHT * topic(source_text[a:b]) if topic else 0.0)
                        for (a, b), chunk in sentences]
         start, end = _excerpt_bounds(hit, (highlight_start, highlight_end), [span for span, _ in sentences], towards)
+        if any(doc == hit.doc and start < e and b < end for doc, b, e in shown):
+            continue  # its highlight reached into text an earlier citation shows
         shown.append((hit.doc, start, end))
         citations.append(Citation(
             n=len(citations) + 1, company=hit.company, policy_date=hit.policy_date, section=hit.section,
@@ -279,7 +281,8 @@ def silent_text(understood: Understood, view: IndexView, docs: list[str], missin
 
 
 def topic_phrase(understood: Understood, missing: list[str]) -> str:
-    entities = [e for e in understood.entities if e.lower() in missing]
+    lowered = {m.lower() for m in missing}
+    entities = [e for e in understood.entities if e.lower() in lowered]
     if entities:
         return " ".join(entities)
     if missing:

@@ -29,7 +29,7 @@ from .question import VAGUE, Understood
 JUDGED_PASSAGES = 6
 MAX_JUDGED_SENTENCES = 16
 # A passage of the chosen version ranks above an older version's when the two are this close.
-NEWEST_MARGIN = 0.1
+NEWEST_MARGIN = 0.15
 
 
 @dataclass
@@ -117,12 +117,14 @@ def judge_passages(view: IndexView, understood: Understood, hits: list[Hit], con
     return judged + rest
 
 
-def prefer_newest(judged: list[Judged], newest: set[str], answers: float) -> list[Judged]:
-    """The chosen version answers whenever it does (its best sentence at least ``answers`` likely,
-    or nearly as likely as an older version's best); older versions only fill its silence."""
+def prefer_newest(judged: list[Judged], newest: set[str]) -> list[Judged]:
+    """The chosen version answers when its best sentence is nearly as likely as an older version's
+    best (within ``NEWEST_MARGIN``); a clearly better older answer goes first, and says it is older
+    ("Can I make Azalead delete my data?": 2014's "Requests to ... delete your information will be
+    handled within 30 days", not 2017's "You may also delete cookies manually")."""
     first = next((j for j in judged if j.hit.doc in newest), None)
     if first is None or first is (judged[0] if judged else None):
         return judged
-    if first.probability >= answers or first.probability >= judged[0].probability - NEWEST_MARGIN:
+    if first.probability >= judged[0].probability - NEWEST_MARGIN:
         return [first] + [j for j in judged if j is not first]
     return judged

@@ -125,22 +125,21 @@ def _looks_coined(token: str) -> bool:
 
 
 def missing_names(understood: Understood, view: IndexView, docs: list[str]) -> list[str]:
-    """The question's names that none of ``docs`` contains (multi-word names as stemmed phrases).
+    """The question's names (runs of capitalised words, and single ones such as "Salesforce") that
+    none of ``docs`` contains in any of their forms.
 
     The company's own postal address names a town and a country ("33000 Bordeaux France"); it
     speaks to where the company is, not to servers "outside France": unless the question asks
     where the company is, names written only in an address block do not count."""
     company_words = {w for c in understood.companies for w in words(fold(c))}
-    names = name_phrases(understood, company_words)
-    if not names:
+    if not docs or (not understood.entities and not name_phrases(understood, company_words)):
         return []
     prose = not asks_where_the_company_is(understood.question)
-    if len(docs) <= 1:
-        forms = [_forms(view, doc, prose) for doc in docs]
+    if len(docs) == 1:
+        form = _forms(view, docs[0], prose)
     else:
-        forms = [union_over(view, docs, "prose forms" if prose else "forms",
-                            lambda ds: _joined(view, ds, prose))]
-    return _absent(names, forms)
+        form = union_over(view, docs, "prose forms" if prose else "forms", lambda ds: _joined(view, ds, prose))
+    return _missing_from_forms(understood, *form)
 
 
 _COMPANY_PLACE = re.compile(r"\b(?:based|located|location|offices?|headquarter\w*|address\w*|where|registered|"

@@ -375,6 +375,8 @@ def add_earlier_version_line(answer: Answer, understood: Understood, view: Index
         from .compose import cite
 
         cited = replace(cite(view, [best], 1)[0], n=len(answer.citations) + 1)
+        if any(c.doc == cited.doc and c.start < cited.end and cited.start < c.end for c in answer.citations):
+            return  # its passage is already shown, in another citation's excerpt
         answer.citations.append(cited)
     answer.text += (f"\nIn its {dated_policy(cited.policy_date)}, {cited.company} said: "
                     f"“{_short(cited.highlight)}” [{cited.n}]")
