@@ -139,7 +139,8 @@ def _onnx_model(name: str, adapter: bool | str, cache_dir: Path) -> Path:
 
     folder = _model_dir(name)
     sources = _weights(folder)
-    tag = "".join(c if c.isalnum() or c in "-_." else "_" for c in Path(name).name)
+    # Named by folder, not by setting: a model named by path or by name shares one file.
+    tag = "".join(c if c.isalnum() or c in "-_." else "_" for c in f"{folder.parent.name}-{folder.name}")
     if adapter and applies_to(name, adapter):
         adapter_file = ADAPTER_PATH if adapter is True else Path(adapter)
         sources.append(adapter_file)
@@ -149,18 +150,45 @@ def _onnx_model(name: str, adapter: bool | str, cache_dir: Path) -> Path:
     return prepare(tag, lambda: query_model(name, adapter)[0].auto_model, sources, cache_dir)
 
 
-def _encoder(name: str, adapter: bool | str, threads: int):
+def _encoder(name: str, adapter: bool | str):
     from .engine import Encoder
 
     limit, _ = _model_info(name)
-    return Encoder(onnx_model(name, adapter), _model_dir(name) / "tokenizer.json", limit, threads)
+    return Encoder(onnx_model(name, adapter), _model_dir(name) / "tokenizer.json", limit, threads=1)
 
 
-def _encode_int8(name: str, texts: list[str], adapter: bool | str, threads: int):
+_pool = None
+
+
+def _workers():
+    global _pool
+    if _pool is None:
+        with _load_lock:
+            if _pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                _pool = ThreadPoolExecutor(_batch_threads_light(), thread_name_prefix="policyqa-embed")
+    return _pool
+
+
+def _encode_int8(name: str, texts: list[str], adapter: bool | str):
+    """Each text encoded on its own. Dynamic int8 scales activations by the whole input, so a
+    text batched with others (or padded) gets a slightly different vector (cosine 0.985 measured);
+    alone, a text's vector never depends on its neighbours. One-thread runs on a pool of threads
+    (one per core) were also the fastest: no padding, no waiting between threads."""
+    import numpy as np
+
     from .engine import mean_pool
 
-    hidden, mask = _encoder(name, adapter, threads).hidden_states(texts)
-    return mean_pool(hidden, mask)
+    encoder = _encoder(name, adapter)
+
+    def one(text: str):
+        hidden, mask = encoder.hidden_states([text])
+        return mean_pool(hidden, mask)[0]
+
+    if len(texts) == 1:
+        return one(texts[0])[None, :]
+    return np.vstack(list(_workers().map(one, texts)))
 
 
 def dimension(name: str, engine: str | None = None) -> int:
@@ -217,10 +245,9 @@ def embed_slices(name: str, texts: list[str], batch_size: int | None = None, eng
     batch_size = batch_size or batch_size_for(name, engine)
     order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
     if engine == "int8":
-        threads = _batch_threads_light()
         for i in range(0, len(order), batch_size):
             part = order[i:i + batch_size]
-            yield part, _encode_int8(name, [texts[j] for j in part], False, threads)
+            yield part, _encode_int8(name, [texts[j] for j in part], False)
         return
     model = load_model(name)
     for i in range(0, len(order), batch_size):
@@ -268,10 +295,7 @@ def embed_queries(name: str, texts: list[str], adapter: bool | str = True, engin
     if _engine(engine) == "int8":
         if not texts:
             return _empty(name)
-        out = [_encode_int8(name, list(texts[i:i + 64]), adapter, QUERY_THREADS) for i in range(0, len(texts), 64)]
-        import numpy as np
-
-        return np.vstack(out).astype("float32")
+        return _encode_int8(name, list(texts), adapter)
     model = query_model(name, adapter)
     _use_threads(QUERY_THREADS)
     return model.encode(list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True,

@@ -66,7 +66,7 @@ class IndexView:
     """A loaded index: manifest, keyword index and vector store, ready to answer queries."""
 
     def __init__(self, config: Config):
-        from .build import load_manifest
+        from .build import current_encoder, load_manifest, recorded_encoder
         from .lexical import LexicalIndex
         from .store import VectorStore
 
@@ -77,6 +77,11 @@ class IndexView:
                                 f"(corpus: {config.corpus_dir})")
         self.manifest_mtime = _mtime(config.manifest_path)
         self.generation = int(manifest.get("generation") or 0)  # which build published this manifest
+        recorded, wanted = recorded_encoder(manifest), current_encoder(config)
+        if recorded != wanted:  # questions are never compared with vectors of another encoder
+            raise IndexDamaged(f"the index at {config.data_dir} was embedded by {recorded}, but PolicyQA now "
+                               f"encodes with {wanted} (POLICYQA_ENGINE={config.engine}): run `python -m index` "
+                               f"to re-embed it")
         self.policies: dict[str, PolicyInfo] = {}
         self.chunks: dict[str, tuple[str, dict]] = {}
         self.doc_chunks: dict[str, list[dict]] = {}  # each policy's chunks in text order
@@ -289,7 +294,7 @@ _cache_lock = threading.Lock()
 def open_index(config: Config | None = None) -> IndexView:
     """The loaded index for ``config``, reloaded when the manifest changes."""
     config = config or get_config()
-    key = (config.data_dir, config.chroma_url, config.collection)
+    key = (config.data_dir, config.chroma_url, config.collection, config.model, config.engine)
     with _cache_lock:
         view = _cache.get(key)
         if view is None or view.manifest_mtime != _mtime(config.manifest_path):
