@@ -621,6 +621,7 @@ def _build(config: Config, old: dict, old_docs: dict, model_changed: bool, plan:
         "skipped_stats": skipped_stats,
         "overrides": {k: v for k, v in plan.overrides.items() if k in documents},
     }
+    _cache_vectors(config, documents, embedder.vectors)
     _write_json_atomic(config.manifest_path, manifest)
     _write_summary(config, summarise(manifest))
     pending.unlink(missing_ok=True)
@@ -635,6 +636,21 @@ def _build(config: Config, old: dict, old_docs: dict, model_changed: bool, plan:
     report.skipped = skipped
     report.device = device(config.model, config.engine) if embedder.embedded else ""
     return report
+
+
+def _cache_vectors(config: Config, documents: dict, vectors: dict | None) -> None:
+    """Write the per-policy vector cache for each policy embedded whole in this run."""
+    if not vectors:
+        return
+    import numpy as np
+
+    from .retrieval import vector_cache
+
+    cache = vector_cache(config)
+    for rel, entry in documents.items():
+        ids = [c["id"] for c in entry["chunks"]]
+        if ids and all(cid in vectors for cid in ids):
+            cache.save(rel, ids, np.vstack([vectors[cid] for cid in ids]))
 
 
 @contextmanager
@@ -707,6 +723,8 @@ class _Embedder:
         self.offered = 0
         self._done = 0
         self._bar = None
+        # This run's vectors, for the per-policy cache of an embedded store (index.retrieval.VectorCache).
+        self.vectors: dict | None = None if config.chroma_url else {}
 
     def offer(self, rel: str, entry: dict, parsed: _Parsed, existing: set[str]) -> None:
         metadata = _chunk_metadata(entry, rel)
@@ -735,6 +753,8 @@ class _Embedder:
             self._bar = tqdm(total=self.offered, desc="embedding", unit="chunk", file=sys.stderr, dynamic_ncols=True)
         for part, vectors in embed_slices(self.config.model, self.texts, engine=self.config.engine):
             self.store.add([self.ids[i] for i in part], vectors, [self.metadatas[i] for i in part])
+            if self.vectors is not None:
+                self.vectors.update((self.ids[i], row) for i, row in zip(part, vectors))
             self.embedded += len(part)
             self._tick(len(part))
         self.ids, self.texts, self.metadatas = [], [], []

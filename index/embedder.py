@@ -150,6 +150,19 @@ def _onnx_model(name: str, adapter: bool | str, cache_dir: Path) -> Path:
     return prepare(tag, lambda: query_model(name, adapter)[0].auto_model, sources, cache_dir)
 
 
+def prepare_models(config=None) -> list[Path]:
+    """Make the configured engine's models now (set-up), not at the first question: the int8
+    document and question models; nothing for fp32. Returns their paths."""
+    config = config or get_config()
+    if config.engine != "int8":
+        return []
+    quiet_third_parties()
+    paths = [onnx_model(config.model, False)]
+    if config.query_adapter:
+        paths.append(onnx_model(config.model, config.query_adapter))
+    return list(dict.fromkeys(paths))
+
+
 def _encoder(name: str, adapter: bool | str):
     from .engine import Encoder
 

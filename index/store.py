@@ -155,9 +155,17 @@ class VectorStore:
         """``fresh``: a client of its own (see ``_client``); ``writer``: longer server deadlines."""
         self.config = config
         self._writer = writer
-        self._client = _client(config, fresh=fresh, writer=writer)
+        self._fresh = fresh
+        self._client_instance = None
         self._collection = None
         self._reopen_lock = threading.Lock()
+
+    @property
+    def _client(self):
+        # Made on first use: a question answered from cached vectors never imports Chroma (1-2 s).
+        if self._client_instance is None:
+            self._client_instance = _client(self.config, fresh=self._fresh, writer=self._writer)
+        return self._client_instance
 
     def _guard(self, fn, *args, **kwargs):
         try:
@@ -177,7 +185,7 @@ class VectorStore:
 
     def _reopen(self) -> None:
         with self._reopen_lock:
-            self._client = _client(self.config, fresh=True, writer=self._writer)
+            self._client_instance = _client(self.config, fresh=True, writer=self._writer)
             self._collection = None
 
     def _translate(self, exc: Exception) -> None:
