@@ -174,15 +174,50 @@ def agreement(engines: Engines, passages: list[str], queries) -> dict:
 
 
 def _run(args: list[str], env: dict, timeout: int = 900) -> tuple[float, subprocess.CompletedProcess]:
+    seconds, _, out = _run_cpu(args, env, timeout)
+    return seconds, out
+
+
+def _run_cpu(args: list[str], env: dict, timeout: int = 900) -> tuple[float, float, subprocess.CompletedProcess]:
+    """(wall seconds, CPU seconds of the child, result): CPU time shows the cost on a busy machine."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     out = subprocess.run([sys.executable, *args], capture_output=True, text=True, env=env, cwd=PROJECT, timeout=timeout)
-    return time.perf_counter() - started, out
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), out
+
+
+def chat_ready(env: dict) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the process) from `python app.py` to ready (HTTP 200 and the API info)."""
+    from apprunner import free_port, http_status
+
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, str(PROJECT / "app.py"), "--port", str(port)], cwd=PROJECT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while not (http_status(url, 1) == 200 and http_status(url + "gradio_api/info", 2) == 200):
+            if process.poll() is not None or time.perf_counter() - started > 300:
+                raise RuntimeError(f"app.py did not become ready ({process.returncode})")
+            time.sleep(0.05)
+        wall = time.perf_counter() - started
+        fields = Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return wall, cpu
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
 
 
 def commands(work: Path, runs: int, chat_runs: int) -> dict:
     """Whole commands per engine: a from-scratch seed index, cold `python -m qa`, chat start to ready."""
-    from app_startup import one_run
-
     results = {}
     for engine in ("fp32", "int8"):
         env = {**os.environ, "POLICYQA_ENGINE": engine, "POLICYQA_DATA": str(work / f"seed-{engine}"),
@@ -192,20 +227,23 @@ def commands(work: Path, runs: int, chat_runs: int) -> dict:
         assert out.returncode == 0, out.stderr[-2000:]
         report = json.loads(out.stdout)
         results[engine] = {"index_wall_s": seconds, "index_chunks_per_s": report["embedded"] / report["seconds"]}
-        results[engine]["qa_cold_s"] = []
-        results[engine]["chat_ready_s"] = []
+        for key in ("qa_cold_s", "qa_cold_cpu_s", "chat_ready_s", "chat_ready_cpu_s"):
+            results[engine][key] = []
     for _ in range(runs):  # interleaved
         for engine in ("fp32", "int8"):
             env = {**os.environ, "POLICYQA_ENGINE": engine, "POLICYQA_DATA": str(work / f"seed-{engine}"),
                    "POLICYQA_CORPUS": str(PROJECT / "corpus"), "HF_HUB_OFFLINE": "1"}
-            seconds, out = _run(["-m", "qa", QUESTION], env)
+            seconds, cpu, out = _run_cpu(["-m", "qa", QUESTION], env)
             assert out.returncode == 0 and "Salesforce" in out.stdout, out.stderr[-2000:]
             results[engine]["qa_cold_s"].append(seconds)
+            results[engine]["qa_cold_cpu_s"].append(cpu)
     for _ in range(chat_runs):
         for engine in ("fp32", "int8"):
             env = {**os.environ, "POLICYQA_ENGINE": engine, "POLICYQA_DATA": str(work / f"seed-{engine}"),
                    "POLICYQA_CORPUS": str(PROJECT / "corpus"), "HF_HUB_OFFLINE": "1"}
-            results[engine]["chat_ready_s"].append(one_run(env)[0])
+            wall, cpu = chat_ready(env)
+            results[engine]["chat_ready_s"].append(wall)
+            results[engine]["chat_ready_cpu_s"].append(cpu)
     return results
 
 
@@ -260,8 +298,10 @@ def render(raw: dict, agree: dict, cmds: dict, qual: dict | None, meta: dict) ->
         b = statistics.median(b) if isinstance(b, list) else b
         lines.append(f"| {label} | {fmt.format(a)} | {fmt.format(b)} | {b / a:.2f} | {target} |")
 
-    row("cold `python -m qa \"Does Comindware share data with Salesforce?\"`", "qa_cold_s", "≤ 2 s")
-    row("chat: process start → ready", "chat_ready_s", "≤ 4 s")
+    row("cold `python -m qa \"Does Comindware share data with Salesforce?\"`, wall", "qa_cold_s", "≤ 2 s")
+    row("… its CPU time (what it costs on an idle machine)", "qa_cold_cpu_s", "")
+    row("chat: process start → ready, wall", "chat_ready_s", "≤ 4 s")
+    row("… CPU time of the chat process until ready", "chat_ready_cpu_s", "")
     row("`python -m index` from scratch (97 chunks), whole command", "index_wall_s", "")
     row("index build, embedded chunks per second", "index_chunks_per_s", "≥ 2× fp32", "{:.1f}")
     if qual:
