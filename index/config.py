@@ -89,6 +89,18 @@ def get_config() -> Config:
     )
 
 
+DEFAULT_PORT = 7860
+
+
+def server_port() -> int:
+    """The chat's port: ``GRADIO_SERVER_PORT`` (as Gradio reads it) or 7860; ``--port`` overrides it."""
+    value = (os.environ.get("GRADIO_SERVER_PORT") or "").strip()
+    try:
+        return int(value) if value else DEFAULT_PORT
+    except ValueError:
+        return -1  # reported by app.py as a bad port
+
+
 def _seconds(value: str | None, default: float = 10.0) -> float:
     from .errors import ConfigError
 
