@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
         warmup.wait_for_index()
         demo = build_demo(config)
         warmup.wait()  # the port opens only once the first answer needs no model loading
-        launch(demo, args.host, args.port, args.share, STARTED, warmup.policies)
+        launch(demo, args.host, args.port, args.share, STARTED, warmup.policies, after_ready=warmup.open_store_later)
     except PolicyQAError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .chunking import Chunk, chunk_policy
 from .config import Config, get_config
-from .errors import BadInput, ConfigError
+from .errors import BadInput, ConfigError, EncoderMismatch
 from .lexical import LexicalIndex
 from .policies import parse_policy
 from .readers import SUPPORTED_SUFFIXES, Unreadable, read_document
@@ -213,11 +213,24 @@ def store_identity(config: Config) -> str:
     return f"{config.chroma_url or 'embedded'}#{config.collection}"
 
 
+def current_encoder(config: Config) -> str:
+    """The encoder that new vectors come from (model and engine; ``index.embedder.encoder_id``)."""
+    from .embedder import encoder_id
+
+    return encoder_id(config.model, config.engine)
+
+
+def recorded_encoder(manifest: dict) -> str | None:
+    """The encoder that made a manifest's (or summary's) vectors; a manifest written before
+    encoders were recorded names only its model, whose vectors were fp32."""
+    return manifest.get("encoder") or manifest.get("model")
+
+
 def is_stale(config: Config | None = None) -> bool:
     """True when the corpus, the model or the stored index no longer match the manifest."""
     config = config or get_config()
     summary = load_summary(config)
-    if (summary.get("model") != config.model or summary.get("store") != store_identity(config)
+    if (recorded_encoder(summary) != current_encoder(config) or summary.get("store") != store_identity(config)
             or summary.get("parser") != parser_signature() or not (config.data_dir / "lexical" / "ids.json").exists()):
         return True
     try:
@@ -243,7 +256,7 @@ def summarise(manifest: dict) -> dict:
     files = {rel: [e.get("size"), e.get("mtime_ns")] for rel, e in docs.items()}
     files.update({rel: [e.get("size"), e.get("mtime_ns")] for rel, e in manifest.get("skipped_stats", {}).items()})
     return {
-        "model": manifest.get("model"), "store": manifest.get("store"), "parser": manifest.get("parser"),
+        "model": manifest.get("model"), "encoder": manifest.get("encoder"), "store": manifest.get("store"), "parser": manifest.get("parser"),
         "files": files,
         "overrides": manifest.get("overrides", {}), "skipped": manifest.get("skipped", {}),
         "documents": len(docs), "sections": sum(e["sections"] for e in docs.values()),
@@ -446,7 +459,7 @@ def _plan(config: Config, old_docs: dict, old: dict, overrides: dict[str, dict])
 
 def _unchanged(config: Config, summary: dict, overrides: dict[str, dict]) -> bool:
     """True when the last build still stands: same model, store, overrides and files (by stat)."""
-    if (summary.get("model") != config.model or summary.get("store") != store_identity(config)
+    if (recorded_encoder(summary) != current_encoder(config) or summary.get("store") != store_identity(config)
             or summary.get("parser") != parser_signature() or (config.data_dir / PENDING_MARK).exists()
             or summary.get("lexical") is None or summary.get("lexical") != _folder_stamp(config.data_dir / "lexical")
             or {**summary["overrides"], **overrides} != summary["overrides"]
@@ -485,7 +498,7 @@ def build(config: Config | None = None, progress=True, overrides: dict[str, dict
                                    skipped=dict(summary["skipped"]),
                                    seconds=round(time.perf_counter() - started, 3))
         old = load_manifest(config)
-        model_changed = old.get("model") not in (None, config.model)
+        model_changed = recorded_encoder(old) not in (None, current_encoder(config))
         old_docs = {} if model_changed else old["documents"]
         plan = _plan(config, old_docs, old, overrides or {})
         report = _build(config, old, old_docs, model_changed, plan, progress)
@@ -512,6 +525,11 @@ def _build(config: Config, old: dict, old_docs: dict, model_changed: bool, plan:
     # writers in other processes stored (Chroma's cached per-process client would not).
     store = VectorStore(config, fresh=True, writer=True)
     pending = config.data_dir / PENDING_MARK
+    if not model_changed and not config.chroma_url:
+        try:
+            store.count()
+        except EncoderMismatch:  # our own folder's vectors from another encoder (manifest lost): re-embed
+            model_changed = True
     if model_changed:
         pending.touch()
         store.reset()
@@ -593,6 +611,7 @@ def _build(config: Config, old: dict, old_docs: dict, model_changed: bool, plan:
         "version": MANIFEST_VERSION,
         "generation": int(old.get("generation") or 0) + 1,
         "model": config.model,
+        "encoder": current_encoder(config),
         "store": store_identity(config),
         "parser": parser_signature(),
         "corpus": str(config.corpus_dir),
@@ -602,6 +621,7 @@ def _build(config: Config, old: dict, old_docs: dict, model_changed: bool, plan:
         "skipped_stats": skipped_stats,
         "overrides": {k: v for k, v in plan.overrides.items() if k in documents},
     }
+    _cache_vectors(config, documents, embedder.vectors)
     _write_json_atomic(config.manifest_path, manifest)
     _write_summary(config, summarise(manifest))
     pending.unlink(missing_ok=True)
@@ -614,8 +634,23 @@ def _build(config: Config, old: dict, old_docs: dict, model_changed: bool, plan:
     report.reused = len(wanted) - embedder.embedded
     report.removed = len(extra)
     report.skipped = skipped
-    report.device = device(config.model) if embedder.embedded else ""
+    report.device = device(config.model, config.engine) if embedder.embedded else ""
     return report
+
+
+def _cache_vectors(config: Config, documents: dict, vectors: dict | None) -> None:
+    """Write the per-policy vector cache for each policy embedded whole in this run."""
+    if not vectors:
+        return
+    import numpy as np
+
+    from .retrieval import vector_cache
+
+    cache = vector_cache(config)
+    for rel, entry in documents.items():
+        ids = [c["id"] for c in entry["chunks"]]
+        if ids and all(cid in vectors for cid in ids):
+            cache.save(rel, ids, np.vstack([vectors[cid] for cid in ids]))
 
 
 @contextmanager
@@ -688,6 +723,8 @@ class _Embedder:
         self.offered = 0
         self._done = 0
         self._bar = None
+        # This run's vectors, for the per-policy cache of an embedded store (index.retrieval.VectorCache).
+        self.vectors: dict | None = None if config.chroma_url else {}
 
     def offer(self, rel: str, entry: dict, parsed: _Parsed, existing: set[str]) -> None:
         metadata = _chunk_metadata(entry, rel)
@@ -714,8 +751,10 @@ class _Embedder:
             from tqdm import tqdm
 
             self._bar = tqdm(total=self.offered, desc="embedding", unit="chunk", file=sys.stderr, dynamic_ncols=True)
-        for part, vectors in embed_slices(self.config.model, self.texts):
+        for part, vectors in embed_slices(self.config.model, self.texts, engine=self.config.engine):
             self.store.add([self.ids[i] for i in part], vectors, [self.metadatas[i] for i in part])
+            if self.vectors is not None:
+                self.vectors.update((self.ids[i], row) for i, row in zip(part, vectors))
             self.embedded += len(part)
             self._tick(len(part))
         self.ids, self.texts, self.metadatas = [], [], []

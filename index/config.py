@@ -7,6 +7,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+ENGINES = ("int8", "fp32")
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,11 @@ class Config:
     added_to: Path | None = None
     # Seconds a question waits for the Chroma server before saying it is not answering.
     chroma_timeout: float = 10.0
+    # How texts are encoded: "int8" (ONNX Runtime, int8 weights per channel; index.engine) or
+    # "fp32" (sentence-transformers on torch, the reference). Vectors record which made them.
+    engine: str = "int8"
+    # Where derived models (the int8 ONNX files) are kept; made from the shipped weights, never downloaded.
+    cache_dir: Path = PROJECT_ROOT / ".cache"
 
     @property
     def added_dir(self) -> Path:
@@ -62,6 +68,9 @@ def get_config() -> Config:
       file uses that adapter instead of the shipped one (to compare adapters).
     - ``POLICYQA_CHROMA_TIMEOUT``: seconds a request to the Chroma server may take (default 10;
       a build's writes get six times as long). A hung server then gives one clear error.
+    - ``POLICYQA_ENGINE``: ``int8`` (default: ONNX Runtime with int8 weights, made from the
+      shipped weights on first use) or ``fp32`` (sentence-transformers on torch, the reference).
+    - ``POLICYQA_CACHE``: where the int8 models are kept (default ``.cache/`` in the project).
     """
     env = os.environ
     corpus = Path(env.get("POLICYQA_CORPUS") or PROJECT_ROOT / "corpus")
@@ -75,7 +84,21 @@ def get_config() -> Config:
         query_adapter=_adapter_setting(env.get("POLICYQA_QUERY_ADAPTER") or "on"),
         added_to=Path(env["POLICYQA_ADDED"]).expanduser().resolve() if env.get("POLICYQA_ADDED") else None,
         chroma_timeout=_seconds(env.get("POLICYQA_CHROMA_TIMEOUT")),
+        engine=_engine_setting(env.get("POLICYQA_ENGINE") or "int8"),
+        cache_dir=Path(env.get("POLICYQA_CACHE") or PROJECT_ROOT / ".cache").expanduser().resolve(),
     )
+
+
+DEFAULT_PORT = 7860
+
+
+def server_port() -> int:
+    """The chat's port: ``GRADIO_SERVER_PORT`` (as Gradio reads it) or 7860; ``--port`` overrides it."""
+    value = (os.environ.get("GRADIO_SERVER_PORT") or "").strip()
+    try:
+        return int(value) if value else DEFAULT_PORT
+    except ValueError:
+        return -1  # reported by app.py as a bad port
 
 
 def _seconds(value: str | None, default: float = 10.0) -> float:
@@ -90,6 +113,15 @@ def _seconds(value: str | None, default: float = 10.0) -> float:
     if not 0 < seconds <= 3600:
         raise ConfigError("POLICYQA_CHROMA_TIMEOUT must be a number of seconds between 0 and 3600, like 10")
     return seconds
+
+
+def _engine_setting(value: str) -> str:
+    from .errors import ConfigError
+
+    value = value.strip().lower()
+    if value not in ENGINES:
+        raise ConfigError(f"POLICYQA_ENGINE must be one of {', '.join(ENGINES)}, not '{value}'")
+    return value
 
 
 def _adapter_setting(value: str) -> bool | str:

@@ -27,3 +27,11 @@ class IndexDamaged(PolicyQAError):
 
 class BadInput(PolicyQAError):
     """An argument is malformed (a date that is not YYYY-MM-DD, ...)."""
+
+
+class EncoderMismatch(ConfigError):
+    """The stored vectors were made by another encoder (model or engine) than the one asking."""
+
+    def __init__(self, message: str, recorded: str | None = None):
+        super().__init__(message)
+        self.recorded = recorded

@@ -66,7 +66,7 @@ class IndexView:
     """A loaded index: manifest, keyword index and vector store, ready to answer queries."""
 
     def __init__(self, config: Config):
-        from .build import load_manifest
+        from .build import current_encoder, load_manifest, recorded_encoder
         from .lexical import LexicalIndex
         from .store import VectorStore
 
@@ -77,6 +77,11 @@ class IndexView:
                                 f"(corpus: {config.corpus_dir})")
         self.manifest_mtime = _mtime(config.manifest_path)
         self.generation = int(manifest.get("generation") or 0)  # which build published this manifest
+        recorded, wanted = recorded_encoder(manifest), current_encoder(config)
+        if recorded != wanted:  # questions are never compared with vectors of another encoder
+            raise IndexDamaged(f"the index at {config.data_dir} was embedded by {recorded}, but PolicyQA now "
+                               f"encodes with {wanted} (POLICYQA_ENGINE={config.engine}): run `python -m index` "
+                               f"to re-embed it")
         self.policies: dict[str, PolicyInfo] = {}
         self.chunks: dict[str, tuple[str, dict]] = {}
         self.doc_chunks: dict[str, list[dict]] = {}  # each policy's chunks in text order
@@ -107,15 +112,25 @@ class IndexView:
         self._vector_lock = threading.Lock()
 
     def doc_vectors(self, doc: str) -> tuple[list[str], np.ndarray]:
-        """A policy's chunk ids and their stored vectors (rows), fetched once and kept (LRU)."""
+        """A policy's chunk ids and their stored vectors (rows), fetched once and kept (LRU).
+
+        The embedded store's vectors are also kept on disk per policy (``vector_cache``), so a
+        new process answers about one company without opening Chroma."""
         with self._vector_lock:
             if doc in self._vectors:
                 self._vectors.move_to_end(doc)
                 return self._vectors[doc]
         wanted = [chunk["id"] for chunk in self.doc_chunks.get(doc, [])]
-        found = self.store.vectors(wanted)
-        ids = [cid for cid in wanted if cid in found]
-        matrix = np.vstack([found[cid] for cid in ids]) if ids else np.zeros((0, 0), dtype="float32")
+        cache = vector_cache(self.config)
+        matrix = cache.load(doc, wanted) if cache else None
+        if matrix is not None:
+            ids = wanted
+        else:
+            found = self.store.vectors(wanted)
+            ids = [cid for cid in wanted if cid in found]
+            matrix = np.vstack([found[cid] for cid in ids]) if ids else np.zeros((0, 0), dtype="float32")
+            if cache and ids == wanted:
+                cache.save(doc, ids, matrix)
         with self._vector_lock:
             self._vectors[doc] = (ids, matrix)
             while len(self._vectors) > CACHED_POLICY_VECTORS:
@@ -218,8 +233,11 @@ class IndexView:
         if few:
             # One company's policies: their vectors, fetched once, beat a filtered search in Chroma.
             # The store is still asked (a count) so that a server that is down or was emptied says so.
-            probe = next((chunks[0]["id"] for d in sorted(allowed) if (chunks := self.doc_chunks.get(d))), None)
-            self.store.check_holds_vectors(probe)
+            # An embedded store whose vectors are cached on disk is not opened (its folder must exist).
+            cache = vector_cache(self.config)
+            if not (cache and cache.covers(allowed, self.doc_chunks)):
+                probe = next((chunks[0]["id"] for d in sorted(allowed) if (chunks := self.doc_chunks.get(d))), None)
+                self.store.check_holds_vectors(probe)
             dense: list[DenseHit] = self._dense_exact(query_embedding, allowed, candidates)
         else:
             dense = self.store.query(query_embedding, candidates, where)
@@ -286,10 +304,66 @@ _cache: dict = {}
 _cache_lock = threading.Lock()
 
 
+class VectorCache:
+    """Each policy's vectors in a small file under ``<data>/vectors/<encoder>/``, written when the
+    build embeds them or when they are first read from the embedded store. A file is used only
+    when it holds exactly the chunk ids the manifest lists for the policy: chunk ids are content
+    hashes and the folder names the encoder, so matching ids mean matching vectors."""
+
+    def __init__(self, config: Config):
+        import hashlib
+
+        from .build import current_encoder
+
+        self.config = config
+        self.folder = config.data_dir / "vectors" / hashlib.sha1(current_encoder(config).encode()).hexdigest()[:12]
+        self._present: dict[str, bool] = {}
+
+    def _path(self, doc: str) -> Path:
+        import hashlib
+
+        return self.folder / f"{hashlib.sha1(doc.encode()).hexdigest()[:20]}.npz"
+
+    def load(self, doc: str, ids: list[str]) -> np.ndarray | None:
+        """The vectors of ``ids`` (rows in that order), or None when the file is missing or stale."""
+        if not (self.config.chroma_dir / "chroma.sqlite3").is_file():
+            return None  # the store itself is gone: let it say so
+        try:
+            with np.load(self._path(doc), allow_pickle=False) as data:
+                if list(data["ids"]) != ids:
+                    return None
+                return np.asarray(data["vectors"], dtype="float32")
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def save(self, doc: str, ids: list[str], vectors: np.ndarray) -> None:
+        """Keep ``doc``'s vectors (best effort: a read-only data folder just means no cache)."""
+        import os
+
+        path = self._path(doc)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp.npz")
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            np.savez(tmp, ids=np.array(ids), vectors=np.asarray(vectors, dtype="float32"))
+            os.replace(tmp, path)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+
+    def covers(self, docs, doc_chunks: dict) -> bool:
+        """True when every policy of ``docs`` has a cache file (checked by name; ``load`` checks ids)."""
+        return (self.config.chroma_dir / "chroma.sqlite3").is_file() and all(
+            self._path(d).is_file() for d in docs if doc_chunks.get(d))
+
+
+def vector_cache(config: Config) -> VectorCache | None:
+    """The on-disk vector cache of an embedded store; None for a server (it is the shared truth)."""
+    return None if config.chroma_url else VectorCache(config)
+
+
 def open_index(config: Config | None = None) -> IndexView:
     """The loaded index for ``config``, reloaded when the manifest changes."""
     config = config or get_config()
-    key = (config.data_dir, config.chroma_url, config.collection)
+    key = (config.data_dir, config.chroma_url, config.collection, config.model, config.engine)
     with _cache_lock:
         view = _cache.get(key)
         if view is None or view.manifest_mtime != _mtime(config.manifest_path):

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from urllib.parse import urlparse
 
 from .config import Config, quiet_third_parties
-from .errors import ConfigError, IndexDamaged, IndexMissing, ServerUnavailable
+from .errors import ConfigError, EncoderMismatch, IndexDamaged, IndexMissing, ServerUnavailable
 
 BATCH = 1000
+ENCODER_KEY = "policyqa:encoder"  # collection metadata: which encoder made its vectors
 CONNECT_TIMEOUT_S = 5.0  # an unreachable host fails fast instead of after the OS's TCP retries
 # Writes (a build's upserts of up to BATCH vectors) may take longer than a question's reads on a
 # busy server; they get this many times the configured timeout (POLICYQA_CHROMA_TIMEOUT).
@@ -154,9 +155,17 @@ class VectorStore:
         """``fresh``: a client of its own (see ``_client``); ``writer``: longer server deadlines."""
         self.config = config
         self._writer = writer
-        self._client = _client(config, fresh=fresh, writer=writer)
+        self._fresh = fresh
+        self._client_instance = None
         self._collection = None
         self._reopen_lock = threading.Lock()
+
+    @property
+    def _client(self):
+        # Made on first use: a question answered from cached vectors never imports Chroma (1-2 s).
+        if self._client_instance is None:
+            self._client_instance = _client(self.config, fresh=self._fresh, writer=self._writer)
+        return self._client_instance
 
     def _guard(self, fn, *args, **kwargs):
         try:
@@ -176,7 +185,7 @@ class VectorStore:
 
     def _reopen(self) -> None:
         with self._reopen_lock:
-            self._client = _client(self.config, fresh=True, writer=self._writer)
+            self._client_instance = _client(self.config, fresh=True, writer=self._writer)
             self._collection = None
 
     def _translate(self, exc: Exception) -> None:
@@ -205,13 +214,30 @@ class VectorStore:
             if not re.fullmatch(r"[a-zA-Z0-9][a-zA-Z0-9._-]{1,510}[a-zA-Z0-9]", self.config.collection):
                 raise ConfigError(f"POLICYQA_COLLECTION must be 3-512 letters, digits, '.', '_' or '-', "
                                   f"starting and ending with a letter or digit, not '{self.config.collection}'")
-            self._collection = self._guard(
+            collection = self._guard(
                 self._client.get_or_create_collection,
                 name=self.config.collection,
                 embedding_function=None,
-                metadata={"hnsw:space": "cosine"},
+                metadata={"hnsw:space": "cosine", ENCODER_KEY: self.encoder},
             )
+            recorded = (collection.metadata or {}).get(ENCODER_KEY)
+            if recorded is None and self._guard(collection.count):
+                recorded = self.config.model  # made before encoders were recorded: always fp32
+            if recorded not in (None, self.encoder):
+                raise EncoderMismatch(
+                    f"the Chroma collection '{self.config.collection}' holds vectors made by {recorded}, but "
+                    f"PolicyQA now encodes with {self.encoder} (POLICYQA_ENGINE={self.config.engine}); the two "
+                    f"never mix. Set POLICYQA_ENGINE to match, use another POLICYQA_COLLECTION, or rebuild with "
+                    f"`python -m index`.", recorded)
+            self._collection = collection
         return self._collection
+
+    @property
+    def encoder(self) -> str:
+        """The encoder this store's vectors must come from (``index.embedder.encoder_id``)."""
+        from .embedder import encoder_id
+
+        return encoder_id(self.config.model, self.config.engine)
 
     def reset(self) -> None:
         """Drop every vector (used when the embedding model changes)."""

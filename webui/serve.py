@@ -66,6 +66,20 @@ class Warmup:
         if self.error is not None:
             raise self.error
 
+    def open_store_later(self) -> None:
+        """Open the vector store in the background. The warm-up answer used cached vectors, so the
+        port opens before Chroma is imported (1-2 s); the first question across companies needs it."""
+
+        def run() -> None:
+            try:
+                from index.retrieval import open_index
+
+                open_index(self.config).store.count()
+            except Exception:  # the question that needs the store reports what is wrong
+                pass
+
+        threading.Thread(target=run, name="policyqa-store", daemon=True).start()
+
 
 def open_share_link(demo, timeout_s: float = SHARE_TIMEOUT_S) -> tuple[str | None, str | None]:
     """Ask Gradio's share server for a public link to the running ``demo``.
@@ -110,8 +124,9 @@ def _reason(exc: BaseException) -> str:
     return " ".join(reason.split())[:200]
 
 
-def launch(demo, host: str, port: int, share: bool, started: float, policies: int = 0) -> None:
-    """Serve ``demo`` on ``host:port`` until interrupted; ``--share`` adds a public link when it can."""
+def launch(demo, host: str, port: int, share: bool, started: float, policies: int = 0, after_ready=None) -> None:
+    """Serve ``demo`` on ``host:port`` until interrupted; ``--share`` adds a public link when it can.
+    ``after_ready()`` runs once the port is open."""
     from .app import CSS, PAGE_JS, THEME
 
     try:
@@ -126,6 +141,8 @@ def launch(demo, host: str, port: int, share: bool, started: float, policies: in
     local = demo.local_url
     print(f"PolicyQA chat ready at {local} ({policies} policies; started in {time.perf_counter() - started:.1f} s)",
           flush=True)
+    if after_ready is not None:
+        after_ready()
     if share:
         url, reason = open_share_link(demo)
         if url:
