@@ -108,7 +108,7 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
     if not judged or judged[0].probability < judge.answers or (names.NAMES_RULE and _names_missing(understood, view, docs)):
         answer.text = silent_text(understood, view, docs, _names_missing(understood, view, docs) if names.NAMES_RULE else [])
         return answer
-    ranked = prefer_newest(judged, newest)
+    ranked = prefer_newest(judged, newest, view)
     answer.citations = cite(view, ranked, k, query_vector, topic_share(view, understood))
     answer.found = bool(answer.citations)
     lead_allowed = ranked[0].probability >= judge.lead

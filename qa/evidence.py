@@ -117,14 +117,19 @@ def judge_passages(view: IndexView, understood: Understood, hits: list[Hit], con
     return judged + rest
 
 
-def prefer_newest(judged: list[Judged], newest: set[str]) -> list[Judged]:
-    """The chosen version answers when its best sentence is nearly as likely as an older version's
-    best (within ``NEWEST_MARGIN``); a clearly better older answer goes first, and says it is older
-    ("Can I make Azalead delete my data?": 2014's "Requests to ... delete your information will be
-    handled within 30 days", not 2017's "You may also delete cookies manually")."""
+def prefer_newest(judged: list[Judged], newest: set[str], view: IndexView) -> list[Judged]:
+    """The chosen version answers when its best sentence is nearly as likely (within ``NEWEST_MARGIN``)
+    as the best older sentence that states a practice; a clearly better older answer goes first, and
+    says it is older ("Can I make Azalead delete my data?": 2014's "Requests to ... delete your
+    information will be handled within 30 days", not 2017's "You may also delete cookies manually").
+    An older definition ("Web beacons are clear electronic images ...") outranks no practice."""
+    from .polarity import states_own_practice
+
     first = next((j for j in judged if j.hit.doc in newest), None)
     if first is None or first is (judged[0] if judged else None):
         return judged
-    if first.probability >= judged[0].probability - NEWEST_MARGIN:
+    older = next((j for j in judged if j.hit.doc not in newest and states_own_practice(
+        plain_text(view.source_text(j.hit.doc)[j.sentence[0]:j.sentence[1]]))), None)
+    if older is None or first.probability >= older.probability - NEWEST_MARGIN:
         return [first] + [j for j in judged if j is not first]
     return judged

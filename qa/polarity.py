@@ -98,7 +98,8 @@ def _matches(word: str, token: str) -> bool:
 # Sentences that state no practice of the company's own: a definition ("A cookie is a small text
 # file", "'Personal data' means ..."), or a right of the user's ("California residents have the
 # right to opt out of the sale ..."). A lead drawn from them would answer another question.
-_DEFINITION = re.compile(r"^\W*(?:an?\s+|the\s+)?[\w\s'’“”\"-]{1,40}?\b(?:is|are)\s+(?:an?\s+|small\b|pieces?\b|files?\b)"
+_DEFINITION = re.compile(r"^\W*(?:an?\s+|the\s+)?[\w\s'’“”\"-]{1,40}?\b(?:is|are)\s+(?:an?\s+|(?:small|tiny|little|clear|"
+                         r"electronic|alphanumeric|unique|text|pieces?|files?|images?|graphics?|identifiers?)\b)"
                          r"|\b(?:means|refers\s+to|is\s+defined\s+as)\b", re.I)
 _USERS_RIGHT = re.compile(r"\b(?:you|residents?|users?|individuals?|consumers?|data\s+subjects?|customers?)\b[^.;:]{0,60}?"
                           r"\b(?:have|has|may\s+exercise|are\s+entitled\s+to)\b[^.;:]{0,30}?\brights?\b"

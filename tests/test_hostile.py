@@ -214,11 +214,13 @@ def test_add_folder_never_copies_links_that_leave_it(tmp_path, monkeypatch):
     (given / "passwd.txt").symlink_to(outside / "passwd.txt")
     (given / "linked").symlink_to(outside / "inner", target_is_directory=True)
     added, report = add([given], progress=False)
-    assert added == ["added/real-policy.md"]
+    assert added == ["@added/real-policy.md"]
     assert report.skipped[str(given / "passwd.txt")] == "a link to a file outside the folder given (not followed)"
     assert report.skipped[str(given / "linked")] == ("a link to a folder outside the folder given "
                                                        "(linked folders are not followed)")
-    assert sorted(p.name for p in (corpus / "added").iterdir()) == ["real-policy.md"]
+    from index.config import get_config
+
+    assert sorted(p.name for p in get_config().added_dir.iterdir()) == ["real-policy.md"]
 
 
 def test_a_policy_file_swapped_for_a_link_after_indexing_is_not_served(tmp_path, monkeypatch):

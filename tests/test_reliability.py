@@ -99,7 +99,7 @@ def test_non_english_and_emoji_get_an_answer_or_a_clear_not_found(seed_index, qu
         assert_round_trip(answer)
     else:
         assert answer.citations == []
-        assert "does not mention" in answer.text or "mentions" in answer.text
+        assert "does not mention" in answer.text or "mentions" in answer.text or "Not stated" in answer.text
     if company:
         assert company in answer.text
 

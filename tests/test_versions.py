@@ -93,7 +93,6 @@ def test_newest_silent_older_speaks(seed_index):
     assert f"current policy ({NEW}) does not say this directly" in answer.text
 
 
-@pytest.mark.xfail(reason="round 8 judge: the 2017 sentence about amending the policy outranks the one giving the 30-day delay (docs/quality.md, round 8)", strict=False)
 def test_older_version_said_something_different(seed_index):
     answer = ask("When do changes to Azalead's policy take effect?")
     first = answer.citations[0]
