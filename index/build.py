@@ -517,7 +517,7 @@ def _server_count(config: Config) -> int:
 
 def _build(config: Config, old: dict, old_docs: dict, model_changed: bool, plan: _Plan, progress) -> BuildReport:
     from . import retrieval
-    from .embedder import device, embed
+    from .embedder import device
     from .store import VectorStore
 
     report = BuildReport()

@@ -6,7 +6,6 @@ and lays out the HTML.
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import gradio as gr
