@@ -16,7 +16,7 @@ from index.config import Config
 from index.lexical import STOPWORDS
 from index.retrieval import Hit, IndexView
 
-from .compose import cite, quote, topic_phrase
+from .compose import citation_lines, cite, quote, topic_phrase
 from .names import NAMES_RULE, names_missing_from_text
 from .polarity import sentence_stance
 from .question import Understood
@@ -286,10 +286,4 @@ def _join(names: list[str]) -> str:
 
 def format_companies(answer: Answer) -> str:
     """CLI rendering: the answer, then each company's citation with its section and offsets."""
-    lines = [answer.text]
-    for c in answer.citations:
-        lines.append("")
-        lines.append(f"[{c.n}] {c.company} · policy of {date_label(c.policy_date)} · {c.section}")
-        lines.append(f"    “{quote(c.highlight)}”")
-        lines.append(f"    {c.source}:{c.start}-{c.end}")
-    return "\n".join(lines)
+    return "\n".join([answer.text] + citation_lines(answer.citations))

@@ -15,7 +15,7 @@ from index.retrieval import IndexView, PolicyInfo
 
 from . import names
 from .compose import answer_text, cite, format_answer, silent_text, topic_share
-from .question import MAX_QUESTION_CHARS, Understood, search_text, understand
+from .question import MAX_QUESTION_CHARS, search_text, understand
 from .records import Answer
 from .retrieve import RETRIEVED, choose_versions, ensure_index, query_stems
 
@@ -103,12 +103,17 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
     from .evidence import judge_passages, prefer_newest
     from .judge import get_judge
 
+    # A name no searched policy writes makes them silent on it, before the judge reads a sentence.
+    missing = names.missing_names(understood, view, docs) if names.NAMES_RULE else []
+    if missing:
+        answer.text = silent_text(understood, view, docs, missing)
+        return answer
     judge = get_judge()
     judged = judge_passages(view, understood, hits, config, query_vector)
-    if not judged or judged[0].probability < judge.answers or (names.NAMES_RULE and _names_missing(understood, view, docs)):
-        answer.text = silent_text(understood, view, docs, _names_missing(understood, view, docs) if names.NAMES_RULE else [])
+    if not judged or judged[0].probability < judge.answers:
+        answer.text = silent_text(understood, view, docs, [])
         return answer
-    ranked = prefer_newest(judged, newest, view)
+    ranked = prefer_newest(judged, newest)
     answer.citations = cite(view, ranked, k, query_vector, topic_share(view, understood))
     answer.found = bool(answer.citations)
     lead_allowed = ranked[0].probability >= judge.lead
@@ -118,12 +123,6 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
 
         add_earlier_version_line(answer, understood, view, ranked, newest, judge.answers)
     return answer
-
-
-def _names_missing(understood: Understood, view: IndexView, docs: list[str]) -> list[str]:
-    from .names import missing_names
-
-    return missing_names(understood, view, docs)
 
 
 def _clean_company(company) -> str | None:

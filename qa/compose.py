@@ -298,12 +298,16 @@ def format_answer(answer: Answer) -> str:
         from .routes import format_routed
 
         return format_routed(answer)
-    lines = [answer.text]
-    for note in answer.notes:
-        lines.append(f"  note: {note}")
-    for c in answer.citations:
+    lines = [answer.text] + [f"  note: {note}" for note in answer.notes] + citation_lines(answer.citations)
+    return "\n".join(lines)
+
+
+def citation_lines(citations: list[Citation]) -> list[str]:
+    """CLI lines for each citation: a blank line, its place, its evidence sentence, its offsets."""
+    lines: list[str] = []
+    for c in citations:
         lines.append("")
         lines.append(f"[{c.n}] {c.company} · policy of {date_label(c.policy_date)} · {c.section}")
         lines.append(f"    “{quote(c.highlight)}”")
         lines.append(f"    {c.source}:{c.start}-{c.end}")
-    return "\n".join(lines)
+    return lines

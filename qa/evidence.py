@@ -40,7 +40,7 @@ class Judged:
     sentence: tuple[int, int]
     probability: float
     rank: int  # the passage's place in retrieval order
-    features: dict | None = None
+    text: str | None = None  # the sentence as plain text (None for a passage not judged)
 
     @property
     def score(self) -> float:
@@ -109,15 +109,15 @@ def judge_passages(view: IndexView, understood: Understood, hits: list[Hit], con
                              sentence_similarities(config, query_vector, candidates))
     probabilities = get_judge().probabilities(rows)
     best: dict[int, Judged] = {}
-    for (i, span, _), p, row in zip(candidates, probabilities, rows):
+    for (i, span, text), p in zip(candidates, probabilities):
         if i not in best or p > best[i].probability:
-            best[i] = Judged(hits[i], span, float(p), i, row)
+            best[i] = Judged(hits[i], span, float(p), i, text)
     judged = sorted(best.values(), key=lambda j: (-j.probability, j.rank))
     rest = [Judged(h, h.sentences[0], 0.0, i) for i, h in enumerate(hits) if i not in best and h.sentences]
     return judged + rest
 
 
-def prefer_newest(judged: list[Judged], newest: set[str], view: IndexView) -> list[Judged]:
+def prefer_newest(judged: list[Judged], newest: set[str]) -> list[Judged]:
     """The chosen version answers when its best sentence is nearly as likely (within ``NEWEST_MARGIN``)
     as the best older sentence that states a practice; a clearly better older answer goes first, and
     says it is older ("Can I make Azalead delete my data?": 2014's "Requests to ... delete your
@@ -128,8 +128,9 @@ def prefer_newest(judged: list[Judged], newest: set[str], view: IndexView) -> li
     first = next((j for j in judged if j.hit.doc in newest), None)
     if first is None or first is (judged[0] if judged else None):
         return judged
-    older = next((j for j in judged if j.hit.doc not in newest and states_own_practice(
-        plain_text(view.source_text(j.hit.doc)[j.sentence[0]:j.sentence[1]]))), None)
+    # A passage not judged (``text`` None) has probability 0: the newest version answers before it.
+    older = next((j for j in judged if j.hit.doc not in newest and (j.text is None or states_own_practice(j.text))),
+                 None)
     if older is None or first.probability >= older.probability - NEWEST_MARGIN:
         return [first] + [j for j in judged if j is not first]
     return judged

@@ -170,15 +170,6 @@ def names_missing_from_text(understood: Understood, text: str) -> list[str]:
     return _missing_from_forms(understood, *_text_forms(text))
 
 
-def names_missing_from_policy(understood: Understood, view: IndexView, doc: str) -> list[str]:
-    """The question's names (runs of capitalised words, and single ones such as "Salesforce") that
-    the policy ``doc`` does not write in any of their forms."""
-    company_words = {w for c in understood.companies for w in words(fold(c))}
-    if not understood.entities and not name_phrases(understood, company_words):
-        return []  # no name to look for: the policy's text is not read
-    return _missing_from_forms(understood, *_forms(view, doc, not asks_where_the_company_is(understood.question)))
-
-
 def _missing_from_forms(understood: Understood, stemmed: str, vocabulary: frozenset) -> list[str]:
     company_words = {w for c in understood.companies for w in words(fold(c))}
     missing = _absent(name_phrases(understood, company_words), [(stemmed, vocabulary)])

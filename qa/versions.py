@@ -48,7 +48,6 @@ MAX_CHANGED = 6
 MAX_TOPICS = 20
 # An older version's sentence counts as the same statement at this word similarity.
 SAME_STATEMENT = 0.8
-MIN_EARLIER_COVERAGE = 0.5
 
 
 def is_change_question(understood: Understood) -> bool:
