@@ -15,6 +15,7 @@ import os
 import platform
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +36,6 @@ SECTION = "## Chat start-up"
 
 def one_run(env: dict[str, str]) -> tuple[float, float, float]:
     """(seconds to ready, seconds to connect a client, seconds for the first answer) of one fresh process."""
-    import subprocess
 
     from gradio_client import Client
 
@@ -62,11 +62,16 @@ def one_run(env: dict[str, str]) -> tuple[float, float, float]:
             raise RuntimeError(f"unexpected answer: {answer['text']}")
         return ready, connect, first
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """Stop a started app: terminate, then kill if it has not ended within 20 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def import_seconds(module: str, env: dict[str, str]) -> float:

@@ -125,18 +125,18 @@ class Engines:
         return np.vstack(list(embedder._workers().map(one, texts)))
 
     def passages(self, name: str, texts: list[str]):
-        if name.startswith("ONNX"):
-            return self._onnx(name, texts, False)
-        self.torch.set_num_threads(2)
-        return self.torch_models[name][0].encode(texts, batch_size=64, normalize_embeddings=True,
-                                                 convert_to_numpy=True, show_progress_bar=False)
+        return self._encode(name, texts, query=False)
 
     def questions(self, name: str, texts: list[str]):
+        return self._encode(name, texts, query=True)
+
+    def _encode(self, name: str, texts: list[str], query: bool):
+        """Passages with the plain model on two threads; questions with the adapted one on one."""
         if name.startswith("ONNX"):
-            return self._onnx(name, texts, True)
-        self.torch.set_num_threads(1)
-        return self.torch_models[name][1].encode(texts, batch_size=64, normalize_embeddings=True,
-                                                 convert_to_numpy=True, show_progress_bar=False)
+            return self._onnx(name, texts, query)
+        self.torch.set_num_threads(1 if query else 2)
+        return self.torch_models[name][int(query)].encode(texts, batch_size=64, normalize_embeddings=True,
+                                                          convert_to_numpy=True, show_progress_bar=False)
 
 
 def raw_speed(engines: Engines, passages: list[str], questions: list[str], rounds: int) -> dict:
@@ -209,11 +209,9 @@ def chat_ready(env: dict) -> tuple[float, float]:
         cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         return wall, cpu
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        from app_startup import stop_process  # bench/ is on the path: python bench/engines.py
+
+        stop_process(process)
 
 
 def commands(work: Path, runs: int, chat_runs: int) -> dict:
