@@ -204,6 +204,41 @@ def _encode_int8(name: str, texts: list[str], adapter: bool | str):
     return np.vstack(list(_workers().map(one, texts)))
 
 
+def embed_words(name: str, texts: list[str]):
+    """Each text's unit-length vector and its words' own vectors, from one int8 pass per text.
+
+    Returns ``(vectors, words)``: ``vectors`` as ``embed`` makes them with the int8 engine, and for
+    each text a list of ``(word, unit vector)``, a word's vector being the mean of its word pieces'
+    final states (they read each word in its sentence: "delete" near "erase", "retain" near "keep").
+    Always the int8 encoder (the answer judge's features were fitted on it), whatever the engine.
+    """
+    import numpy as np
+
+    from .engine import last_hidden_state, mean_pool
+
+    encoder = _encoder(name, False)
+
+    def one(text: str):
+        encoding = encoder.tokenizer.encode(text)
+        ids = np.array([encoding.ids], dtype=np.int64)
+        mask = np.array([encoding.attention_mask], dtype=np.int64)
+        hidden = last_hidden_state(encoder.session, ids, mask, np.array([encoding.type_ids], dtype=np.int64))
+        pieces: dict[int, list[int]] = {}
+        for position, word in enumerate(encoding.word_ids):
+            if word is not None:
+                pieces.setdefault(word, []).append(position)
+        words = []
+        for positions in pieces.values():
+            vector = hidden[0, positions].mean(axis=0)
+            start, end = encoding.offsets[positions[0]][0], encoding.offsets[positions[-1]][1]
+            words.append((text[start:end], vector / max(float(np.linalg.norm(vector)), 1e-12)))
+        return mean_pool(hidden, mask)[0], words
+
+    done = [one(texts[0])] if len(texts) == 1 else list(_workers().map(one, texts))
+    vectors = np.vstack([d[0] for d in done]) if done else _empty(name)
+    return vectors, [d[1] for d in done]
+
+
 def dimension(name: str, engine: str | None = None) -> int:
     """The length of the model's vectors."""
     if _engine(engine) == "int8":

@@ -2,10 +2,12 @@
 
 A logistic model over what a sentence shows of the question (``qa.evidence.sentence_features``):
 its own meaning's closeness to the question (the sentence embedded alone by the index's model),
-its passage's keyword score, the share of the question's rare words it writes and whether it
-writes the names the question asks about. ``qa/data/judge.json`` holds the weights, fitted on
-PolicyQA dev by ``scripts/fit_judge.py``, and the two probabilities the answer acts on, chosen on
-the seed-style question sets, whose policies the fit never saw (docs/quality.md, round 8).
+its passage's keyword score, the share of the question's rare words it writes, whether it writes
+the names the question asks about, how closely its words in context meet the question's topic
+words, and for "how long" questions whether it states a period. ``qa/data/judge.json`` holds the
+weights, fitted by ``scripts/fit_judge.py`` on PolicyQA dev and the development question sets, and
+the probability under which the policy is taken to be silent, chosen on those sets with each
+company scored by weights fitted without it (docs/quality.md, round 9).
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ import numpy as np
 from index.errors import ConfigError
 
 CALIBRATION = Path(__file__).resolve().parent / "data" / "judge.json"
-FEATURES = ("similarity", "lexical", "coverage", "names")
+FEATURES = ("similarity", "lexical", "coverage", "names", "align", "duration")
 
 _lock = threading.Lock()
 _loaded: dict[str, "Judge"] = {}

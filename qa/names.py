@@ -106,7 +106,7 @@ def name_phrases(understood: Understood, company_words: set[str]) -> list[list[s
         previous_end = match.end()
         sentence_start = bool(re.search(r"[.?!:;]", gap))
         capital = (token[:1].isupper() and not sentence_start and token not in _COMMON
-                   and fold(token.lower()) not in company_words)
+                   and not _names_company(token, company_words))
         if capital and current and gap.strip() == "":
             current.append(token)
             continue
@@ -116,6 +116,17 @@ def name_phrases(understood: Understood, company_words: set[str]) -> list[list[s
     if current:
         runs.append(current)
     return [run for run in runs if len(run) > 1 or _looks_coined(run[0])]
+
+
+def _names_company(token: str, company_words: set[str]) -> bool:
+    """Whether ``token`` is a word of the company's name, hyphenated or not ("How-To" of "How-To Geek")."""
+    parts = re.findall(r"[a-z0-9]+", fold(token.lower()))
+    return fold(token.lower()) in company_words or bool(parts) and all(p in company_words for p in parts)
+
+
+def company_words_of(understood: Understood) -> set[str]:
+    """The words of the companies' names the question names, as written and as stems."""
+    return {w for c in understood.companies for w in words(fold(c)) + re.findall(r"[a-z0-9]+", fold(c).lower())}
 
 
 def _looks_coined(token: str) -> bool:
@@ -131,7 +142,7 @@ def missing_names(understood: Understood, view: IndexView, docs: list[str]) -> l
     The company's own postal address names a town and a country ("33000 Bordeaux France"); it
     speaks to where the company is, not to servers "outside France": unless the question asks
     where the company is, names written only in an address block do not count."""
-    company_words = {w for c in understood.companies for w in words(fold(c))}
+    company_words = company_words_of(understood)
     if not docs or (not understood.entities and not name_phrases(understood, company_words)):
         return []
     prose = not asks_where_the_company_is(understood.question)
@@ -171,11 +182,11 @@ def names_missing_from_text(understood: Understood, text: str) -> list[str]:
 
 
 def _missing_from_forms(understood: Understood, stemmed: str, vocabulary: frozenset) -> list[str]:
-    company_words = {w for c in understood.companies for w in words(fold(c))}
+    company_words = company_words_of(understood)
     missing = _absent(name_phrases(understood, company_words), [(stemmed, vocabulary)])
     for entity in understood.entities:
         word = name_key(entity)
-        if word in company_words or entity in missing:
+        if _names_company(entity, company_words) or entity in missing:
             continue
         if not name_word_present(word, vocabulary) and f" {stem_word(word)} " not in stemmed:
             missing.append(entity)
@@ -186,7 +197,8 @@ def _absent(names: list[list[str]], forms: list[tuple[str, frozenset]]) -> list[
     missing = []
     for run in names:
         if all(_looks_coined(t) for t in run):  # acronyms and coined names ("EU GDPR"), each on its own
-            found = any(all(_coined_present(t, vocabulary) for t in run) for _, vocabulary in forms)
+            found = any(all(_coined_present(t, vocabulary) or _initials_present(t, stemmed) for t in run)
+                        for stemmed, vocabulary in forms)
         else:
             parts = [p for t in run for p in name_key(t).split("-") if p]
             phrase = " " + " ".join(stem_word(p) for p in parts) + " "
@@ -196,6 +208,15 @@ def _absent(names: list[list[str]], forms: list[tuple[str, frozenset]]) -> list[
         if not found:
             missing.append(" ".join(run))
     return missing
+
+
+def _initials_present(token: str, stemmed: str) -> bool:
+    """An acronym of three to five capitals written out as words with those initials ("DPO": "data
+    protection officer"), each word of three letters or more so that chance runs rarely match."""
+    letters = token.rstrip("s") if token[:-1].isupper() else token
+    if not (3 <= len(letters) <= 5 and letters.isupper() and letters.isalpha()):
+        return False
+    return re.search(" " + " ".join(f"{c}[a-z0-9]{{2,}}" for c in letters.lower()) + " ", stemmed) is not None
 
 
 def _coined_present(token: str, vocabulary) -> bool:

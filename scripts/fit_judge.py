@@ -22,6 +22,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared"
+UNSEEN_SETS = [ROOT / "eval" / f"unseen-{n}.jsonl" for n in (13, 14, 15, 16)]
+FOLDS = 8
 SEED_SETS = sorted((ROOT / "eval").glob("heldout-seed*.jsonl")) + [SHARED / "eval" / "seed-questions.jsonl"]
 
 
@@ -33,7 +35,7 @@ def collect(paths: list[Path], corpus: Path | None, data: Path | None, company_g
     from index.config import quiet_third_parties
     from index.embedder import embed_query
     from qa.answer import choose_versions, ensure_index, query_stems
-    from qa.evidence import candidate_sentences, sentence_features, sentence_similarities
+    from qa.evidence import candidate_sentences, sentence_features
     from qa.question import find_companies, search_text, understand
 
     quiet_third_parties()
@@ -56,57 +58,79 @@ def collect(paths: list[Path], corpus: Path | None, data: Path | None, company_g
             vector = embed_query(config.model, search_text(q.question, named), config.query_adapter)
             hits = view.hits(vector, query_stems(understood), docs, k=15)
             candidates = candidate_sentences(view, hits)
-            rows = sentence_features(view, understood, hits, candidates,
-                                     sentence_similarities(config, vector, candidates))
+            rows = sentence_features(view, understood, hits, candidates, config, vector)
             evidence = [normalise(e) for e in q.evidence]
             labels = [any(e and e in normalise(c[2]) for e in evidence) for c in candidates]
-            out.append({"set": path.name, "id": q.id, "company": q.company, "answerable": q.answerable,
-                        "rows": rows, "labels": labels})
+            out.append({"set": path.name, "id": q.id, "question": q.question, "company": q.company,
+                        "answerable": q.answerable, "rows": rows, "labels": labels, "texts": [c[2] for c in candidates]})
             if n % 50 == 0:
                 print(f"  {path.name}: {n}", file=sys.stderr, flush=True)
     return out
 
 
 def fit(questions: list[dict], features: tuple[str, ...]) -> dict[str, float]:
+    """Logistic weights over ``features``: a sentence holding an evidence phrase against the rest."""
     from sklearn.linear_model import LogisticRegression
 
     x = np.array([[r[f] for f in features] for q in questions for r in q["rows"]])
     y = np.array([label for q in questions for label in q["labels"]])
-    model = LogisticRegression(C=1.0, max_iter=2000).fit(x, y)
+    model = LogisticRegression(C=1.0, max_iter=3000).fit(x, y)
     weights = {f: round(float(w), 4) for f, w in zip(features, model.coef_[0])}
     weights["bias"] = round(float(model.intercept_[0]), 4)
     return weights
 
 
-def combine(rows: list[dict], weights: dict) -> np.ndarray:
-    from qa.judge import Judge
-
-    return Judge(weights=weights).probabilities(rows)
-
-
-def best_probabilities(questions: list[dict], weights: dict) -> list[float]:
-    return [float(combine(q["rows"], weights).max()) if q["rows"] else 0.0 for q in questions]
+def combine(rows: list[dict], weights: dict, features: tuple[str, ...]) -> np.ndarray:
+    x = np.array([[r[f] for f in features] for r in rows])
+    w = np.array([weights.get(f, 0.0) for f in features])
+    return 1.0 / (1.0 + np.exp(-(x @ w + weights.get("bias", 0.0))))
 
 
-def report(questions: list[dict], weights: dict, max_false: float) -> float:
-    probs = np.concatenate([combine(q["rows"], weights) for q in questions if q["answerable"] and q["rows"]])
-    labels = np.array([l for q in questions if q["answerable"] and q["rows"] for l in q["labels"]])
+def company_of(question: dict) -> str:
+    return f"{'seed' if question['set'].startswith(('heldout', 'seed')) else question['set']}:{question['company']}"
+
+
+def out_of_fold(policyqa: list[dict], dev: list[dict], features: tuple[str, ...], folds: int = FOLDS) -> list[np.ndarray]:
+    """Each development question's sentence probabilities from weights fitted without its company:
+    PolicyQA plus the answerable questions of the other companies' folds."""
+    import random
+
+    companies = sorted({company_of(q) for q in dev})
+    random.Random(15).shuffle(companies)
+    fold = {c: i % folds for i, c in enumerate(companies)}
+    out: list[np.ndarray] = [np.zeros(0)] * len(dev)
+    for k in range(folds):
+        train = policyqa + [q for q in dev if fold[company_of(q)] != k and q["answerable"]]
+        weights = fit(train, features)
+        for i, q in enumerate(dev):
+            if fold[company_of(q)] == k and q["rows"]:
+                out[i] = combine(q["rows"], weights, features)
+    return out
+
+
+def report(dev: list[dict], probabilities: list[np.ndarray], max_false: float) -> float:
+    """The calibration table, the answerable/unanswerable separation and the silence threshold."""
+    from sklearn.metrics import roc_auc_score
+
+    scored = [(q, p) for q, p in zip(dev, probabilities) if q["answerable"] and len(p)]
+    probs = np.concatenate([p for _, p in scored])
+    labels = np.array([label for q, _ in scored for label in q["labels"]])
     print("judge probability | sentences | observed precision (holds an evidence phrase)")
     for lo, hi in zip([0, .1, .2, .3, .4, .5, .6, .7, .8, .9], [.1, .2, .3, .4, .5, .6, .7, .8, .9, 1.01]):
         inside = (probs >= lo) & (probs < hi)
         if inside.sum():
             print(f"  {lo:.1f}-{min(hi, 1):.1f} | {int(inside.sum()):5d} | {labels[inside].mean():.3f}")
-    best = np.array(best_probabilities(questions, weights))
-    answerable = np.array([q["answerable"] for q in questions])
-    top_is_evidence = [bool(q["labels"][int(np.argmax(combine(q["rows"], weights)))]) for q in questions
-                       if q["answerable"] and q["rows"]]
-    print(f"top sentence holds evidence: {np.mean(top_is_evidence):.3f} of {len(top_is_evidence)} answerable")
+    top = [bool(q["labels"][int(np.argmax(p))]) for q, p in scored]
+    print(f"top sentence holds evidence: {np.mean(top):.3f} of {len(top)} answerable")
+    best = np.array([float(p.max()) if len(p) else 0.0 for p in probabilities])
+    answerable = np.array([q["answerable"] for q in dev])
+    print(f"answerable vs unanswerable AUC of the best probability: {roc_auc_score(answerable, best):.3f}")
     print("threshold | unanswerable -> silent | answerable -> silent")
     chosen = 0.0
-    for t in np.arange(0.02, 0.96, 0.02):
-        abst = float((best[~answerable] < t).mean()) if (~answerable).any() else 0.0
+    for t in np.arange(0.02, 0.62, 0.005):
+        abst = float((best[~answerable] < t).mean())
         false = float((best[answerable] < t).mean())
-        print(f"  {t:.2f} | {abst:.3f} | {false:.3f}")
+        print(f"  {t:.3f} | {abst:.3f} | {false:.3f}")
         if false <= max_false:
             chosen = float(t)
     return round(chosen, 3)
@@ -116,6 +140,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, default=ROOT / "build" / "judge-features.json")
     parser.add_argument("--fresh", action="store_true", help="recompute the cached feature rows")
+    parser.add_argument("--sample", type=int, default=300, help="PolicyQA dev questions fitted on")
+    parser.add_argument("--seed-sample", type=int, default=30, help="questions of each seed-style set")
     parser.add_argument("--features", default=None, help="comma-separated subset of qa.judge.FEATURES")
     parser.add_argument("--max-false-abstention", type=float, default=0.05)
     parser.add_argument("--write", type=Path, help="write the weights and threshold here (qa/data/judge.json)")
@@ -125,24 +151,28 @@ def main() -> None:
     if args.cache.exists() and not args.fresh:
         cached = json.loads(args.cache.read_text())
     else:
+        from evaluation.unseen import prepare
+
         pqa = SHARED / "eval" / "policyqa-dev" / "questions.jsonl"
         data = Path(os.environ.get("POLICYQA_DATA", ROOT / ".policyqa"))
+        unseen_corpus, unseen_index = prepare(data / "eval", SHARED)
         cached = {"policyqa": collect([pqa], SHARED / "eval" / "policyqa-dev" / "corpus", data / "fit-policyqa",
                                       True, args.sample),
-                  "seed": collect(SEED_SETS, None, None, False, args.seed_sample)}
+                  "seed": collect(SEED_SETS, None, None, False, args.seed_sample),
+                  "unseen": collect(UNSEEN_SETS, unseen_corpus, unseen_index, False)}
         args.cache.parent.mkdir(parents=True, exist_ok=True)
         args.cache.write_text(json.dumps(cached))
     features = tuple(args.features.split(",")) if args.features else FEATURES
-    weights = fit(cached["policyqa"], features)
-    print("weights:", weights)
-    print("== PolicyQA (fitted on; judge scores from unseen-company folds)")
-    report(cached["policyqa"], weights, 1.0)
-    print("== seed-style sets (unseen by the judge and the weights): calibration")
-    threshold = report(cached["seed"], weights, args.max_false_abstention)
+    dev = cached["seed"] + cached["unseen"]
+    print(f"== {len(dev)} development questions over {len({company_of(q) for q in dev})} companies, "
+          f"each scored by weights fitted without its company ({FOLDS} folds)")
+    threshold = report(dev, out_of_fold(cached["policyqa"], dev, features), args.max_false_abstention)
     print(f"threshold with false abstention <= {args.max_false_abstention}: {threshold}")
+    weights = fit(cached["policyqa"] + [q for q in dev if q["answerable"]], features)
+    print("weights (all data):", weights)
     if args.write:
         current = json.loads(args.write.read_text()) if args.write.exists() else {}
-        current.update({"weights": weights, "answers": threshold, "features": list(features)})
+        current.update({"weights": weights, "answers": threshold, "lead": threshold})
         args.write.write_text(json.dumps(current, indent=2) + "\n")
         print(f"wrote {args.write}")
 

@@ -168,7 +168,6 @@ def test_name_forms_plurals_demonyms_hyphens_abbreviations():
         assert not _coined_present(coined, vocabulary | {"iphone"}), coined
 
 
-@pytest.mark.xfail(reason="round 8 judge: PolicyQA's vaguest questions ('What scope does the user choice apply to?') fall under the silence threshold (docs/quality.md, round 8)", strict=False)
 def test_vague_policy_questions_are_still_answered(seed_index):
     """Words like 'choices' or 'scope' shape a question; a policy need not use them to answer it."""
     for question, company in (("What choices do I have about cookies?", "comindware"),
