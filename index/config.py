@@ -31,6 +31,8 @@ class Config:
     engine: str = "int8"
     # Where derived models (the int8 ONNX files) are kept; made from the shipped weights, never downloaded.
     cache_dir: Path = PROJECT_ROOT / ".cache"
+    # The answer judge's weights and thresholds (qa.judge); None: the shipped qa/data/judge.json.
+    judge: Path | None = None
 
     @property
     def added_dir(self) -> Path:
@@ -71,6 +73,8 @@ def get_config() -> Config:
     - ``POLICYQA_ENGINE``: ``int8`` (default: ONNX Runtime with int8 weights, made from the
       shipped weights on first use) or ``fp32`` (sentence-transformers on torch, the reference).
     - ``POLICYQA_CACHE``: where the int8 models are kept (default ``.cache/`` in the project).
+    - ``POLICYQA_JUDGE``: another answer judge file (``scripts/fit_judge.py --write``), to evaluate
+      one; default the shipped ``qa/data/judge.json``.
     """
     env = os.environ
     corpus = Path(env.get("POLICYQA_CORPUS") or PROJECT_ROOT / "corpus")
@@ -86,6 +90,7 @@ def get_config() -> Config:
         chroma_timeout=_seconds(env.get("POLICYQA_CHROMA_TIMEOUT")),
         engine=_engine_setting(env.get("POLICYQA_ENGINE") or "int8"),
         cache_dir=Path(env.get("POLICYQA_CACHE") or PROJECT_ROOT / ".cache").expanduser().resolve(),
+        judge=Path(env["POLICYQA_JUDGE"]).expanduser().resolve() if env.get("POLICYQA_JUDGE") else None,
     )
 
 

@@ -203,7 +203,7 @@ def _evidence(understood: Understood, view: IndexView, doc: str, hits: list[Hit]
 
         query = embed_query(config.model, own.question, config.query_adapter)
     judged = judge_passages(view, own, hits, config, query, JUDGED_PASSAGES, JUDGED_SENTENCES)
-    if not judged or judged[0].probability < get_judge().answers:
+    if not judged or judged[0].probability < get_judge(config).answers:
         return None
     cited = cite(view, judged[:1], 1)[0]
     if not _reads_as_prose(cited.highlight) or (NAMES_RULE and names_missing_from_text(understood, _within_section(view, cited))):

@@ -108,7 +108,7 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
     if missing:
         answer.text = silent_text(understood, view, docs, missing)
         return answer
-    judge = get_judge()
+    judge = get_judge(config)
     judged = judge_passages(view, understood, hits, config, query_vector)
     if not judged or judged[0].probability < judge.answers:
         answer.text = silent_text(understood, view, docs, [])

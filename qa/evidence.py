@@ -135,7 +135,7 @@ def judge_passages(view: IndexView, understood: Understood, hits: list[Hit], con
 
     candidates = candidate_sentences(view, hits, passages, limit)
     rows = sentence_features(view, understood, hits, candidates, config, query_vector)
-    probabilities = get_judge().probabilities(rows)
+    probabilities = get_judge(config).probabilities(rows)
     best: dict[int, Judged] = {}
     for (i, span, text), p in zip(candidates, probabilities):
         if i not in best or p > best[i].probability:

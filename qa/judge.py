@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from index.config import Config
 from index.errors import ConfigError
 
 CALIBRATION = Path(__file__).resolve().parent / "data" / "judge.json"
@@ -55,8 +56,9 @@ class Judge:
         return 1.0 / (1.0 + np.exp(-(x @ w + self.weights.get("bias", 0.0))))
 
 
-def get_judge(path: Path = CALIBRATION) -> Judge:
-    """The shipped judge (read once per process)."""
+def get_judge(config: Config | None = None) -> Judge:
+    """The configured judge (``Config.judge``, default the shipped one), read once per process."""
+    path = (config.judge if config is not None else None) or CALIBRATION
     key = str(path)
     with _lock:
         if key not in _loaded:

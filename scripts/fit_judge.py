@@ -144,6 +144,8 @@ def main() -> None:
     parser.add_argument("--seed-sample", type=int, default=30, help="questions of each seed-style set")
     parser.add_argument("--features", default=None, help="comma-separated subset of qa.judge.FEATURES")
     parser.add_argument("--max-false-abstention", type=float, default=0.05)
+    parser.add_argument("--hold-out-fold", metavar="K/N", help="fit without PolicyQA fold K of N's companies "
+                        "(evaluation.scoring.company_folds), to score that fold cross-validated")
     parser.add_argument("--write", type=Path, help="write the weights and threshold here (qa/data/judge.json)")
     args = parser.parse_args()
     from qa.judge import FEATURES
@@ -163,6 +165,13 @@ def main() -> None:
         args.cache.parent.mkdir(parents=True, exist_ok=True)
         args.cache.write_text(json.dumps(cached))
     features = tuple(args.features.split(",")) if args.features else FEATURES
+    if args.hold_out_fold:
+        from evaluation.scoring import company_folds, load_questions, parse_fold
+
+        k, n = parse_fold(args.hold_out_fold)
+        held = company_folds(load_questions(SHARED / "eval" / "policyqa-dev" / "questions.jsonl"), n)[k - 1]
+        cached["policyqa"] = [q for q in cached["policyqa"] if (q["company"] or q["id"]).lower() not in held]
+        print(f"fold {k}/{n}: {len(cached['policyqa'])} PolicyQA questions of the other companies")
     dev = cached["seed"] + cached["unseen"]
     print(f"== {len(dev)} development questions over {len({company_of(q) for q in dev})} companies, "
           f"each scored by weights fitted without its company ({FOLDS} folds)")
