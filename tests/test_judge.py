@@ -21,6 +21,10 @@ California residents have the right to opt out of the sale of their personal inf
 
 A cookie is a small text file stored on your device by a website.
 
+## Your account
+
+You can view your order history and download your invoices in your account.
+
 ## Keeping your data
 
 We keep your order history for 30 days after you close your account, then delete it.
@@ -63,6 +67,27 @@ def test_the_sentence_that_answers_is_the_highlight(acme):
     answer = ask("How long does Acme keep my order history?")
     assert answer.found
     assert "30 days" in answer.citations[0].highlight
+
+
+def test_a_how_long_question_in_everyday_words_gets_the_period(acme):
+    # "hang on to" is not the policy's word; the sentence that states a period beats the one that
+    # repeats "order history" without saying how long.
+    answer = ask("How long does Acme hang on to my order history?")
+    assert answer.found
+    assert "30 days" in answer.citations[0].highlight, answer.text
+
+
+def test_words_read_in_context_meet_their_synonyms():
+    import numpy as np
+
+    from index.config import get_config
+    from index.embedder import embed_words
+
+    _, (question, sentence) = embed_words(get_config().model, [
+        "Can I get my data erased?", "We delete your data when you ask. Cookies are small files."])
+    erased = dict(question)["erased"]
+    near = {word: float(np.dot(erased, vector)) for word, vector in sentence}
+    assert near["delete"] > near["Cookies"] and near["delete"] > near["files"], near
 
 
 def test_a_named_third_party_is_found(acme):
