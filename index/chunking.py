@@ -74,6 +74,11 @@ _ABBREVIATIONS = {
     "e.g", "i.e", "etc", "inc", "ltd", "co", "corp", "no", "mr", "mrs", "ms", "dr", "st", "vs", "u.s", "u.k",
     "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "approx", "incl",
 }
+# A company's legal form or "etc." ends a sentence when a word that opens one follows.
+_ENDS_NAMES = frozenset({"inc", "ltd", "co", "corp", "llc", "etc"})
+_OPENERS = frozenset("""we you our your this these those the it its if in for to please all any as when by
+they their there such each no i""".split())
+_NUMBER = re.compile(r"\d{1,3}(?:\\?\.\d{1,3})*\\?")
 _SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]*_]*(?=\s+|$)")
 
 
@@ -161,21 +166,84 @@ def _next_char(text: str, pos: int, end: int) -> str:
     return text[pos] if pos < end else ""
 
 
+# A line that ends with one of these words (or a comma, hyphen or open bracket) goes on on the next line.
+_DANGLING = frozenset("""a an the and or nor but of to for in on at by with from as that which who whose is are be
+was were this these our your their its such than via""".split())
+MIN_WRAP_WIDTH = 60  # hard-wrapped text is at least this wide
+WRAP_SHARE = 0.8  # its lines but the last reach this share of the widest ...
+WRAPPED_LINES = 0.6  # ... most of them
+
+
+def _line_starts(text: str, block: Span) -> set[int]:
+    """Lines of ``block`` that start a sentence although the line before has no sentence end.
+
+    In plain text a line is a paragraph, a heading, a list item or a line of an address, unless the
+    paragraph is hard-wrapped (most of its lines nearly as wide as the widest): then a line goes on
+    unless it ends with ':' or ';' before a capital. A line that stops on a comma or a word such as
+    "and" or "the" always goes on; one ending with '.', '!' or '?' starts a sentence before a
+    capital even after an abbreviation ("... Acme, Inc." and "Customers who ..." on the next line).
+    """
+    lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", text[block.start:block.end])]
+    if len(lines) < 2:
+        return set()
+    widths = [len(text[block.start + a:block.start + b].strip()) for a, b in lines]
+    widest = max(widths)
+    wrapped = len(lines) > 2 and widest >= MIN_WRAP_WIDTH and (
+        sum(w >= WRAP_SHARE * widest for w in widths[:-1]) >= WRAPPED_LINES * (len(lines) - 1))
+    starts: set[int] = set()
+    for (a, b), (c, d) in zip(lines, lines[1:]):
+        before = text[block.start + a:block.start + b].rstrip().rstrip("\"'”’)]*_ ")
+        after = text[block.start + c:block.start + d].lstrip()
+        if not before or not after:
+            continue
+        if before[-1] in ".!?:;":
+            new = not after[0].islower() if before[-1] in ".!?" and not wrapped else not (wrapped and after[0].islower())
+            new = new and not (wrapped and before[-1] in ".!?")
+        else:
+            new = (not wrapped and not (len(lines) == 2 and after[0].islower() and widths[0] >= MIN_WRAP_WIDTH)
+                   and before[-1] not in ",-–(&" and before.split()[-1].lower() not in _DANGLING)
+        if new:
+            starts.add(block.start + c + (len(text[block.start + c:block.start + d]) - len(after)))
+    return starts
+
+
+def _next_word(text: str, pos: int, end: int) -> str:
+    match = re.compile(r"\s*[\"“*_]*([^\W\d_]+)").match(text, pos, end)
+    return match.group(1).lower() if match else ""
+
+
 def _block_sentences(text: str, block: Span) -> list[Span]:
+    starts = _line_starts(text, block)
+    sentences = [piece for sentence in _regex_sentences(text, block) for piece in _cut(text, sentence, starts)]
+    return [s for s in sentences if s.end > s.start and _has_words(text[s.start:s.end])]
+
+
+def _cut(text: str, span: Span, starts: set[int]) -> list[Span]:
+    cuts = sorted(p for p in starts if span.start < p < span.end)
+    bounds = [span.start, *cuts, span.end]
+    return [_trim(text, Span(a, b)) for a, b in zip(bounds, bounds[1:])]
+
+
+def _regex_sentences(text: str, block: Span) -> list[Span]:
     sentences: list[Span] = []
     cursor = block.start
     for match in _SENTENCE_END.finditer(text, block.start, block.end):
-        last = _word_before(text, cursor, match.start()).lower().lstrip("(\"“*_")
-        if last in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", last):
-            continue
+        word = _word_before(text, cursor, match.start())
+        last = word.lower().lstrip("(\"“*_")
         after = _next_char(text, match.end(), block.end)
+        if last in _ENDS_NAMES and _next_word(text, match.end(), block.end) in _OPENERS:
+            pass  # "... the web site of Solutionz, Inc. Our postal address is ...": a sentence ends
+        elif last in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", last):
+            continue
+        if _NUMBER.fullmatch(last) and not text[text.rfind("\n", 0, match.start()) + 1:match.start() - len(word)].strip():
+            continue  # "24. NOTICE", "6.2. Updates": the number of a heading or an item opens its line
         if after and not (after.isupper() or after.isdigit() or after in "\"“(*_[•"):
             continue
         sentences.append(_trim(text, Span(cursor, match.end())))
         cursor = match.end()
     if cursor < block.end and text[cursor:block.end].strip():
         sentences.append(_trim(text, Span(cursor, block.end)))
-    return [s for s in sentences if s.end > s.start and _has_words(text[s.start:s.end])]
+    return sentences
 
 
 def _has_words(markdown: str) -> bool:

@@ -33,7 +33,7 @@ URL_FIRST_LINE = re.compile(r"^\s*https?://(?:www\.)?(?P<domain>[\w.-]+\.[a-z]{2
 FILE_DATE = re.compile(r"(?<!\d)(\d{4}-\d{2}-\d{2})(?!\d)")
 MAX_HEADING_WORDS = 16
 # A stretch of this many words without a Markdown heading is searched for plain headings.
-MIN_UNMARKED_WORDS = 400
+MIN_UNMARKED_WORDS = 1000
 
 
 @dataclass(frozen=True)

@@ -78,7 +78,7 @@ def test_markdown_page_whose_only_heading_is_its_title():
 
 
 def test_plain_headings_inside_a_long_markdown_section():
-    long_prose = " ".join([PROSE] * 25)  # over 400 words with no Markdown heading
+    long_prose = " ".join([PROSE] * 55)  # over 1,000 words with no Markdown heading
     text = (f"## Cookies\n\n{long_prose}\n\nRequired cookies\n\nRequired cookies let you sign in and keep your "
             f"basket. {PROSE}\n\nAdvertising cookies\n\nOur partners use them to show you ads. {PROSE}\n\n"
             f"## Contact\n\nWrite to us. {PROSE}\n")
