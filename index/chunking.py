@@ -304,8 +304,9 @@ def chunk_policy(policy: Policy, max_tokens: int = MAX_CHUNK_TOKENS) -> list[Chu
                         parts.append((piece, piece_plain, count_tokens(piece_plain)))
                 for part, part_plain, m in parts:
                     if group and group_tokens + m > max_tokens:
-                        # Headings at the end of a full chunk open the next one: alone they say nothing.
-                        carried = _heading_tail(group)
+                        # Heading lines ending a full chunk open the text they head, in their paragraph.
+                        same_paragraph = not _PARAGRAPH_BREAK.search(text, group[-1][0].end, part.start)
+                        carried = _heading_tail(group) if same_paragraph else []
                         kept = group[:len(group) - len(carried)]
                         if kept:
                             chunks.append(_chunk(section, kept, prefix))
@@ -319,6 +320,9 @@ def chunk_policy(policy: Policy, max_tokens: int = MAX_CHUNK_TOKENS) -> list[Chu
             elif group:
                 chunks.append(_chunk(section, group, prefix))
     return chunks
+
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 
 
 def _heading_tail(group: list[tuple[Span, str]]) -> list[tuple[Span, str]]:
