@@ -30,6 +30,7 @@ ROWS = [
     ("Yes/No lead accuracy", "lead_accuracy", "pct"), ("'Yes' where 'No' is right", "wrong_yes", "int"),
     ("wrong Yes/No leads", "wrong_leads", "int"), ("leads given where expected", "lead_coverage", "pct"),
     ("version accuracy", "version_accuracy", "pct"),
+    ("highlights that are a bare heading", "bare_heading_highlight_share", "pct"),
     ("latency p50 (ms)", "latency_ms_p50", "ms"), ("latency p95 (ms)", "latency_ms_p95", "ms"),
 ]
 
@@ -153,6 +154,10 @@ def main(argv: list[str] | None = None) -> int:
                         not o.answerable and o.found) or o.lead_ok is False:
                     print(f"  {names[name]} miss {o.id}: rank={o.rank} highlight={o.highlight} found={o.found} "
                           f"lead_ok={o.lead_ok} | {by_id[o.id].question} | {' '.join(o.text.split())[:160]}")
+    for name, outcomes in report.items():
+        for o in outcomes:
+            for heading in o.bare_highlights:
+                print(f"  {names[name]} bare-heading highlight {o.id}: {' '.join(heading.split())[:160]}")
     if args.json:
         data = {
             "questions_file": str(args.questions), "corpus": str(config.corpus_dir), "split": args.split,

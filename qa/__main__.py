@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     quiet_third_parties()
     parser = argparse.ArgumentParser(prog="python -m qa", description="Ask a question about the indexed privacy policies.")
     parser.add_argument("question", help='e.g. "Does Comindware share data with Salesforce?"')
-    parser.add_argument("--company", help="answer from this company's policy only (name or domain)")
+    parser.add_argument("--company", help="answer from this company's policy only (its name, a distinctive word of "
+                        "it, its domain or an alias given with --alias)")
     parser.add_argument("-k", type=int, default=5, help="number of citations (default 5)")
     parser.add_argument("--json", action="store_true", help="print the answer as JSON")
     args = parser.parse_args(argv)

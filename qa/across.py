@@ -205,8 +205,8 @@ def _evidence(understood: Understood, view: IndexView, doc: str, hits: list[Hit]
     judged = judge_passages(view, own, hits, config, query, JUDGED_PASSAGES, JUDGED_SENTENCES)
     if not judged or judged[0].probability < get_judge(config).answers:
         return None
-    cited = cite(view, judged[:1], 1)[0]
-    if not _reads_as_prose(cited.highlight) or (NAMES_RULE and names_missing_from_text(understood, _within_section(view, cited))):
+    cited = next(iter(cite(view, judged[:1], 1)), None)
+    if cited is None or not _reads_as_prose(cited.highlight) or (NAMES_RULE and names_missing_from_text(understood, _within_section(view, cited))):
         return None
     return replace(cited, n=numbered + 1)
 

@@ -11,6 +11,7 @@ import unicodedata
 from index.config import Config, get_config, quiet_third_parties
 from index.dates import date_label
 from index.errors import BadQuestion, PolicyQAError
+from index.companies import resolve_company
 from index.retrieval import IndexView, PolicyInfo
 
 from . import names
@@ -68,12 +69,10 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
 
     company = _clean_company(company)
     if company:
-        from .question import find_companies
-
-        named = find_companies(company, policies)
+        named = resolve_company(company, policies)
         if not named:
             return _unknown_company_answer(text, company, policies)
-        understood.companies = named[:1]
+        understood.companies = [named]
         understood.unknown_company = None
     if not understood.companies and understood.unknown_company:
         return _unknown_company_answer(text, understood.unknown_company, policies)

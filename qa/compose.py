@@ -7,7 +7,8 @@ import re
 from index.dates import date_label
 from index.lexical import stems
 from index.retrieval import Hit, IndexView
-from index.structure import list_end
+from index.chunking import plain_text
+from index.structure import is_bare_heading, list_end
 
 from .polarity import yes_no_lead
 from .question import Understood
@@ -107,6 +108,9 @@ def cite(view: IndexView, ranked: list, k: int, query_vector=None, topic=None) -
         if any(doc == hit.doc and hit.start < end and start < hit.end for doc, start, end in shown):
             continue
         source_text = view.source_text(hit.doc)
+        best = _not_a_heading(source_text, hit, best, view)
+        if best is None:
+            continue  # headings only: nothing here to quote as evidence
         highlight_start, highlight_end = _highlight_span(source_text, hit, best, view)
         # An excerpt does not grow into text an earlier citation already shows.
         floor = max((e for d, _, e in shown if d == hit.doc and e <= hit.start), default=0)
@@ -135,6 +139,15 @@ def cite(view: IndexView, ranked: list, k: int, query_vector=None, topic=None) -
         if len(citations) >= k:
             break
     return citations
+
+
+def _not_a_heading(text: str, hit: Hit, best: tuple[int, int], view: IndexView) -> tuple[int, int] | None:
+    """``best``, or when it is only a heading ("Service Providers", the first sentence of a passage
+    that was not judged), the first sentence after it in its section that is not; None if none is."""
+    if not is_bare_heading(plain_text(text[best[0]:best[1]])):
+        return tuple(best)
+    return next((tuple(span) for span in view.section_sentences(hit)
+                 if span[0] >= best[1] and not is_bare_heading(plain_text(text[span[0]:span[1]]))), None)
 
 
 def _highlight_span(text: str, hit: Hit, best: tuple[int, int], view: IndexView) -> tuple[int, int]:

@@ -351,8 +351,10 @@ def understand(question: str, policies: list[PolicyInfo]) -> Understood:
         company_words.update(words(company))
         company_words.update(words(fold(company)))
         for p in policies:
-            if p.company == company and p.domain:
-                company_words.update(words(p.domain))
+            if p.company == company:
+                for name in (p.domain or "", *(getattr(p, "aliases", ()) or ())):  # "Rocketeers" names Acme Rockets
+                    company_words.update(words(name))
+                    company_words.update(words(fold(name)))
     topic_text = _AGE.sub("child", _IDIOMS.sub(lambda m: _IDIOM_WORDS[m.group(0).lower()], question))
     topic_text = _TURN_OFF.sub(r"disable\1", _KEEP_SAFE.sub(r"protect\1 \2", topic_text))
     sequence = tokens(topic_text)

@@ -373,7 +373,10 @@ def add_earlier_version_line(answer: Answer, understood: Understood, view: Index
     if cited is None:
         from .compose import cite
 
-        cited = replace(cite(view, [best], 1)[0], n=len(answer.citations) + 1)
+        shown = cite(view, [best], 1)
+        if not shown:
+            return  # headings only: nothing to quote
+        cited = replace(shown[0], n=len(answer.citations) + 1)
         if any(c.doc == cited.doc and c.start < cited.end and cited.start < c.end for c in answer.citations):
             return  # its passage is already shown, in another citation's excerpt
         answer.citations.append(cited)

@@ -32,6 +32,21 @@ def test_citation_offsets_round_trip(seed_index):
         assert c.start <= c.highlight_start < c.highlight_end <= c.end
 
 
+@pytest.mark.parametrize("question", [
+    "How does Azalead figure out what company I work for?",  # once "**Managing Settings**"
+    "In 2014, how long did Azalead keep customer data after an account was closed?",  # once "Service Providers"
+    "How can I refuse cookies from Azendoo?",
+])
+def test_no_highlight_is_a_bare_heading(seed_index, question):
+    from index.structure import is_bare_heading
+
+    answer = ask(question, k=5)
+    assert answer.citations
+    assert [c.highlight for c in answer.citations if is_bare_heading(c.highlight)] == []
+    for c in answer.citations:
+        assert c.start <= c.highlight_start < c.highlight_end <= c.end
+
+
 def test_silent_policy_says_so(seed_index):
     answer = ask("Does Axosoft share data with Salesforce?")
     assert not answer.found and answer.citations == []

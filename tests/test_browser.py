@@ -454,6 +454,7 @@ def test_upload_refreshes_the_page_and_leaves_the_checkout_clean(hostile_app, pa
     page.get_by_role("button", name=re.compile("Add your own policies")).click()
     page.locator("input[type=file]").set_input_files(str(upload))
     page.wait_for_selector("text=uploadco-policy.md", timeout=30_000)
+    page.get_by_label("Other names of the company (optional)").fill("Upco, uploadco.example")
     page.get_by_role("button", name="Add to the index").click()
     page.wait_for_selector(".pq-upload-ok", timeout=120_000)
     assert "Uploadco" in page.locator(".pq-upload-ok").inner_text()
@@ -464,7 +465,7 @@ def test_upload_refreshes_the_page_and_leaves_the_checkout_clean(hostile_app, pa
     assert_accessible(page, "upload")
     _screenshot(page, "upload.png")
 
-    ask_in_page(page, "Does Uploadco share my email address with Zendesk?")
+    ask_in_page(page, "Does Upco share my email address with Zendesk?")  # the other name given at upload
     card = page.locator("#pq-sources .pq-card").first
     assert "Uploadco" in card.inner_text() and "Zendesk" in card.locator("mark.pq-highlight").inner_text()
 

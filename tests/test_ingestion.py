@@ -52,6 +52,123 @@ def test_heading_glued_to_the_text_when_line_breaks_were_dropped():
     assert text[policy.sections[1].start:].startswith("Breaux Mart collects")
 
 
+def test_caps_numbered_and_question_headings_glued_to_their_neighbours():
+    # A page saved as text with its line breaks dropped: every heading touches both neighbours.
+    text = (f"{PROSE}CONTENTSCONTACT US1. WHAT INFORMATION WE COLLECTWe collect your name and e-mail address "
+            f"when you sign up. {PROSE}2. HOW WE USE INFORMATIONWe use it to send your orders. {PROSE} "
+            f"This Agreement annuls all previous agreements.OVERVIEWThe Site is operated by Acme. {PROSE} "
+            f"See the section Your rights.3. Personal Data we may collect and whyPersonal data is any "
+            f"information which identifies you. {PROSE} Contact requests.Why do we store personal data?In order "
+            f"to answer you we keep your e-mail address. {PROSE}")
+    assert "\n" not in text and len(text) > 600
+    assert _headings(text) == ["Introduction", "1. WHAT INFORMATION WE COLLECT", "2. HOW WE USE INFORMATION",
+                               "OVERVIEW", "3. Personal Data we may collect and why",
+                               "Why do we store personal data?"]
+    # An acronym or a name glued to a word is no heading.
+    assert _headings(f"{PROSE} We follow the GDPR.USAThe law applies. {PROSE} {PROSE}") == ["Introduction"]
+
+
+def test_markdown_page_whose_only_heading_is_its_title():
+    text = (f"Flickr Privacy Policy\n---------------------\n\nDate of Last Revision: November 23, 2020\n\n{PROSE}\n\n"
+            f"Collection of Information\n\nWe collect the information you give us when you sign up. {PROSE}\n\n"
+            f"Sharing of Information\n\nWe share information with our service providers. {PROSE}\n")
+    assert _headings(text, "flickr.md") == ["Introduction", "Collection of Information", "Sharing of Information"]
+    # A lone heading that does not name the document stays a section.
+    assert _headings(f"## Sharing\n\nWe share data with payment processors. {PROSE}\n", "s.md") == ["Sharing"]
+
+
+def test_plain_headings_inside_a_long_markdown_section():
+    long_prose = " ".join([PROSE] * 55)  # over 1,000 words with no Markdown heading
+    text = (f"## Cookies\n\n{long_prose}\n\nRequired cookies\n\nRequired cookies let you sign in and keep your "
+            f"basket. {PROSE}\n\nAdvertising cookies\n\nOur partners use them to show you ads. {PROSE}\n\n"
+            f"## Contact\n\nWrite to us. {PROSE}\n")
+    assert _headings(text, "p.md") == ["Cookies", "Cookies > Required cookies", "Cookies > Advertising cookies",
+                                       "Contact"]
+    short = f"## Cookies\n\n{PROSE}\n\nRequired cookies\n\nRequired cookies let you sign in. {PROSE}\n"
+    assert _headings(short, "p.md") == ["Cookies"]  # a short section keeps its lines as text
+
+
+def test_bold_headings_between_script_fragments():
+    # A page saved with its script: "'; Privacy02 += '" paragraphs between a heading and its text.
+    text = (f"var Privacy01 = '\n\n**1\\. Purpose and Scope.**\n\n'; Privacy01 += '\n\n'; Privacy01 += '1.  This "
+            f"privacy policy describes how Acme treats your information. {PROSE}\n'; Privacy01 += '\n\n'; var "
+            f"Privacy02 = '\n\n**2\\. Collection of Information**\n\n'; Privacy02 += '\n\n'; Privacy02 += '1.  "
+            f"Acme collects the information you give it. {PROSE}\n")
+    assert _headings(text, "hearst.md") == ["Introduction", "1. Purpose and Scope.", "2. Collection of Information"]
+
+
+def test_numbered_items_with_bold_titles_are_sections():
+    over = (f"1.  **About Acme**\n    1.  Acme is a maker of widgets. {PROSE}\n\n"
+            f"2.  **Your Controls**\n    1.  You can change your settings. {PROSE}\n\n"
+            f"3.  **Changes**\n    1.  We may update this policy. {PROSE}\n")
+    assert _headings(over, "verizon.md") == ["About Acme", "Your Controls", "Changes"]
+    run_in = (f"1.  **Consent**: By using the site you agree to this policy. {PROSE}\n"
+              f"2.  **Log data**: We receive information when you view pages. {PROSE}\n"
+              f"3.  **Security:** You must keep your password safe. {PROSE}\n")
+    policy = parse_policy(run_in, "letterboxd.md")
+    assert [s.heading for s in policy.sections] == ["Consent", "Log data", "Security"]
+    assert run_in[policy.sections[1].start:].startswith("2.  **Log data**: We receive")  # the title stays in the text
+    # Two titled items are a list, not sections.
+    assert _headings("\n".join(run_in.splitlines()[:2]) + "\n", "two.md") == ["Introduction"]
+
+
+def test_bold_line_over_its_text_and_escaped_numbers():
+    text = (f"Acme Privacy Policy\n\n**1.INTRODUCTION**  \na. Overview. Acme offers a comment platform. {PROSE}\n\n"
+            f"**2.THE DATA WE COLLECT**  \na. We collect your name and your e-mail address. {PROSE}\n\n"
+            f"3\\. **Who are we?**\n\nWe are Acme LLP and you can write to us at any time. {PROSE}\n")
+    assert _headings(text, "disqus.md") == ["1.INTRODUCTION", "2.THE DATA WE COLLECT", "3. Who are we?"]
+
+
+def _sentences(text: str) -> list[str]:
+    from index.chunking import split_sentences
+
+    return [text[s.start:s.end] for s in split_sentences(text, 0, len(text))]
+
+
+def test_lines_of_plain_text_are_sentences_unless_hard_wrapped():
+    # One line a paragraph, heading, list item or address line: each stands alone.
+    lines = ("Newsletter Policy\nLeerburg Enterprises, Inc. sends out a newsletter to:\nCustomers who purchase products "
+             "from Leerburg Enterprises, Inc.\nPeople who write and ask for a catalog\n835 McClintock Drive\n"
+             "Burr Ridge, IL 60527")
+    assert _sentences(lines) == ["Newsletter Policy", "Leerburg Enterprises, Inc. sends out a newsletter to:",
+                                 "Customers who purchase products from Leerburg Enterprises, Inc.",
+                                 "People who write and ask for a catalog", "835 McClintock Drive", "Burr Ridge, IL 60527"]
+    # Hard-wrapped: a line nearly as wide as the widest goes on; so does one that stops on "and" or a comma.
+    wrapped = ("IP addresses are not linked to personally identifiable information, and we may share demographic\n"
+               "information with our partners and advertisers. This is generally not linked to any personal\n"
+               "information that can identify any individual person. Tropic Trailers uses an outside company\n"
+               "to ship orders.")
+    assert _sentences(wrapped) == [
+        "IP addresses are not linked to personally identifiable information, and we may share demographic\n"
+        "information with our partners and advertisers.",
+        "This is generally not linked to any personal\ninformation that can identify any individual person.",
+        "Tropic Trailers uses an outside company\nto ship orders."]
+    assert _sentences("This web site uses TLS 1.2 to encrypt the communication between your browser and\nour server.") \
+        == ["This web site uses TLS 1.2 to encrypt the communication between your browser and\nour server."]
+
+
+def test_abbreviations_numbers_and_company_forms_in_sentences():
+    assert _sentences("This is the web site of Solutionz, Inc. Our postal address is 901 Bringham Ave., Los Angeles. "
+                      "We use services (e.g. Google Analytics) and cookies, etc. to count visits.") == [
+        "This is the web site of Solutionz, Inc.", "Our postal address is 901 Bringham Ave., Los Angeles.",
+        "We use services (e.g. Google Analytics) and cookies, etc. to count visits."]
+    assert _sentences("JUSTIA is a trademark of Justia Inc. (the \"Marks\"). Version 2.1 applies.") == [
+        "JUSTIA is a trademark of Justia Inc. (the \"Marks\").", "Version 2.1 applies."]
+    # The number of a heading or an item is not a sentence of its own.
+    assert _sentences("24. NOTICE\nJustia may send you notices by email.") == ["24. NOTICE",
+                                                                               "Justia may send you notices by email."]
+
+
+def test_a_heading_line_opens_the_chunk_after_it():
+    long = " ".join(["We collect the address you give us when you order and keep it for delivery."] * 7)
+    text = f"# Acme privacy policy\n\n## Delivery\n\n{long}\nContact Us\n{long}\nFollow us\n"
+    chunks = chunk_policy(parse_policy(text, "acme.md"))
+    assert len(chunks) >= 2
+    assert all(not is_bare_heading(c.text) for c in chunks)
+    assert any(c.text.startswith("Contact Us") for c in chunks)
+    assert chunks[-1].text.endswith("Follow us")  # a footer line stays with the text before it
+
+
 def test_heading_lines_in_hard_wrapped_text():
     text = ("Holy Nativity operates a website and may operate other websites. It\n"
             "is our policy to respect your privacy.\n"

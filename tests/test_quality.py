@@ -272,6 +272,15 @@ def test_scoring_follows_the_shared_rules():
     assert percentile([1, 2, 3, 4], 50) == 2 and percentile([1, 2, 3, 4], 95) == 4
 
 
+def test_scoring_counts_highlights_that_are_bare_headings():
+    q = Question("1", "How can I delete my data?", "Acme", True, ("delete",))
+    outcome = score_answer(q, _answer(("5.2 Deleting your Information. You may ask us to delete it.",
+                                       "5.2 Deleting your Information."),
+                                      ("You may ask us to delete it.", "You may ask us to delete it.")), 1.0)
+    assert outcome.highlights == 2 and outcome.bare_highlights == ("5.2 Deleting your Information.",)
+    assert summarise([outcome]).bare_heading_highlight_share == 0.5
+
+
 def test_split_and_sample_are_fixed():
     qs = [Question(str(i), "q", f"site{i % 7}.com", True, ("e",)) for i in range(100)]
     tune, report = select(qs, "tune"), select(qs, "report")

@@ -81,3 +81,24 @@ def test_upload_overrides_and_bad_dates(tiny_corpus, tmp_path):
     result = add_uploads([policy], company="Acme Rockets", policy_date="2022-02-02")
     assert result.added == [("some-file.txt", "Acme Rockets", "2022-02-02")]
     assert add_uploads([]).added == [] and add_uploads([]).refused == []
+
+
+def test_upload_with_other_names_resolves_them_everywhere(tiny_corpus, tmp_path):
+    from index.retrieval import search
+
+    policy = tmp_path / "rockets.txt"
+    policy.write_text("Acme keeps server logs for thirty days and then deletes them.\n")
+    with pytest.raises(BadUpload, match="too long"):
+        add_uploads([policy], company="Acme Rockets", aliases="x" * 201)
+    result = add_uploads([policy], company="Acme Rockets", aliases=" Rocketeers ,, acme.io ")
+    assert result.added == [("rockets.txt", "Acme Rockets", None)]
+    info = next(p for p in open_index().policies.values() if p.company == "Acme Rockets")
+    assert list(info.aliases) == ["Rocketeers", "acme.io"]
+    # The question, qa.ask(company=) and index search(company=) resolve every form the same way.
+    assert ask("How long does Rocketeers keep server logs?").citations[0].company == "Acme Rockets"
+    for name in ("rocketeers", "acme.io", "acme", "ACME ROCKETS"):
+        answer = ask("How long are server logs kept?", company=name)
+        assert answer.found and answer.company == "Acme Rockets", name
+        assert {h.company for h in search("server logs", company=name)} == {"Acme Rockets"}, name
+    assert search("server logs", company="privacy policy inc") == []  # generic words name nobody
+    assert not ask("How long are server logs kept?", company="privacy").found

@@ -320,6 +320,8 @@ def build_demo(config: Config | None = None) -> gr.Blocks:
                     with gr.Row():
                         upload_company = gr.Textbox(label="Company (optional)", placeholder="read from the document")
                         upload_date = gr.Textbox(label="Policy date (optional)", placeholder="YYYY-MM-DD")
+                    upload_aliases = gr.Textbox(label="Other names of the company (optional)",
+                                                placeholder="comma-separated: Acme, acme.io, ACME Corp.")
                     add_button = gr.Button("Add to the index", variant="primary")
                     upload_status = gr.HTML()
             with gr.Column(scale=5, min_width=380):
@@ -375,12 +377,13 @@ def build_demo(config: Config | None = None) -> gr.Blocks:
 
         sources.click(open_citation, None, [viewer, tabs], api_visibility="private")
 
-        def add_files(paths, company_name, date, progress=gr.Progress()):
+        def add_files(paths, company_name, date, aliases, progress=gr.Progress()):
             def report(done: int, total: int) -> None:
                 progress((done, total), desc="Embedding the new policies", unit="chunks")
 
             try:
-                result = add_uploads(paths or [], company_name, date, progress=report, config=config)
+                result = add_uploads(paths or [], company_name, date, progress=report, config=config,
+                                     aliases=aliases)
             except BadUpload as exc:
                 return render.error_message(str(exc)), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             except PolicyQAError as exc:
@@ -389,7 +392,7 @@ def build_demo(config: Config | None = None) -> gr.Blocks:
             return (render.upload_status(result), choices, page_header, placeholder,
                     None if result.added else gr.skip())
 
-        add_button.click(add_files, [files, upload_company, upload_date],
+        add_button.click(add_files, [files, upload_company, upload_date, upload_aliases],
                          [upload_status, company, header, chatbot, files],
                          concurrency_limit=UPLOAD_CONCURRENCY, concurrency_id="index", api_visibility="private")
         # Another process (`python -m index add`, another browser) may have changed the index.

@@ -14,6 +14,7 @@ from .render import UploadResult
 
 ALLOWED_SUFFIXES = (".md", ".txt", ".html", ".htm", ".pdf")
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+MAX_ALIAS_CHARS = 200  # as index.add
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -37,14 +38,20 @@ def check_file(path: Path) -> str | None:
 
 
 def add_uploads(paths: list[str | Path], company: str | None = None, policy_date: str | None = None,
-                progress: Callable[[int, int], None] | None = None, config: Config | None = None) -> UploadResult:
+                progress: Callable[[int, int], None] | None = None, config: Config | None = None,
+                aliases: str | None = None) -> UploadResult:
     """Add uploaded policy files to the corpus and the index.
 
     ``company`` and ``policy_date`` (YYYY-MM-DD) override what is read from the documents.
-    ``progress(done, total)`` is called while chunks are embedded.
+    ``aliases``: other names the company goes by, separated by commas ("Acme, ACME Corp."), as
+    ``python -m index add --alias`` takes them. ``progress(done, total)`` is called while chunks
+    are embedded.
     """
     config = config or get_config()
     company = (company or "").strip() or None
+    names = [" ".join(a.split()) for a in (aliases or "").split(",") if a.strip()]
+    if any(len(a) > MAX_ALIAS_CHARS for a in names):
+        raise BadUpload(f"an other name is too long (the limit is {MAX_ALIAS_CHARS} characters)")
     policy_date = (policy_date or "").strip() or None
     if policy_date and not _ISO_DATE.match(policy_date):
         raise BadUpload(f"the policy date must look like 2019-04-10, not '{policy_date}'")
@@ -60,7 +67,7 @@ def add_uploads(paths: list[str | Path], company: str | None = None, policy_date
     if not accepted:
         return UploadResult([], refused)
     added, report = add(accepted, company=company, policy_date=policy_date, config=config,
-                        progress=progress if progress else False)
+                        progress=progress if progress else False, aliases=names)
     policies = open_index(config).policies
     result = UploadResult([], refused)
     for rel in added:
