@@ -7,8 +7,9 @@ family), and then:
 - "No" when every clause of the sentence that holds one of the question's topic words is
   negative ("we do not sell", "customers cannot opt out", "no company can guarantee");
 - "Yes" when none of them is negated;
-- nothing when some are and some are not ("we share ... but do not sell"), or when the question
-  is itself negative ("Doesn't ...?"). Then the answer only quotes.
+- nothing when some are and some are not ("we share ... but do not sell"), when those clauses are
+  relative ones stating another party's practice ("organizations that sell our games"), or when the
+  question is itself negative ("Doesn't ...?"). Then the answer only quotes.
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ _NOT_DENIAL_AFTER_NO = frozenset("cost charge later more less matter extra addit
 _CLAUSE_WORDS = frozenset("but however unless except although though whereas while if when which who that so "
                           "because since where".split())
 _CONDITIONS = frozenset(("if",))
+_RELATIVE = frozenset(("that", "which", "who"))
 # After a comma, a new clause starts with its subject: "..., we will remove it".
 _SUBJECTS = frozenset("we you they it i he she our your their this these those".split())
 _TOKEN = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)?|[,;:()!?]|\.(?=\s|$)")
@@ -78,6 +80,15 @@ def _clauses(tokens: list[str]) -> list[int]:
             conditional = False
         numbers.append(current)
     return numbers
+
+
+def _clause_openers(tokens: list[str], clause: list[int]) -> dict[int, str]:
+    """The word that opened each clause, where a word did ("that", "if", "but")."""
+    openers: dict[int, str] = {}
+    for j, word in enumerate(tokens):
+        if (j == 0 or clause[j] != clause[j - 1]) and word in _CLAUSE_WORDS:
+            openers[clause[j]] = word
+    return openers
 
 
 def _negated_clauses(tokens: list[str]) -> set[int]:
@@ -136,6 +147,10 @@ def yes_no_lead(understood: Understood, evidence: str) -> str | None:
             held.setdefault(clause[i], set()).add(w)
     most = max(len(ws) for ws in held.values())
     focus = [c for c, ws in held.items() if len(ws) == most]
+    opener = _clause_openers(tokens, clause)
+    # "organizations that sell our games": a relative clause states the practice of the noun before it.
+    if all(opener.get(c) in _RELATIVE for c in focus):
+        return None
     if all(c in denied for c in focus):
         return "No"
     if any(c in denied for c in focus):

@@ -105,3 +105,13 @@ def test_silence_is_said_and_nothing_is_cited(acme, question):
     assert not answer.found
     assert answer.citations == []
     assert "Acme" in answer.text
+
+
+def test_another_partys_practice_in_a_relative_clause_gives_no_lead():
+    from qa.polarity import yes_no_lead
+    from qa.question import Understood
+
+    understood = Understood(question="Does Acme sell my data?", companies=["Acme"], content_words=["sell"])
+    assert yes_no_lead(understood, "We receive orders from the stores that sell our widgets.") is None
+    assert yes_no_lead(understood, "We sell your data to advertisers.") == "Yes"
+    assert yes_no_lead(understood, "We do not sell your data.") == "No"
