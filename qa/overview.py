@@ -34,8 +34,10 @@ NOT_STATED = "not stated"
 # Bump when the way cells are computed changes: every cached cell is then computed again.
 OVERVIEW_VERSION = 1
 CACHE_FILE = "overview.json"
-# The judged passages a verdict may come from, best first: the first that speaks to the practice.
-VERDICT_PASSAGES = 3
+# The judged sentences a verdict may come from, most probable first: the first that speaks to the
+# practice decides (the judge's best sentence is often about the practice's neighbour: "Do Not
+# Track is a setting of your browser" before "we do not respond to it").
+VERDICT_SENTENCES = 8
 
 
 @dataclass(frozen=True)
@@ -47,15 +49,21 @@ class Practice:
     (a sentence on another subject that shares its words). Then:
 
     - ``yes`` when the sentence states the practice; ``no`` when it denies it (the engine's "No"
-      lead, or a denial of the practice's words); a practice without ``no`` reads a denial of one
-      detail ("we do not collect your SSN") as addressing it (``yes``);
+      lead, or a denial of the practice's words); where a practice has no ``no``, a denial ("we do
+      not collect your SSN", "you may not opt out of service messages") decides nothing;
     - ``middle`` when the sentence writes ``hedge`` (and not ``broader``): the practice's hedged
       or qualified verdict ("only with our service providers", "for 30 days");
     - ``needs_lead``: only the engine's own Yes/No lead decides (a looser reading of a sentence
-      about Do Not Track or advertising is too easily the wrong way round).
+      about Do Not Track or advertising is too easily the wrong way round);
+    - ``denial``: a practice's denial counts only where the negation stands at the practice's
+      own verb ("we do not sell", not "we do not control the advertisements you see"; "the
+      level of protection may not be identical" denies no transfer), and such a negation is a
+      denial whatever the lead ("we do not alter our practices when we receive a DNT signal",
+      "we do not (and will never) sell or share").
 
     A definition ("'Personal information' means ...") never decides; a user's right ("you have the
-    right to ...") decides only the practices that are rights (``rights``).
+    right to ...") or duty ("you may not share your password") decides only the practices that
+    are rights (``rights``).
     """
 
     id: str
@@ -69,6 +77,10 @@ class Practice:
     broader: str | None = None
     other: str | None = None
     needs_lead: bool = False
+    # A denial the Yes/No lead can miss ("we do not alter our practices when ... a DNT signal", whose
+    # clause about the signal is not negated; "we ignore DNT signals")
+    denial: str | None = None
+    grant: str | None = None  # the practice offered in the same sentence as a limit on it: not a denial
     rights: bool = False  # a user's right ("you have the right to ...") speaks to it; else only the company's own practice
 
     @property
@@ -80,12 +92,29 @@ class Practice:
         return {"id": self.id, "name": self.name, "question": self.question, "verdicts": list(self.verdicts)}
 
 
-_PERIOD = (r"\b(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|twelve|eighteen|twenty|thirty|sixty|ninety)"
-           r"[\s-]*(?:\(\d+\)\s*)?(?:calendar\s+|business\s+)?(?:days?|weeks?|months?|years?)\b")
+_PERIOD = (r"\b(?:\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|twelve|eighteen|twenty|thirty|sixty|ninety)"
+           r"[\s-]*(?:\(\d+\)\s*)?(?:calendar\s+|business\s+)?(?:hours?|days?|weeks?|months?|years?)\b")
+# The company speaking of itself before a negation: "we do not sell", not "third parties do not sell".
+_OWN_SUBJECT = r"(?:\bwe\b|\bI\b|\b{company}\b|\bour (?:company|business|site|website|service|services|platform|app)\b)[^.;:]{0,60}?"
+# "for marketing purposes": a denial limited to one purpose is a qualified one.
+_PURPOSE_LIMIT = r"\bfor (?:\w+ ){0,2}(?:marketing|promotional|advertising|commercial) purposes"
 _SERVICE_OR_LAW = (r"\bservice providers?\b|\bvendors?\b|\bcontractors?\b|\bprocessors?\b|\bsub-?processors?\b|"
                    r"\bon (?:our|its) behalf\b|\bperform(?:s|ing)? services\b|\brequired by (?:applicable )?law\b|"
                    r"\bcomply with (?:the |any )?(?:law|legal)|\blegal (?:process|obligations?|requirements?)|\bsubpoena|"
-                   r"\bcourt order|\blaw enforcement|\bonly\b|\bexclusively\b|\bexcept\b|\bunless\b|\bother than\b")
+                   r"\bcourt order|\blaw enforcement|\bonly\b|\bexclusively\b|\bexcept\b|\bunless\b|\bother than\b|"
+                   r"\bassist us\b|\bhelp us (?:operate|provide|run)|\boperat(?:e|ing) our (?:site|website|service)|"
+                   r"\bdoes not include\b|\bhowever\b|\bwhere we can\b|" + _PURPOSE_LIMIT)
+# A negation a few words before a verb: "we do not currently alter our practices", "we are not able to respond".
+_SEPARATOR = r"[\s,()\"'’“”*_-]+"  # within one clause: no full stop, semicolon, colon
+_NOT_BEFORE = (r"(?:\bnot|n['’]t|\bnever|\bunable to|\bno longer|\bin no event|\bneither|\bnor)\b(?:" + _SEPARATOR +
+               r"(?!(?:but|however|although|though|except|whereas|while|unless|instead)\b)\w+){0,5}?" + _SEPARATOR)
+# The company itself changing hands ("if we are acquired", "in the event we sell our business"): not
+# a sale, a sharing or an international transfer of its users' data.
+_BUSINESS_TRANSFER = (r"\bmerger|\bacqui|\bbankrupt|\breorgani|\bsuccessor|\bdivestiture|\bbusiness transfer|"
+                      r"\b(?:is|are|be|were|being|gets?) (?:sold|transferred|merged)\b|\bsale or transfer of|"
+                      r"\bsell(?:s|ing)? (?:any |all |some |part )?(?:or all |or part |or substantially all )?(?:of )?"
+                      r"(?:our|its|the|their) (?:business|company|assets|stock|shares)|\bsale of (?:all|substantially|"
+                      r"(?:the |our |its )?(?:assets|business|company|stock))|\bassets\b")
 # The table: per practice, its question, the words that speak to it and how its verdicts are read.
 PRACTICES: tuple[Practice, ...] = (
     Practice("collection", "First-party collection", "What personal information does {company} collect?",
@@ -94,53 +123,87 @@ PRACTICES: tuple[Practice, ...] = (
     Practice("sharing", "Sharing with third parties", "Does {company} share personal information with third parties?",
              r"\bshar|\bdisclos|\btransfer|\bprovide|\bmake available|\bsell|\brent\b|\btrade\b|\bgive",
              "shares", "does not share", "shares only with service providers or when required by law", _SERVICE_OR_LAW,
-             broader=r"\badvertis|\bmarketing|\bpartners?\b|\baffiliates?\b|\bsponsors?\b|\bsell|\bsold\b|\brent\b"),
+             broader=r"\badvertis|\bmarketing|\bpartners?\b|\baffiliates?\b|\bsponsors?\b|\bsell|\bsold\b|\brent\b",
+             other=_BUSINESS_TRANSFER + r"|^(?![\s\S]*\b(?:shar|disclos))[\s\S]*\b(?:countr|outside (?:of )?(?:the )?(?:EU|EEA|Europ))",
+             denial=_NOT_BEFORE + r"(?:share|shared|disclose|provide|give|transfer|distribute|pass|make)"),
     Practice("sale", "Sale of data", "Does {company} sell personal information?",
-             r"\bsell|\bsold\b|\bsale\b|\brent\b|\brenting\b|\blease\b|\btrade\b", "sells or may sell", "does not sell",
-             other=r"\bmerger|\bacqui|\bbankrupt|\breorgani|\bsuccessor|\bsale of (?:all|substantially|assets|the company|"
-                   r"our (?:business|company|assets))|\bbusiness transfer|\bsale or transfer of", needs_lead=True),
+             r"\b(?:sell|sells|sold|selling|rent|rents|rented|renting|lease|leases|trade|trades|traded)\b(?:\W+\w+){0,8}?\W+"
+             r"(?:information|data|details|addresses|lists?|it|them|PII)\b|\bsales? of (?:your |user |users' )?"
+             r"(?:personal )?(?:information|data)|\bsell(?:ing)? (?:your|personal|user)", "sells or may sell", "does not sell",
+             denial=_OWN_SUBJECT + _NOT_BEFORE + r"(?:sell|sold|rent|trade)\b",
+             other=_BUSINESS_TRANSFER + r"|\bminors?\b|\bchildren\b|\bunder (?:the age of )?1[3-8]\b|\bdefines?\b|"
+                                        r"\baggregat|\banonymi[sz]ed|\bde-identified", needs_lead=True),
     Practice("advertising", "Advertising and tracking", "Does {company} use personal information for advertising?",
-             r"\badverti|\bads?\b|\bretarget|\bremarket|\binterest-based|\btargeted", "yes", "no", needs_lead=True),
+             r"\badverti|\bads?\b|\bretarget|\bremarket|\binterest-based|\btargeted", "yes", "no", needs_lead=True,
+             denial=_NOT_BEFORE + r"(?:use|show|display|serve|include|allow|permit|run|place|send|target|have|carry|"
+                                  r"contain|feature|adverti|ads?\b)|\bad-free\b|\bno (?:ads|advertising|advertisements)\b"),
     Practice("retention", "Retention period", "How long does {company} keep personal information?",
              r"\bas long as\b|\bno longer (?:need|necessary|required|useful)|\bretention (?:period|policy|schedule)|"
              r"\b(?:retain|retained|retains|keep|keeps|kept|store|stores|stored|hold|holds|held|delete|deleted|erase|"
-             r"erased|destroy|destroyed|anonymi[sz]e|anonymi[sz]ed)\b(?!\s+track)[^.;]{0,150}?(?:\b(?:until|while|"
+             r"erased|destroy|destroyed|anonymi[sz]e|anonymi[sz]ed)\b(?!\s+(?:track|in mind|you\b|up\b))[^.;]{0,150}?(?:\b(?:until|while|"
              r"necessary|needed|required|reasonabl[ey]|indefinitely|period|after|within|longer)\b|" + _PERIOD + ")",
-             "as long as needed",
-             middle="a stated period", hedge=_PERIOD),
+             "as long as needed", "as long as needed", "a stated period", _PERIOD),
     Practice("deletion", "Deletion", "Can users ask {company} to delete their personal information?",
              r"\bdelet|\berase|\berasure|\bremov|\bclose (?:your|their) account|\bdeactivat|\bcancel", "yes", "no",
-             other=r"\b(?:delete|remove|erase|clear)\s+(?:the\s+|these\s+|those\s+|all\s+|any\s+|your\s+)?cookies|"
-                   r"\bcookies\s+(?:can|may)\s+be\s+(?:deleted|removed)|\bcookies\s+are\s+(?:deleted|removed)",
+             other=r"\bcookies?\b|\bbrowser|\bchild|\bminors?\b|\bunder (?:the age of )?1[3-8]\b",
+             denial=r"(?:\bnot|n['’]t|\bnever|\bcannot)\b(?!\s+(?:immediately|completely|fully|entirely|necessarily|always|"
+                    r"all|required)\b)(?:\W+\w+){0,4}?\W+(?:delet|eras|remov|purg|destroy)",
+             grant=r"\b(?:you|users?)\s+(?:can|may|are able to|have the right to)\b[^.;]{0,60}\b(?:delet|eras|remov)|"
+                   r"\bright to (?:request |ask )?(?:the |us to )?(?:delet|eras)|\brequest (?:the |that we )?(?:delet|eras)",
              rights=True),
     Practice("access", "Access and export", "Can users access or correct their personal information held by {company}?",
-             r"\baccess|\bcorrect|\bupdat|\brectif|\bcopy\b|\bexport|\bportab|\breview|\bedit|\bamend|\bmodify|\bchange",
-             "yes", other=r"\baccess (?:to )?(?:certain |some |all )?(?:parts|areas|sections|pages|features|content)|"
-                          r"\bunauthori[sz]ed access|\baccess(?:ed|ing)? (?:the|our) (?:site|website|service)s?\b", rights=True),
+             r"(?s)^(?=.*\b(?:you|your|users?|individuals?|customers?|members?|subjects?|residents?|consumers?|"
+             r"accountholders?|visitors?|persons?)\b)(?=.*\b(?:access|correct|updat|rectif|copy|export|portab|review|edit|"
+             r"amend|modify|see|view|download|obtain)\w*)", "yes",
+             other=r"\bunauthori[sz]ed|\bsecur|\bused to access|\baccess (?:times|logs)|\bIP address|\bauthori[sz]ed "
+                   r"(?:persons|personnel|employees|staff)|\baccess(?:ed|ible)? (?:only )?by\b|\baccess (?:to )?(?:certain |some |"
+                   r"all )?(?:parts|areas|sections|pages|features|content)|\baccess(?:ed|ing)? (?:the|our) (?:site|website|"
+                   r"service)s?\b", rights=True),
     Practice("choices", "Opt-out choices", "Can users opt out of {company}'s marketing emails, cookies or advertising?",
              r"\bopt|\bunsubscrib|\bdisabl|\bdecline|\bturn off|\bwithdraw|\bchoice|\bchoose|\bpreferences|\bsettings|"
              r"\breject|\brefuse|\bblock|\bdelete cookies", "yes", rights=True),
     Practice("dnt", "Do Not Track", "Does {company} respond to Do Not Track signals?",
-             r"\bdo[\s-]+not[\s-]+track|\bDNT\b", "honours", "does not honour", needs_lead=True),
+             r"(?s)^(?=.*\b(?:do[\s-]+not[\s-]+track|DNT)\b)(?=.*\b(?:honou?r|respond|recogni[sz]|compl[yi]|support|"
+             r"process|abide|obey|accept|act(?:s|ed)?\s+(?:on|upon)|react|alter|modify|change|treat|ignor|disregard))",
+             "honours", "does not honour", needs_lead=True,
+             denial=_NOT_BEFORE + r"(?:honou?r|respond|recogni[sz]|compl[yi]|support|process|abide|obey|accept|act|react|"
+                                  r"alter|modify|change|treat)|\bignor|\bdisregard"),
     Practice("children", "Children", "Does {company} knowingly collect personal information from children?",
-             r"\bchild|\bminors?\b|\bkids?\b|\bunder (?:the age of )?1[3-8]\b|\bCOPPA\b|\bparental\b|\bage of 1[3-8]",
+             r"(?s)^(?=.*(?:\bchild|\bminors?\b|\bkids?\b|\bunder (?:the age of )?1[3-8]\b|\bCOPPA\b|\bparental\b|"
+             r"\bage of 1[3-8]))(?=.*(?:\bnot\b|n['’]t\b|\bnever\b|\bknowingly|\bintend|\bdirect|\bdesign|\baimed|\bage\b|"
+             r"\bconsent|\bpermission|\bolder\b|\bat least\b|\byears old|\bprohibit))",
              "not directed at children", "not directed at children", "collects with parental consent",
              r"(?<!with)(?<!without)\b(?:with|has|have|obtain\w*|given)\s+(?:the\s+)?(?:verifiable\s+|prior\s+|express\s+)?"
              r"(?:parental|parents?[\'’]?s?|guardians?[\'’]?s?)\s+(?:consent|permission|approval)"),
-    Practice("security", "Security measures", "How does {company} protect personal information?",
-             r"\bsecur|\bprotect|\bencrypt|\bSSL\b|\bTLS\b|\bsafeguard|\bfirewall|\bunauthori[sz]ed", "describes measures"),
+    Practice("security", "Security measures", "What security measures does {company} take to protect personal information?",
+             r"\bsecur|\bencrypt|\bSSL\b|\bTLS\b|\bHTTPS\b|\bsafeguard|\bfirewall|\bpasswords?\b|\bmeasures\b|"
+             r"\bprecautions\b|\bunauthori[sz]ed|\bprotected (?:by|against|from)\b|\bstandards\b", "describes measures",
+             other=r"\bprotect(?:ing)? (?:our|the|its|their|your)?\s*(?:legal )?(?:rights|property|safety)|\bsubpoena|"
+                   r"\blaw enforcement|\bdata[- ]protection (?:law|legislation|regulation)"),
     Practice("changes", "Notice of policy changes", "How does {company} notify users of changes to its privacy policy?",
-             r"\bchang|\bupdat|\bmodif|\brevis|\bamend", "notifies users"),
+             r"(?s)^(?=.*\b(?:chang|updat|modif|revis|amend))(?=.*\b(?:notif|inform|notice|post|publish|e-?mail|alert|"
+             r"let you know|announce|display|prominent|last updated|effective date|revision date|on this page|indicate|"
+             r"tell you|contact you))", "notifies users"),
     Practice("transfer", "International transfer", "Does {company} transfer personal information to other countries?",
-             r"\bcountr|\btransfer|\boutside\b|\binternational|\bcross-border|\bUnited States\b|\bEurope|\bEEA\b|"
-             r"\bjurisdiction|\bservers? (?:located )?in\b|\bstored (?:in|on)\b", "yes", "no"),
-    Practice("contact", "Contact or DPO", "How can users contact {company} about privacy?",
-             r"\bcontact|\bemail|\be-mail|@|\bwrite\b|\bwriting\b|\baddress|\bofficer|\bDPO\b|\bquestions?\b|\bphone\b",
-             "yes"),
+             r"(?s)^(?=.*\b(?:transfer|transmit|stor|process|mov|sen[dt]|export|host|locat|access|held|kept|maintain)\w*)"
+             r"(?=.*(?:\b(?:other|third|foreign|different|another|any|multiple|various|many|several)\s+countr|"
+             r"\bcountr(?:y|ies)\s+(?:other|outside|where|in which)|\bto\s+(?:\w+\s+){0,2}countr|\boutside\s+(?:of\s+)?(?:the\s+|your\s+)?(?:EU|EEA|European|UK|United|U\.S|country|"
+             r"countries|jurisdiction|region|home)|\babroad|\binternational|\bjurisdictions?\b|\bUnited States\b|\bU\.S\.|"
+             r"\bUSA\b|\bEurope|\bEEA\b|\bforeign|\boverseas|\bcross-border))", "yes", "no",
+             other=_BUSINESS_TRANSFER,
+             denial=_NOT_BEFORE + r"(?:transfer|store|stored|process|move|send|sent|leave|export|host)|\bonly (?:with)?in "
+                                  r"(?:the )?(?:EU|EEA|European|UK|United|country)"),
+    Practice("contact", "Contact or DPO", "How do I contact {company} if I have questions about this privacy policy?",
+             r"\bcontact (?:us|our|the|me|them)\b|\bquestions?\b|\bwrite to\b|\b(?:e-?mail|call|reach|ask) us\b|"
+             r"\bget in touch\b|\bprotection officer\b|\bDPO\b|\bprivacy (?:officer|team|office)\b|\bcomplain|"
+             r"\bconcerns?\b|\bcontact:|@[\w-]+\.\w|\binquir|\benquir|\bmailto:", "yes",
+             other=r"\bcontact (?:information|details|data|lists?)\b|\bwe (?:may )?(?:collect|contact you)"),
 )
 _BY_ID = {p.id: p for p in PRACTICES}
 # A denial with an exception ("we do not share ... except with our service providers") is qualified.
 _EXCEPTION = re.compile(r"\bexcept|\bunless\b|\bother than\b|\bonly\b|\bapart from\b|\bexclusively\b|"
+                        r"\bfor (?:their|its) (?:own )?(?:direct )?(?:marketing|promotional|commercial)|\bdoes not include\b|"
+                        r"\bhowever\b|\bwhere we can\b|" + _PURPOSE_LIMIT + "|"
                         r"\bwithout (?:your|the user'?s?) (?:prior |express )?(?:consent|permission)", re.I)
 
 
@@ -151,25 +214,40 @@ def speaks_to(practice: Practice, sentence: str) -> bool:
 
     if not re.search(practice.words, sentence, re.I) or (practice.other and re.search(practice.other, sentence, re.I)):
         return False
-    if states_own_practice(sentence):
+    if states_own_practice(sentence) and not _USER_SUBJECT.match(sentence):
         return True
     return practice.rights and not _DEFINITION_START.match(sentence)
 
 
+# The user is the subject: "You may not share your log-in", "Users are responsible for ...".
+_USER_SUBJECT = re.compile(r"^\W*(?:if\s+)?(?:you|users?|visitors?|members?|customers?)\s+(?:may|must|should|shall|are|is|"
+                           r"can|cannot|will|agree|choose|decide|wish|want)\b", re.I)
 # A definition: "'Personal information' means ...", "Cookies are small text files ...".
 _DEFINITION_START = re.compile(r"^\W*(?:an?\s+|the\s+)?[\w\s'’“”\"-]{1,40}?\b(?:means|refers\s+to|is\s+defined\s+as|"
                                r"(?:is|are)\s+(?:an?\s+)?(?:small|tiny|text|pieces?|files?))\b", re.I)
 
 
-def decide(practice: Practice, lead: str | None, stance: str | None, sentence: str) -> str:
-    """The verdict of ``practice`` for ``sentence``: ``lead`` is the engine's Yes/No lead for it
-    (None: none), ``stance`` its looser reading ("yes", "no" or None, ``qa.polarity.sentence_stance``)."""
+def decide(practice: Practice, lead: str | None, stance: str | None, sentence: str, judged: str | None = None,
+           company: str = "") -> str:
+    """The verdict of ``practice`` for ``sentence`` (the highlight quoted): ``lead`` is the engine's
+    Yes/No lead for it (None: none), ``stance`` its looser reading ("yes", "no" or None,
+    ``qa.polarity.sentence_stance``); ``judged`` is the judged sentence itself (default: ``sentence``),
+    where a denial must stand (not in a sentence the highlight joined to it); ``company`` names the
+    policy's company (a denial must be the company's own: "Acme does not sell")."""
+    judged = sentence if judged is None else judged
+    denial = practice.denial and practice.denial.replace("{company}", re.escape(company) if company else "(?!)")
     denied = lead == "No" or (lead is None and stance == "no" and not practice.needs_lead)
+    if practice.grant and re.search(practice.grant, judged, re.I):
+        denied = False  # "you may request deletion ..., though we may be unable to delete some of it"
+    elif denial and re.search(denial, judged, re.I):
+        denied = True
+    elif denied and denial:
+        return NOT_STATED  # a negation elsewhere in the sentence: it does not deny the practice itself
     hedged = bool(practice.middle and re.search(practice.hedge, sentence, re.I))
     if denied:
         if hedged and _EXCEPTION.search(sentence):
             return practice.middle
-        return practice.no or practice.yes
+        return practice.no or NOT_STATED  # "we do not collect your SSN" decides nothing where there is no "no"
     if lead is None and practice.needs_lead:
         return NOT_STATED
     if hedged and not (practice.broader and re.search(practice.broader, sentence, re.I)):
@@ -334,8 +412,10 @@ class _Asker:
             self._queries[text] = embed_query(self.config.model, text, self.config.query_adapter)
         return self._queries[text]
 
-    def judge_passages(self, understood, hits, query_vector):
-        """``qa.evidence.judge_passages`` with sentence vectors remembered between questions."""
+    def judge_sentences(self, understood, hits, query_vector) -> list:
+        """Every sentence ``qa.evidence.judge_passages`` weighs (the first passages' sentences),
+        each with the judge's probability, most probable first; sentence vectors are remembered
+        between questions."""
         import numpy as np
 
         from index.embedder import embed
@@ -348,17 +428,13 @@ class _Asker:
         if new:
             vectors = embed(self.config.model, [t for _, t in new])
             self._sentences.update((key, vector) for (key, _), vector in zip(new, vectors))
-        if candidates:
-            similarities = np.vstack([self._sentences[k] for k in keys]) @ np.asarray(query_vector, dtype="float32")
-        else:
-            similarities = np.zeros(0)
+        if not candidates:
+            return []
+        similarities = np.vstack([self._sentences[k] for k in keys]) @ np.asarray(query_vector, dtype="float32")
         rows = sentence_features(self.view, understood, hits, candidates, similarities)
         probabilities = self.judge.probabilities(rows)
-        best: dict[int, Judged] = {}
-        for (i, span, text), p in zip(candidates, probabilities):
-            if i not in best or p > best[i].probability:
-                best[i] = Judged(hits[i], span, float(p), i, text)
-        return sorted(best.values(), key=lambda j: (-j.probability, j.rank))
+        judged = [Judged(hits[i], span, float(p), i, text) for (i, span, text), p in zip(candidates, probabilities)]
+        return sorted(judged, key=lambda j: (-j.probability, j.rank))
 
     def cell(self, info: PolicyInfo, practice: Practice) -> Cell:
         """The cell of ``practice`` for one policy version."""
@@ -377,14 +453,15 @@ class _Asker:
             return Cell(practice.id, NOT_STATED)  # "Do Not Track" never written: silent on it
         query = self.query_vector(search_text(question, [info]))
         hits = self.view.hits(query, query_stems(understood), docs, k=RETRIEVED)
-        judged = [j for j in self.judge_passages(understood, hits, query) if j.probability >= self.judge.answers]
-        for item in judged[:VERDICT_PASSAGES]:
+        judged = [j for j in self.judge_sentences(understood, hits, query) if j.probability >= self.judge.answers]
+        for item in judged[:VERDICT_SENTENCES]:
             citation = cite(self.view, [item], 1, query, topic_share(self.view, understood))[0]
             if not speaks_to(practice, citation.highlight):
                 continue
             text = answer_text(understood, [citation], self.view, set(docs), item.probability >= self.judge.lead)
             lead = next((w for w in ("Yes", "No") if text.startswith(w + ". ")), None)
-            verdict = decide(practice, lead, sentence_stance(understood, citation.highlight), citation.highlight)
+            verdict = decide(practice, lead, sentence_stance(understood, citation.highlight), citation.highlight,
+                             item.text, info.company)
             if verdict == NOT_STATED:
                 continue
             return Cell(practice.id, verdict, citation, probability=round(item.probability, 4))
