@@ -135,8 +135,9 @@ PRACTICES: tuple[Practice, ...] = (
                                         r"\baggregat|\banonymi[sz]ed|\bde-identified", needs_lead=True),
     Practice("advertising", "Advertising and tracking", "Does {company} use personal information for advertising?",
              r"\badverti|\bads?\b|\bretarget|\bremarket|\binterest-based|\btargeted", "yes", "no", needs_lead=True,
-             denial=_NOT_BEFORE + r"(?:use|show|display|serve|include|allow|permit|run|place|send|target|have|carry|"
-                                  r"contain|feature|adverti|ads?\b)|\bad-free\b|\bno (?:ads|advertising|advertisements)\b"),
+             denial=_NOT_BEFORE + r"(?:use|show|display|serve|include|allow|permit|run|place|send|target|adverti|ads?\b)|"
+                    + _NOT_BEFORE + r"(?:have|carry|contain|feature|accept)\W+(?:\w+\W+){0,2}?(?:ads?\b|adverti)|"
+                    r"\bad-free\b|\bno (?:ads|advertising|advertisements)\b"),
     Practice("retention", "Retention period", "How long does {company} keep personal information?",
              r"\bas long as\b|\bno longer (?:need|necessary|required|useful)|\bretention (?:period|policy|schedule)|"
              r"\b(?:retain|retained|retains|keep|keeps|kept|store|stores|stored|hold|holds|held|delete|deleted|erase|"

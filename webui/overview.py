@@ -73,10 +73,11 @@ def _row_html(row: OverviewRow, grid: Overview) -> str:
     for p, cell in zip(grid.practices, row.cells):
         rank = p.verdicts.index(cell.verdict) if cell.verdict in p.verdicts else len(p.verdicts)
         mark = ""
-        label = f"{p.name}: {cell.verdict}"
+        label = f"{cell.verdict}: {p.name}, {row.company}"  # the visible words first (WCAG 2.5.3)
         if cell.changed:
-            mark = '<span class="pq-ov-changed">changed</span>'
-            label += f" (was {cell.previous} in the policy of {date_label(row.previous_date)})"
+            mark = ' <span class="pq-ov-changed">changed</span>'
+            label = (f"{cell.verdict} changed: {p.name}, {row.company}; was {cell.previous} in the policy of "
+                     f"{date_label(row.previous_date)}")
         cells.append(f'<td data-rank="{rank}" data-verdict="{_t(p.id)}={_t(cell.verdict)}">'
                      f'<button type="button" class="pq-ov-cell pq-tone-{tone(p.id, cell.verdict)}" '
                      f'data-doc="{_t(row.doc)}" data-practice="{_t(p.id)}" aria-label="{_t(label)}" '
@@ -110,6 +111,21 @@ def cell_view(row: OverviewRow, cell: Cell) -> str:
 def evidence_placeholder() -> str:
     return '<div class="pq-empty">Open a cell to see the sentence behind its verdict, highlighted in the whole policy.</div>'
 
+
+# The whole policy scrolled to the highlighted sentence once it is laid out (the chat scrolls to the
+# passage; here the one sentence is what the cell is about).
+SCROLL_TO_SENTENCE_JS = """
+const reveal = (tries) => {
+  const box = element.querySelector('.pq-policy-text');
+  const target = element.querySelector('.pq-policy-text mark.pq-highlight') || element.querySelector('.pq-passage');
+  if (!box || !target) return;
+  if (box.clientHeight === 0) { if (tries > 0) setTimeout(() => reveal(tries - 1), 50); return; }
+  const offset = target.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
+  box.scrollTop = Math.max(0, offset - box.clientHeight / 4);
+};
+watch('value', () => reveal(100));
+reveal(100);
+"""
 
 # Sorting (by a column's verdict order, then company), filtering (company name, one verdict or
 # changed rows) and opening a cell, all in the page; opening asks the server through `trigger`.
@@ -177,7 +193,7 @@ def build_tab(config, tab, open_policy) -> None:
     from qa.overview import overview, version_row
     from qa.safe import safe_call
 
-    from .app import _OPEN_CITATION_JS, _SCROLL_TO_PASSAGE_JS, _int, _policies
+    from .app import _OPEN_CITATION_JS, _int, _policies
 
     with gr.Row():
         company = gr.Dropdown(company_choices(_policies(config)), value=ALL_COMPANIES, label="Company",
@@ -189,7 +205,7 @@ def build_tab(config, tab, open_policy) -> None:
         with gr.Column(scale=5, min_width=360):
             evidence = gr.HTML(evidence_placeholder(), elem_id="pq-ov-evidence", js_on_load=_OPEN_CITATION_JS)
         with gr.Column(scale=6, min_width=380):
-            viewer = gr.HTML("", elem_id="pq-ov-policy", js_on_load=_SCROLL_TO_PASSAGE_JS)
+            viewer = gr.HTML("", elem_id="pq-ov-policy", js_on_load=SCROLL_TO_SENTENCE_JS)
 
     def show(company_name, version_choice, progress=gr.Progress()):
         def report(done: int, total: int) -> None:
