@@ -86,8 +86,11 @@ def main() -> int:
     (data / CACHE_FILE).unlink(missing_ok=True)
     load = os.getloadavg()
     full, csv_text, _ = timed_command(["qa", "overview", "--csv"], env)
-    cells = max(csv_text.count("\n") - 1, 0)
-    rows = len({line.split(",", 3)[2] for line in csv_text.splitlines()[1:]}) if cells else 0
+    import csv
+    import io
+
+    lines = list(csv.DictReader(io.StringIO(csv_text)))
+    cells, rows = len(lines), len({line["doc"] for line in lines})
     again, csv_again, _ = timed_command(["qa", "overview", "--csv"], env)
     assert csv_again == csv_text, "the unchanged re-run gave another grid"
 

@@ -20,7 +20,7 @@ import json
 import os
 import re
 import threading
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from index.config import Config, get_config, quiet_third_parties
@@ -106,8 +106,15 @@ _SERVICE_OR_LAW = (r"\bservice providers?\b|\bvendors?\b|\bcontractors?\b|\bproc
                    r"\bdoes not include\b|\bhowever\b|\bwhere we can\b|" + _PURPOSE_LIMIT)
 # A negation a few words before a verb: "we do not currently alter our practices", "we are not able to respond".
 _SEPARATOR = r"[\s,()\"'’“”*_-]+"  # within one clause: no full stop, semicolon, colon
-_NOT_BEFORE = (r"(?:\bnot|n['’]t|\bnever|\bunable to|\bno longer|\bin no event|\bneither|\bnor)\b(?:" + _SEPARATOR +
-               r"(?!(?:but|however|although|though|except|whereas|while|unless|instead)\b)\w+){0,5}?" + _SEPARATOR)
+_NOT = r"(?:\bnot|n['’]t|\bnever|\bunable to|\bno longer|\bin no event|\bneither|\bnor|\bcannot)\b"
+# Words that start another clause, or another subject: the negation does not reach past them.
+_CLAUSE_STOP = r"(?!(?:but|however|although|though|except|whereas|while|unless|instead|we|you|they)\b)"
+_NOT_BEFORE = _NOT + r"(?:" + _SEPARATOR + _CLAUSE_STOP + r"\w+){0,5}?" + _SEPARATOR
+# Do Not Track is the company's own practice whoever the sentence names: "we do not promise that we
+# will be able to ... honor" reaches further.
+_NOT_FAR_BEFORE = (_NOT + r"(?:" + _SEPARATOR + r"(?!(?:but|however|although|though|except|whereas|while|unless|instead|"
+                   r"and(?=\W+(?:we|our)\b))\b)"
+                   r"\w+){0,9}?" + _SEPARATOR)
 # The company itself changing hands ("if we are acquired", "in the event we sell our business"): not
 # a sale, a sharing or an international transfer of its users' data.
 _BUSINESS_TRANSFER = (r"\bmerger|\bacqui|\bbankrupt|\breorgani|\bsuccessor|\bdivestiture|\bbusiness transfer|"
@@ -135,9 +142,10 @@ PRACTICES: tuple[Practice, ...] = (
                                         r"\baggregat|\banonymi[sz]ed|\bde-identified", needs_lead=True),
     Practice("advertising", "Advertising and tracking", "Does {company} use personal information for advertising?",
              r"\badverti|\bads?\b|\bretarget|\bremarket|\binterest-based|\btargeted", "yes", "no", needs_lead=True,
-             denial=_NOT_BEFORE + r"(?:use|show|display|serve|include|allow|permit|run|place|send|target|adverti|ads?\b)|"
-                    + _NOT_BEFORE + r"(?:have|carry|contain|feature|accept)\W+(?:\w+\W+){0,2}?(?:ads?\b|adverti)|"
-                    r"\bad-free\b|\bno (?:ads|advertising|advertisements)\b"),
+             denial=_OWN_SUBJECT + _NOT_BEFORE + r"(?:use|show|display|serve|include|allow|permit|run|place|send|target|"
+                    r"adverti|ads?\b)|" + _OWN_SUBJECT + _NOT_BEFORE + r"(?:have|carry|contain|feature|accept)\W+"
+                    r"(?:\w+\W+){0,2}?(?:ads?\b|adverti)|\bad-free\b|\bno (?:ads|advertising|advertisements)\b|"
+                    r"\b(?:free of|without) (?:any )?(?:ads\b|adverti)"),
     Practice("retention", "Retention period", "How long does {company} keep personal information?",
              r"\bas long as\b|\bno longer (?:need|necessary|required|useful)|\bretention (?:period|policy|schedule)|"
              r"\b(?:retain|retained|retains|keep|keeps|kept|store|stores|stored|hold|holds|held|delete|deleted|erase|"
@@ -147,8 +155,8 @@ PRACTICES: tuple[Practice, ...] = (
     Practice("deletion", "Deletion", "Can users ask {company} to delete their personal information?",
              r"\bdelet|\berase|\berasure|\bremov|\bclose (?:your|their) account|\bdeactivat|\bcancel", "yes", "no",
              other=r"\bcookies?\b|\bbrowser|\bchild|\bminors?\b|\bunder (?:the age of )?1[3-8]\b",
-             denial=r"(?:\bnot|n['’]t|\bnever|\bcannot)\b(?!\s+(?:immediately|completely|fully|entirely|necessarily|always|"
-                    r"all|required)\b)(?:\W+\w+){0,4}?\W+(?:delet|eras|remov|purg|destroy)",
+             denial=_NOT + r"(?!\s+(?:immediately|completely|fully|entirely|necessarily|always|all|required)\b)(?:"
+                    + _SEPARATOR + _CLAUSE_STOP + r"\w+){0,4}?" + _SEPARATOR + r"(?:delet|eras|remov|purg|destroy)",
              grant=r"\b(?:you|users?)\s+(?:can|may|are able to|have the right to)\b[^.;]{0,60}\b(?:delet|eras|remov)|"
                    r"\bright to (?:request |ask )?(?:the |us to )?(?:delet|eras)|\brequest (?:the |that we )?(?:delet|eras)",
              rights=True),
@@ -167,8 +175,8 @@ PRACTICES: tuple[Practice, ...] = (
              r"(?s)^(?=.*\b(?:do[\s-]+not[\s-]+track|DNT)\b)(?=.*\b(?:honou?r|respond|recogni[sz]|compl[yi]|support|"
              r"process|abide|obey|accept|act(?:s|ed)?\s+(?:on|upon)|react|alter|modify|change|treat|ignor|disregard))",
              "honours", "does not honour", needs_lead=True,
-             denial=_NOT_BEFORE + r"(?:honou?r|respond|recogni[sz]|compl[yi]|support|process|abide|obey|accept|act|react|"
-                                  r"alter|modify|change|treat)|\bignor|\bdisregard"),
+             denial=_NOT_FAR_BEFORE + r"(?:honou?r|respond|recogni[sz]|compl[yi]|support|process|abide|obey|accept|act|"
+                                      r"react|alter|modify|change|treat)|\bignor|\bdisregard"),
     Practice("children", "Children", "Does {company} knowingly collect personal information from children?",
              r"(?s)^(?=.*(?:\bchild|\bminors?\b|\bkids?\b|\bunder (?:the age of )?1[3-8]\b|\bCOPPA\b|\bparental\b|"
              r"\bage of 1[3-8]))(?=.*(?:\bnot\b|n['’]t\b|\bnever\b|\bknowingly|\bintend|\bdirect|\bdesign|\baimed|\bage\b|"
@@ -475,25 +483,39 @@ class _Asker:
 _cache_lock = threading.Lock()
 
 
+# The code and data a cell's verdict comes from: a change to any of them computes every cell again.
+_DEPENDS_ON = ("qa/overview.py", "qa/evidence.py", "qa/judge.py", "qa/data/judge.json", "qa/polarity.py",
+               "qa/compose.py", "qa/question.py", "qa/names.py", "qa/retrieve.py", "index/retrieval.py",
+               "index/lexical.py")
+
+
 def grid_version(config: Config) -> str:
-    """What every cached cell depends on besides its policy: the practice table, this module's
-    version, the judge's weights and the encoder. Any change computes every cell again."""
+    """What every cached cell depends on besides its policy: the files of ``_DEPENDS_ON`` (the
+    practice table, the judge's code and weights, retrieval) and the encoder."""
     from index.build import current_encoder
 
-    from .judge import CALIBRATION
-
-    try:
-        judge = CALIBRATION.read_bytes()
-    except OSError:
-        judge = b""
-    table = json.dumps([asdict(p) for p in PRACTICES], sort_keys=True).encode()
-    digest = hashlib.sha256(table + judge + current_encoder(config).encode() + str(OVERVIEW_VERSION).encode())
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256(f"{OVERVIEW_VERSION}\x1f{current_encoder(config)}".encode())
+    for name in _DEPENDS_ON:
+        path = root / name
+        stamp = _stamp(path)
+        remembered = _read.get(("code", path))
+        if remembered is None or remembered[0] != stamp:
+            try:
+                remembered = (stamp, hashlib.sha256(path.read_bytes()).hexdigest())
+            except OSError:
+                remembered = (stamp, "")
+            _read[("code", path)] = remembered
+        digest.update(remembered[1].encode())
     return digest.hexdigest()[:16]
 
 
-def policy_key(fingerprint: str, info: PolicyInfo) -> str:
-    """A policy version's cache key: its text's hash, company and date (the questions name both)."""
-    return hashlib.sha256(f"{fingerprint}\x1f{info.company}\x1f{info.policy_date}".encode()).hexdigest()[:24]
+def policy_key(view: IndexView, doc: str) -> str:
+    """A policy version's cache key: the ids of its indexed chunks (hashes of their text, company
+    and date, see ``index.build``), so any change to what the engine reads of it is a new key."""
+    info = view.policies[doc]
+    ids = "\x1e".join(chunk["id"] for chunk in view.doc_chunks.get(doc, []))
+    return hashlib.sha256(f"{ids}\x1f{info.company}\x1f{info.policy_date}".encode()).hexdigest()[:24]
 
 
 def _cache_path(config: Config) -> Path:
@@ -557,19 +579,6 @@ def _restored(data: dict, info: PolicyInfo) -> Cell:
     return Cell(data["practice"], data["verdict"], citation, probability=float(data.get("probability") or 0))
 
 
-def _fingerprints(config: Config) -> dict[str, str]:
-    """Each indexed policy's content hash (from the manifest), read again only when it changed."""
-    from index.build import load_manifest
-
-    stamp = _stamp(config.manifest_path)
-    remembered = _read.get(("manifest", config.manifest_path))
-    if remembered is None or remembered[0] != stamp:
-        documents = load_manifest(config)["documents"]
-        remembered = (stamp, {doc: e.get("text_sha256") or e.get("sha256") or "" for doc, e in documents.items()})
-        _read[("manifest", config.manifest_path)] = remembered
-    return remembered[1]
-
-
 def policy_cells(view: IndexView, docs: list[str], config: Config | None = None,
                  progress=False) -> tuple[dict[str, tuple[Cell, ...]], int]:
     """Every practice's cell for each policy of ``docs`` (by doc), from the cache or computed and
@@ -577,8 +586,7 @@ def policy_cells(view: IndexView, docs: list[str], config: Config | None = None,
     ``callable(done, total)`` (policies), or False."""
     config = config or view.config
     version = grid_version(config)
-    fingerprints = _fingerprints(config)
-    keys = {doc: policy_key(fingerprints.get(doc, ""), view.policies[doc]) for doc in docs}
+    keys = {doc: policy_key(view, doc) for doc in docs}
     cached = _load_cache(config, version)
     computed = 0
     if any(keys[doc] not in cached for doc in docs):
@@ -651,8 +659,7 @@ def update_overview(config: Config | None = None, progress=True) -> int:
     config = config or get_config()
     view = ensure_index(config, progress=progress)
     computed = policy_cells(view, list(view.policies), config, progress)[1]
-    fingerprints = _fingerprints(config)
-    keep = {policy_key(fingerprints.get(doc, ""), info) for doc, info in view.policies.items()}
+    keep = {policy_key(view, doc) for doc in view.policies}
     if set(_load_cache(config, grid_version(config))) - keep:
         _merge_into_cache(config, grid_version(config), {}, keep)
     return computed

@@ -247,3 +247,24 @@ def test_scorer_counts_correct_and_opposite_cells(seed_index, tmp_path):
     assert "accuracy: 80.0%" in format_report(report) and "OPPOSITE Azalead" in format_report(report)
     assert is_opposite("yes", "no") and is_opposite("honours", "does not honour")
     assert not is_opposite("shares", "shares only with service providers or when required by law")
+
+
+def test_index_commands_compute_the_new_policies_cells_once(tmp_path):
+    corpus, data = tmp_path / "corpus", tmp_path / "data"
+    corpus.mkdir()
+    (corpus / "nosell-2021-03-01.md").write_text(NOSELL, encoding="utf-8")
+    env = {**os.environ, "POLICYQA_CORPUS": str(corpus), "POLICYQA_DATA": str(data)}
+
+    def index(*args):
+        done = subprocess.run([sys.executable, "-m", "index", *args, "--json"], capture_output=True, text=True,
+                              cwd=PROJECT, env=env, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return json.loads(done.stdout)
+
+    assert index()["overview_cells"] == len(PRACTICES)
+    assert index()["overview_cells"] == 0  # unchanged: nothing computed
+    (tmp_path / "maysell.md").write_text(MAYSELL, encoding="utf-8")
+    added = index("add", str(tmp_path / "maysell.md"))
+    assert added["overview_cells"] == len(PRACTICES) and added["added"][0]["company"] == "Maysell"
+    cache = json.loads((data / "overview.json").read_text())
+    assert sorted(p["company"] for p in cache["policies"].values()) == ["Maysell", "Nosell"]

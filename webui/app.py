@@ -414,6 +414,10 @@ def build_demo(config: Config | None = None) -> gr.Blocks:
                 return render.error_message(str(exc)), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             except PolicyQAError as exc:
                 return render.error_message(f"Indexing failed: {exc}"), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            if result.added:  # the new policies' overview cells, computed now (the rest are cached)
+                from qa.overview import update_overview
+
+                safe_call(update_overview, config, progress=False)
             page_header, choices, placeholder = refresh_page(config)
             return (render.upload_status(result), choices, page_header, placeholder,
                     None if result.added else gr.skip())
