@@ -688,7 +688,7 @@ def overview(company: str | None = None, policy_date: str | None = None, *, conf
     view = ensure_index(config, progress=progress is True)
     policies = list(view.policies.values())
     company = _clean_company(company)
-    wanted = sorted({p.company for p in policies}, key=str.lower)
+    wanted = sorted({p.company for p in policies}, key=lambda name: (name.lower(), name))
     if company:
         named = find_companies(company, policies)
         if not named:
