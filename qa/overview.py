@@ -579,6 +579,36 @@ def _restored(data: dict, info: PolicyInfo) -> Cell:
     return Cell(data["practice"], data["verdict"], citation, probability=float(data.get("probability") or 0))
 
 
+@dataclass(frozen=True)
+class Catalogue:
+    """What the overview needs of an up-to-date index when its cells are cached: the policies and
+    their chunk ids, read from the manifest alone (the keyword index and the vector store, which
+    only computing a cell needs, stay closed: an unchanged corpus's grid opens in about a second)."""
+
+    config: Config
+    policies: dict
+    doc_chunks: dict
+
+
+def catalogue(config: Config, progress=False) -> "IndexView | Catalogue":
+    """The index's policies for the overview: a ``Catalogue`` of an up-to-date index, else the index
+    brought up to date (``qa.retrieve.ensure_index``)."""
+    from index.build import is_stale, load_manifest
+
+    from .retrieve import ensure_index
+
+    if is_stale(config):
+        return ensure_index(config, progress=progress)
+    documents = load_manifest(config)["documents"]
+    if not documents:
+        return ensure_index(config, progress=progress)  # says the index is empty, and how to fill it
+    # As index.retrieval.IndexView reads them.
+    policies = {rel: PolicyInfo(rel, e["company"], e.get("domain"), e["policy_date"] or None, e.get("effective_date"),
+                                e.get("title", ""), e["source"], len(e["chunks"]), tuple(e.get("aliases") or ()),
+                                e.get("added") or 0) for rel, e in documents.items()}
+    return Catalogue(config, policies, {rel: list(e["chunks"]) for rel, e in documents.items()})
+
+
 def policy_cells(view: IndexView, docs: list[str], config: Config | None = None,
                  progress=False) -> tuple[dict[str, tuple[Cell, ...]], int]:
     """Every practice's cell for each policy of ``docs`` (by doc), from the cache or computed and
@@ -594,6 +624,10 @@ def policy_cells(view: IndexView, docs: list[str], config: Config | None = None,
             cached = _load_cache(config, version)
             todo = [doc for doc in docs if keys[doc] not in cached]
             if todo:
+                if isinstance(view, Catalogue):  # cells to compute: the whole index is needed now
+                    from .retrieve import ensure_index
+
+                    view = ensure_index(config, progress=progress is True)
                 computed = _compute(view, config, version, todo, keys, cached, progress)
     out = {doc: tuple(_restored(cached[keys[doc]]["cells"][p.id], view.policies[doc]) for p in PRACTICES)
            for doc in docs}
@@ -681,11 +715,10 @@ def overview(company: str | None = None, policy_date: str | None = None, *, conf
     """
     from .answer import _clean_company
     from .question import find_companies
-    from .retrieve import ensure_index
 
     quiet_third_parties()
     config = config or get_config()
-    view = ensure_index(config, progress=progress is True)
+    view = catalogue(config, progress is True)
     policies = list(view.policies.values())
     company = _clean_company(company)
     wanted = sorted({p.company for p in policies}, key=lambda name: (name.lower(), name))
@@ -734,10 +767,8 @@ def _grid(view: IndexView, chosen: list[tuple[PolicyInfo, PolicyInfo | None]], c
 def version_row(doc: str, config: Config | None = None) -> OverviewRow:
     """The overview row of one indexed policy version (by its ``doc`` id), changes marked against the
     company's version before it. Raises ``BadQuestion`` for a doc the index does not hold."""
-    from .retrieve import ensure_index
-
     config = config or get_config()
-    view = ensure_index(config, progress=False)
+    view = catalogue(config, False)
     info = view.policies.get(doc) if isinstance(doc, str) else None
     if info is None:
         raise BadQuestion("no indexed policy has that id")

@@ -149,6 +149,8 @@ def test_unchanged_corpus_computes_nothing_and_a_changed_policy_only_itself(smal
 
     with monkeypatch.context() as m:
         m.setattr(module, "_Asker", refuse)
+        # Nor is the keyword index or the vector store opened: the manifest is enough.
+        m.setattr("index.retrieval.IndexView.__init__", refuse)
         again = overview()
         again_cells = {r.doc: r.cells for r in again.rows}
     assert again.computed == 0 and again_cells == {r.doc: r.cells for r in first.rows}
