@@ -182,8 +182,11 @@ PRACTICES: tuple[Practice, ...] = (
              r"\bage of 1[3-8]))(?=.*(?:\bnot\b|n['’]t\b|\bnever\b|\bknowingly|\bintend|\bdirect|\bdesign|\baimed|\bage\b|"
              r"\bconsent|\bpermission|\bolder\b|\bat least\b|\byears old|\bprohibit))",
              "not directed at children", "not directed at children", "collects with parental consent",
-             r"(?<!with)(?<!without)\b(?:with|has|have|obtain\w*|given)\s+(?:the\s+)?(?:verifiable\s+|prior\s+|express\s+)?"
-             r"(?:parental|parents?[\'’]?s?|guardians?[\'’]?s?)\s+(?:consent|permission|approval)"),
+             r"\b(?:with|has|have|obtain\w*|given)\s+(?:the\s+)?(?:verifiable\s+|prior\s+|express\s+)?"
+             r"(?:parental|parents?[\'’]?s?|guardians?[\'’]?s?)\s+(?:consent|permission|approval)|"
+             r"(?<!without )\b(?:with )?(?:the )?(?:verifiable )?(?:consent|permission) (?:of|from) (?:a |the |their |his or "
+             r"her )?(?:parent|guardian)|\b(?:parent|guardian)s?(?: or (?:legal )?guardian)? (?:has|have) (?:provided|given) "
+             r"(?:\w+ )?(?:consent|permission)"),
     Practice("security", "Security measures", "What security measures does {company} take to protect personal information?",
              r"\bsecur|\bencrypt|\bSSL\b|\bTLS\b|\bHTTPS\b|\bsafeguard|\bfirewall|\bpasswords?\b|\bmeasures\b|"
              r"\bprecautions\b|\bunauthori[sz]ed|\bprotected (?:by|against|from)\b|\bstandards\b", "describes measures",
@@ -599,6 +602,10 @@ def catalogue(config: Config, progress=False) -> "IndexView | Catalogue":
 
     if is_stale(config):
         return ensure_index(config, progress=progress)
+    stamp = _stamp(config.manifest_path)
+    remembered = _read.get(("catalogue", config))
+    if remembered is not None and remembered[0] == stamp:
+        return remembered[1]
     documents = load_manifest(config)["documents"]
     if not documents:
         return ensure_index(config, progress=progress)  # says the index is empty, and how to fill it
@@ -606,7 +613,9 @@ def catalogue(config: Config, progress=False) -> "IndexView | Catalogue":
     policies = {rel: PolicyInfo(rel, e["company"], e.get("domain"), e["policy_date"] or None, e.get("effective_date"),
                                 e.get("title", ""), e["source"], len(e["chunks"]), tuple(e.get("aliases") or ()),
                                 e.get("added") or 0) for rel, e in documents.items()}
-    return Catalogue(config, policies, {rel: list(e["chunks"]) for rel, e in documents.items()})
+    found = Catalogue(config, policies, {rel: list(e["chunks"]) for rel, e in documents.items()})
+    _read[("catalogue", config)] = (stamp, found)
+    return found
 
 
 def policy_cells(view: IndexView, docs: list[str], config: Config | None = None,
