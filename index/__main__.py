@@ -1,4 +1,7 @@
-"""``python -m index [--json]`` builds or updates the index; ``python -m index add PATH...`` adds policies."""
+"""``python -m index [--json]`` builds or updates the index; ``python -m index add PATH...`` adds policies.
+
+Both then compute the overview cells (``qa.overview``) of the policies that are new or changed
+(``--no-overview`` skips it); an unchanged corpus costs nothing there either."""
 from __future__ import annotations
 
 import argparse
@@ -22,8 +25,10 @@ def _date(value: str) -> str:
     raise argparse.ArgumentTypeError(f"'{value}' is not a date like 2017-12-31")
 
 
-def _print_report(report, as_json: bool, added: list[str] | None = None) -> None:
+def _print_report(report, as_json: bool, added: list[str] | None = None, overview: int | None = None) -> None:
     data = report.to_dict()
+    if overview is not None:
+        data["overview_cells"] = overview
     if added is not None:
         from .build import load_manifest
 
@@ -44,6 +49,20 @@ def _print_report(report, as_json: bool, added: list[str] | None = None) -> None
           f"seconds: {report.seconds}" + (f"  device: {report.device}" if report.device else ""))
     for name, reason in report.skipped.items():
         print(f"skipped: {name}: {reason}")
+    if overview is not None:
+        print(f"overview: {overview} cells computed (the rest cached)")
+
+
+def _update_overview(as_json: bool) -> int | None:
+    """The overview's cells for the policies this run added or changed (``qa.overview``); the
+    others come from its cache. A failure here leaves the index as built and says why."""
+    from qa.overview import update_overview
+
+    try:
+        return update_overview(get_config(), progress=not as_json)
+    except PolicyQAError as exc:
+        print(f"warning: the overview was not updated ({exc}); `python -m qa overview` computes it", file=sys.stderr)
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -62,11 +81,14 @@ def main(argv: list[str] | None = None) -> int:
                             help="another name the company goes by (repeat for several): it names the company "
                                  "in questions, --company and the chat")
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
+        parser.add_argument("--no-overview", action="store_true", help="do not compute the new policies' overview cells")
         args = parser.parse_args(argv[1:])
     else:
         parser = argparse.ArgumentParser(prog="python -m index",
                                          description="Build or update the index of the corpus folder.")
         parser.add_argument("--json", action="store_true", help="print the report as JSON")
+        parser.add_argument("--no-overview", action="store_true", help="do not compute the overview cells of "
+                                                                        "new or changed policies")
         args = parser.parse_args(argv)
         args.paths = None
     from .build import add, build
@@ -75,9 +97,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.paths is not None:
             added, report = add(args.paths, company=args.company, policy_date=args.date, progress=not args.json,
                                 aliases=args.alias)
-            _print_report(report, args.json, added)
+            cells = None if args.no_overview or not report.documents else _update_overview(args.json)
+            _print_report(report, args.json, added, cells)
             return 0 if added or not report.skipped else 1
-        _print_report(build(get_config(), progress=not args.json), args.json)
+        report = build(get_config(), progress=not args.json)
+        cells = None if args.no_overview or not report.documents else _update_overview(args.json)
+        _print_report(report, args.json, overview=cells)
         return 0
     except PolicyQAError as exc:
         print(f"error: {exc}", file=sys.stderr)

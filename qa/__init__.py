@@ -6,7 +6,9 @@
 (True, 'Comindware')
 """
 from .answer import ask
+from .overview import Cell, Overview, OverviewRow, overview
 from .records import Answer, Citation
 from .safe import SafeReply, safe_ask, safe_call
 
-__all__ = ["ask", "safe_ask", "safe_call", "SafeReply", "Answer", "Citation"]
+__all__ = ["ask", "overview", "safe_ask", "safe_call", "SafeReply", "Answer", "Citation", "Overview", "OverviewRow",
+           "Cell"]

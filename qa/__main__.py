@@ -1,4 +1,6 @@
-"""``python -m qa "QUESTION" [--company NAME] [-k N] [--json]``: answer from the command line."""
+"""``python -m qa "QUESTION" [--company NAME] [-k N] [--json]``: answer from the command line.
+
+``python -m qa overview [--company NAME] [--date YYYY-MM-DD] [--json|--csv]``: the overview grid."""
 from __future__ import annotations
 
 import argparse
@@ -31,6 +33,9 @@ def _log_errors_to_file() -> str | None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit status (2 for usage errors and bad questions, 1 for failures)."""
     quiet_third_parties()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["overview"]:
+        return overview_main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m qa", description="Ask a question about the indexed privacy policies.")
     parser.add_argument("question", help='e.g. "Does Comindware share data with Salesforce?"')
     parser.add_argument("--company", help="answer from this company's policy only (its name, a distinctive word of "
@@ -61,6 +66,44 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(reply.answer.to_dict(), indent=2, ensure_ascii=False))
     else:
         print(format_answer(reply.answer))
+    return 0
+
+
+def overview_main(argv: list[str]) -> int:
+    """``python -m qa overview``: every company's newest policy × the practices, as text, JSON or CSV."""
+    parser = argparse.ArgumentParser(prog="python -m qa overview",
+                                     description="The overview: each company's policy, practice by practice, "
+                                                 "each verdict with the sentence that decides it.")
+    parser.add_argument("--company", help="this company only (name or domain)")
+    parser.add_argument("--date", help="the policy version of this date (YYYY-MM-DD) instead of the newest")
+    shape = parser.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print the grid as JSON")
+    shape.add_argument("--csv", action="store_true", help="print one CSV line per cell")
+    args = parser.parse_args(argv)
+    from .overview import format_overview, overview
+    from .safe import safe_call
+
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
+    error_log = _log_errors_to_file()
+    try:
+        reply = safe_call(overview, args.company, args.date, progress=True)
+    except KeyboardInterrupt:
+        print("interrupted: the cells computed so far are kept", file=sys.stderr)
+        return 130
+    if not reply.ok:
+        print(f"error: {reply.message}", file=sys.stderr)
+        if reply.kind == "failure" and error_log:
+            print(f"(details: {error_log})", file=sys.stderr)
+        return 2 if reply.kind == "bad_question" else 1
+    grid = reply.answer
+    if args.json:
+        print(json.dumps(grid.to_dict(), indent=2, ensure_ascii=False))
+    elif args.csv:
+        sys.stdout.write(grid.to_csv())
+    else:
+        sys.stdout.write(format_overview(grid))
     return 0
 
 

@@ -498,3 +498,61 @@ def test_busy_port_names_both_ways_to_choose_another(chat_app, seed_data_dir):
     assert "make run PORT=" in out.stderr and "GRADIO_SERVER_PORT=" in out.stderr and "--port" in out.stderr
     dry = subprocess.run(["make", "-n", "run", "PORT=8000"], cwd=PROJECT, capture_output=True, text=True)
     assert "app.py --port 8000" in dry.stdout
+
+
+def test_overview_tab_sorts_filters_and_opens_a_cell_in_the_full_policy(chat_app, page):
+    open_chat(page, chat_app.url)
+    page.get_by_role("tab", name="Overview").click()
+    rows = page.locator("#pq-overview .pq-ov-grid tbody tr")
+    rows.first.wait_for(timeout=120_000)  # computed on first use, then cached
+
+    def companies():
+        return [row.get_attribute("data-company") for row in rows.all() if row.is_visible()]
+
+    assert companies() == ["axosoft", "azalead", "azendoo", "comindware"]
+    heads = page.locator("#pq-overview .pq-ov-sort")
+    assert heads.count() == 15 and "Do Not Track" in heads.all_inner_texts()
+    _screenshot(page, "overview.png")
+
+    # Sorting by a practice puts its verdicts in the order of its vocabulary, "not stated" last.
+    dnt = page.locator("#pq-overview .pq-ov-sort", has_text="Do Not Track")
+    dnt.click()
+    assert companies()[0] == "azalead"
+    assert page.locator("#pq-overview th[aria-sort='ascending']").inner_text().startswith("Do Not Track")
+    dnt.click()
+    assert companies()[-1] == "azalead"
+    page.locator("#pq-overview .pq-ov-sort", has_text="Company").click()
+    assert companies() == ["axosoft", "azalead", "azendoo", "comindware"]
+
+    # Filtering by name, and by a verdict.
+    page.locator("#pq-overview .pq-ov-filter").fill("AZA")
+    assert companies() == ["azalead"]
+    page.locator("#pq-overview .pq-ov-filter").fill("")
+    page.locator("#pq-overview .pq-ov-only").select_option("dnt=does not honour")
+    assert companies() == ["azalead"]
+    page.locator("#pq-overview .pq-ov-only").select_option("")
+    assert len(companies()) == 4
+
+    # Azalead's newest policy answers Do Not Track where its 2014 policy did not: the cell says so.
+    cell = page.locator('#pq-overview button.pq-ov-cell[data-practice="dnt"][data-doc="azalead-2017-12-31.md"]')
+    assert squash(cell.inner_text()) == "does not honour changed"
+    cell.click()
+    evidence = page.locator("#pq-ov-evidence")
+    evidence.locator(".pq-ov-practice").wait_for(timeout=30_000)
+    assert squash(evidence.locator(".pq-ov-practice").inner_text()) == "Do Not Track: does not honour"
+    assert "2014-06-25" in evidence.locator(".pq-ov-was").inner_text()
+    assert "do not currently respond to browser DNT signals" in evidence.locator("mark.pq-highlight").inner_text()
+    mark = page.locator("#pq-ov-policy .pq-policy-text mark.pq-highlight")
+    mark.wait_for(timeout=30_000)
+    assert "do not currently respond to browser DNT signals" in mark.inner_text()
+    assert "azalead-2017-12-31.md" in page.locator("#pq-ov-policy .pq-policy-doc").inner_text()
+    page.wait_for_function("""() => {
+        const box = document.querySelector('#pq-ov-policy .pq-policy-text');
+        const mark = box && box.querySelector('mark.pq-highlight');
+        if (!mark || box.scrollTop === 0) return false;
+        const a = box.getBoundingClientRect(), b = mark.getBoundingClientRect();
+        return b.top >= a.top && b.top + 20 <= a.bottom;
+    }""", timeout=10_000)  # the whole policy is scrolled to the sentence
+    assert_accessible(page, "overview with a cell open")
+    page.locator("#pq-ov-evidence").scroll_into_view_if_needed()
+    _screenshot(page, "overview-cell.png")

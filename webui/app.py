@@ -16,6 +16,7 @@ from index.retrieval import open_index
 from qa.chat import ALL_COMPANIES, NEWEST, answer_turn, ask_in_context, company_choices, versions_of
 from qa.safe import safe_call
 
+from . import overview as overview_view
 from . import render
 from .citations import used_citations
 from .upload import ALLOWED_SUFFIXES, MAX_UPLOAD_BYTES, BadUpload, add_uploads
@@ -214,6 +215,30 @@ MAX_COMPANY_CHARS = 200
 MAX_PREVIOUS_CHARS = 2000
 
 
+def overview_endpoint(company: str | None = None, policy_date: str | None = None) -> dict:
+    """The overview grid: each company's policy, practice by practice, each verdict with its sentence.
+
+    Args:
+        company: this company only (name or domain); empty for every company.
+        policy_date: the policy version of this date (ISO date) instead of each company's newest.
+
+    Returns:
+        JSON: practices (id, name, question, verdicts) and rows (company, policy_date, version, doc,
+        previous_date and cells: practice, verdict, previous (the previous version's verdict when it
+        differs), changed and citation, whose doc and offsets open the policy through /policy).
+    """
+    from qa.overview import overview
+
+    company = _optional_text(company, "company", "a company name or domain", MAX_COMPANY_CHARS)
+    policy_date = _optional_text(policy_date, "policy_date", "a date like 2014-06-25", 10)
+    if policy_date and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", policy_date):
+        raise gr.Error("policy_date must be a date like 2014-06-25, or empty for the newest.")
+    reply = safe_call(overview, company, policy_date, config=get_config())
+    if not reply.ok:
+        raise gr.Error(reply.message)
+    return _without_source_paths(reply.answer.to_dict())
+
+
 def _optional_text(value, name: str, what: str, limit: int) -> str | None:
     """An optional text argument of the API, checked; the message never repeats the value given."""
     if value is None:
@@ -291,47 +316,51 @@ def build_demo(config: Config | None = None) -> gr.Blocks:
     with gr.Blocks(title="PolicyQA") as demo:
         context = gr.State(None)
         header = gr.HTML(_header(config))
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=6, min_width=420):
-                with gr.Row():
-                    company = gr.Dropdown(company_choices(policies), value=ALL_COMPANIES, label="Company",
-                                          info="Used when the question names no company", interactive=True)
-                    version = gr.Dropdown([("Newest", NEWEST)], value=NEWEST, label="Policy version",
-                                          info="This company has several policy versions", visible=False,
-                                          interactive=True)
-                # Messages are HTML built by webui.render with every user and policy string escaped;
-                # Markdown, LaTeX and custom tags are off so nothing in them is interpreted.
-                chatbot = gr.Chatbot(
-                    label="Chat", show_label=False, elem_id="pq-chat", height=520, render_markdown=False, autoscroll=False,
-                    sanitize_html=True, allow_tags=False, latex_delimiters=[], buttons=[], feedback_options=None,
-                    placeholder=landing(config),
-                )
-                question = gr.Textbox(placeholder="Ask a question, e.g. Does Comindware share data with Salesforce?",
-                                      label="Your question", show_label=False, submit_btn="Ask",
-                                      elem_id="pq-question", autofocus=True, max_lines=4)
-                with gr.Row(elem_classes="pq-examples"):
-                    example_buttons = [gr.Button(q, size="sm", variant="secondary") for q in EXAMPLES]
-                    clear = gr.Button("↺ New conversation", size="sm", variant="secondary",
-                                      elem_classes="pq-clear")
-                with gr.Accordion("Add your own policies", open=False):
-                    files = gr.File(label=f"Policy files ({' '.join(ALLOWED_SUFFIXES)}, up to "
-                                          f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB each)",
-                                    file_count="multiple", file_types=list(ALLOWED_SUFFIXES), type="filepath")
-                    with gr.Row():
-                        upload_company = gr.Textbox(label="Company (optional)", placeholder="read from the document")
-                        upload_date = gr.Textbox(label="Policy date (optional)", placeholder="YYYY-MM-DD")
-                    upload_aliases = gr.Textbox(label="Other names of the company (optional)",
-                                                placeholder="comma-separated: Acme, acme.io, ACME Corp.")
-                    add_button = gr.Button("Add to the index", variant="primary")
-                    upload_status = gr.HTML()
-            with gr.Column(scale=5, min_width=380):
-                with gr.Tabs(selected="sources") as tabs:
-                    with gr.Tab("Sources", id="sources"):
-                        sources = gr.HTML(render.sources_panel(None), elem_id="pq-sources",
-                                          js_on_load=_OPEN_CITATION_JS)
-                    with gr.Tab("Full policy", id="policy"):
-                        viewer = gr.HTML(render.policy_placeholder(), elem_id="pq-policy",
-                                         js_on_load=_SCROLL_TO_PASSAGE_JS)
+        with gr.Tabs(selected="chat", elem_id="pq-views"):
+            with gr.Tab("Chat", id="chat"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=6, min_width=420):
+                        with gr.Row():
+                            company = gr.Dropdown(company_choices(policies), value=ALL_COMPANIES, label="Company",
+                                                  info="Used when the question names no company", interactive=True)
+                            version = gr.Dropdown([("Newest", NEWEST)], value=NEWEST, label="Policy version",
+                                                  info="This company has several policy versions", visible=False,
+                                                  interactive=True)
+                        # Messages are HTML built by webui.render with every user and policy string escaped;
+                        # Markdown, LaTeX and custom tags are off so nothing in them is interpreted.
+                        chatbot = gr.Chatbot(
+                            label="Chat", show_label=False, elem_id="pq-chat", height=520, render_markdown=False, autoscroll=False,
+                            sanitize_html=True, allow_tags=False, latex_delimiters=[], buttons=[], feedback_options=None,
+                            placeholder=landing(config),
+                        )
+                        question = gr.Textbox(placeholder="Ask a question, e.g. Does Comindware share data with Salesforce?",
+                                              label="Your question", show_label=False, submit_btn="Ask",
+                                              elem_id="pq-question", autofocus=True, max_lines=4)
+                        with gr.Row(elem_classes="pq-examples"):
+                            example_buttons = [gr.Button(q, size="sm", variant="secondary") for q in EXAMPLES]
+                            clear = gr.Button("↺ New conversation", size="sm", variant="secondary",
+                                              elem_classes="pq-clear")
+                        with gr.Accordion("Add your own policies", open=False):
+                            files = gr.File(label=f"Policy files ({' '.join(ALLOWED_SUFFIXES)}, up to "
+                                                  f"{MAX_UPLOAD_BYTES // (1024 * 1024)} MB each)",
+                                            file_count="multiple", file_types=list(ALLOWED_SUFFIXES), type="filepath")
+                            with gr.Row():
+                                upload_company = gr.Textbox(label="Company (optional)", placeholder="read from the document")
+                                upload_date = gr.Textbox(label="Policy date (optional)", placeholder="YYYY-MM-DD")
+                            upload_aliases = gr.Textbox(label="Other names of the company (optional)",
+                                                        placeholder="comma-separated: Acme, acme.io, ACME Corp.")
+                            add_button = gr.Button("Add to the index", variant="primary")
+                            upload_status = gr.HTML()
+                    with gr.Column(scale=5, min_width=380):
+                        with gr.Tabs(selected="sources") as tabs:
+                            with gr.Tab("Sources", id="sources"):
+                                sources = gr.HTML(render.sources_panel(None), elem_id="pq-sources",
+                                                  js_on_load=_OPEN_CITATION_JS)
+                            with gr.Tab("Full policy", id="policy"):
+                                viewer = gr.HTML(render.policy_placeholder(), elem_id="pq-policy",
+                                                 js_on_load=_SCROLL_TO_PASSAGE_JS)
+            with gr.Tab("Overview", id="overview") as overview_tab:
+                overview_view.build_tab(config, overview_tab, policy_endpoint)
 
         def respond(message, history, previous, company_filter, version_choice):
             history = list(history or [])
@@ -388,6 +417,10 @@ def build_demo(config: Config | None = None) -> gr.Blocks:
                 return render.error_message(str(exc)), gr.skip(), gr.skip(), gr.skip(), gr.skip()
             except PolicyQAError as exc:
                 return render.error_message(f"Indexing failed: {exc}"), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            if result.added:  # the new policies' overview cells, computed now (the rest are cached)
+                from qa.overview import update_overview
+
+                safe_call(update_overview, config, progress=False)
             page_header, choices, placeholder = refresh_page(config)
             return (render.upload_status(result), choices, page_header, placeholder,
                     None if result.added else gr.skip())
@@ -400,8 +433,9 @@ def build_demo(config: Config | None = None) -> gr.Blocks:
 
         gr.api(ask_endpoint, api_name="ask")
         gr.api(policy_endpoint, api_name="policy")
+        gr.api(overview_endpoint, api_name="overview")
 
-    _optional_api_arguments(demo, {"ask": 1, "policy": 1})
+    _optional_api_arguments(demo, {"ask": 1, "policy": 1, "overview": 0})
     demo.queue(default_concurrency_limit=CHAT_CONCURRENCY, max_size=QUEUE_MAX_SIZE)
     return demo
 

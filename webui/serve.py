@@ -68,7 +68,9 @@ class Warmup:
 
     def open_store_later(self) -> None:
         """Open the vector store in the background. The warm-up answer used cached vectors, so the
-        port opens before Chroma is imported (1-2 s); the first question across companies needs it."""
+        port opens before Chroma is imported (1-2 s); the first question across companies needs it.
+        Then the overview cells of policies not cached yet (an index the app built itself) are
+        computed, so that the Overview tab opens at once."""
 
         def run() -> None:
             try:
@@ -76,6 +78,12 @@ class Warmup:
 
                 open_index(self.config).store.count()
             except Exception:  # the question that needs the store reports what is wrong
+                pass
+            try:
+                from qa.overview import update_overview
+
+                update_overview(self.config, progress=False)
+            except Exception:  # the Overview tab computes what is missing, and says what is wrong
                 pass
 
         threading.Thread(target=run, name="policyqa-store", daemon=True).start()

@@ -1,0 +1,272 @@
+"""The overview grid: verdicts from the answering engine on small real policies, the cache, the
+exports, the CLI, the HTTP endpoint on the running chat, and the scorer of labelled grids."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from index.build import build
+from index.config import get_config
+from qa import Overview, ask, overview
+from qa.overview import NOT_STATED, PRACTICES, decide, practice
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+NOSELL = """# Nosell Privacy Policy
+
+Effective date: March 1, 2021
+
+## What we collect
+
+We collect your name and email address when you create an account.
+
+## Sale of data
+
+We do not sell your personal information.
+
+## Do Not Track
+
+We do not respond to Do Not Track signals.
+
+## Retention
+
+We keep server logs for 30 days and then delete them.
+
+## Children
+
+We do not knowingly collect personal information from children under 13.
+"""
+MAYSELL = """# Maysell Privacy Policy
+
+Effective date: June 5, 2020
+
+## Sharing and sale
+
+We may sell your personal information to marketing partners.
+
+## Do Not Track
+
+Our website honors Do Not Track signals sent by your browser.
+
+## Retention
+
+We retain your information for as long as necessary to provide the service.
+"""
+SILENT = """# Quietco Privacy Policy
+
+Effective date: January 2, 2019
+
+## About us
+
+Quietco makes wooden toys in a small workshop. Our shop is open from Monday to Friday.
+"""
+POLICIES = {"nosell-2021-03-01.md": NOSELL, "maysell-2020-06-05.md": MAYSELL, "quietco-2019-01-02.md": SILENT}
+
+
+@pytest.fixture(scope="module")
+def small_index(tmp_path_factory):
+    """Three small policies indexed once for the module (real model, real Chroma)."""
+    folder = tmp_path_factory.mktemp("overview")
+    corpus, data = folder / "corpus", folder / "data"
+    corpus.mkdir()
+    for name, text in POLICIES.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    old = dict(os.environ)
+    os.environ.update({"POLICYQA_CORPUS": str(corpus), "POLICYQA_DATA": str(data)})
+    try:
+        build(get_config(), progress=False)
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    return corpus, data
+
+
+@pytest.fixture
+def small(small_index, monkeypatch):
+    corpus, data = small_index
+    monkeypatch.setenv("POLICYQA_CORPUS", str(corpus))
+    monkeypatch.setenv("POLICYQA_DATA", str(data))
+    return corpus, data
+
+
+def _cells(grid: Overview, company: str) -> dict:
+    row = next(r for r in grid.rows if r.company == company)
+    return {c.practice: c for c in row.cells}
+
+
+def test_verdicts_quote_the_deciding_sentence(small):
+    grid = overview()
+    assert [p.id for p in grid.practices] == [p.id for p in PRACTICES] and len(PRACTICES) == 14
+    cells = {"Nosell": _cells(grid, "Nosell"), "Maysell": _cells(grid, "Maysell")}
+    nosell, maysell = cells["Nosell"], cells["Maysell"]
+    expected = {
+        ("Nosell", "sale"): ("does not sell", "We do not sell your personal information."),
+        ("Nosell", "dnt"): ("does not honour", "We do not respond to Do Not Track signals."),
+        ("Nosell", "retention"): ("a stated period", "We keep server logs for 30 days and then delete them."),
+        ("Nosell", "children"): ("not directed at children",
+                               "We do not knowingly collect personal information from children under 13."),
+        ("Nosell", "collection"): ("collects", "We collect your name and email address when you create an account."),
+        ("Maysell", "sale"): ("sells or may sell", "We may sell your personal information to marketing partners."),
+        ("Maysell", "dnt"): ("honours", "Our website honors Do Not Track signals sent by your browser."),
+        ("Maysell", "retention"): ("as long as needed",
+                                 "We retain your information for as long as necessary to provide the service."),
+    }
+    for (company, practice_id), (verdict, sentence) in expected.items():
+        cell = cells[company][practice_id]
+        assert (cell.verdict, cell.citation and cell.citation.highlight) == (verdict, sentence), (company, practice_id)
+        c = cell.citation
+        text = Path(c.source).read_text(encoding="utf-8")
+        assert text[c.highlight_start:c.highlight_end] == c.highlight and text[c.start:c.end] == c.excerpt
+        assert c.doc and c.section and c.company == cell.citation.company
+    assert nosell["sale"].citation.policy_date == "2021-03-01"
+    # A policy that says nothing about a practice: not stated, and no sentence.
+    assert all(c.verdict == NOT_STATED and c.citation is None for c in _cells(grid, "Quietco").values())
+    assert maysell["children"].verdict == NOT_STATED and maysell["children"].citation is None
+
+
+def test_a_verdict_is_the_engines_answer(small):
+    """The cell's sentence and polarity are those ``qa.ask`` gives for the same question."""
+    answer = ask(practice("dnt").question.format(company="Nosell"), company="Nosell")
+    cell = _cells(overview("Nosell"), "Nosell")["dnt"]
+    assert answer.text.startswith("No.") and answer.citations[0].highlight == cell.citation.highlight
+    assert (answer.citations[0].start, answer.citations[0].end) == (cell.citation.start, cell.citation.end)
+
+
+def test_unchanged_corpus_computes_nothing_and_a_changed_policy_only_itself(small, monkeypatch):
+    import qa.overview  # noqa: F401  (the module, not the function qa.overview)
+
+    module = sys.modules["qa.overview"]
+    first = overview()
+    again_cells = {}
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a cell was computed for an unchanged policy")
+
+    with monkeypatch.context() as m:
+        m.setattr(module, "_Asker", refuse)
+        # Nor is the keyword index or the vector store opened: the manifest is enough.
+        m.setattr("index.retrieval.IndexView.__init__", refuse)
+        again = overview()
+        again_cells = {r.doc: r.cells for r in again.rows}
+    assert again.computed == 0 and again_cells == {r.doc: r.cells for r in first.rows}
+    cache = json.loads((get_config().data_dir / module.CACHE_FILE).read_text())
+    assert len(cache["policies"]) == 3
+
+
+def test_csv_and_json_exports_round_trip(small):
+    grid = overview()
+    assert Overview.from_dict(json.loads(json.dumps(grid.to_dict()))).rows == grid.rows
+    back = Overview.from_csv(grid.to_csv())
+    assert back.rows == grid.rows and [p.id for p in back.practices] == [p.id for p in grid.practices]
+    import csv
+    import io
+
+    assert len(list(csv.DictReader(io.StringIO(grid.to_csv())))) == 3 * len(PRACTICES)
+
+
+def test_cli_overview_as_json_csv_and_text(small):
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "qa", "overview", *args], capture_output=True, text=True,
+                              cwd=PROJECT, env=dict(os.environ), timeout=300)
+
+    done = run("--company", "nosell", "--json")
+    assert done.returncode == 0, done.stderr
+    data = json.loads(done.stdout)
+    assert [r["company"] for r in data["rows"]] == ["Nosell"]
+    sale = next(c for c in data["rows"][0]["cells"] if c["practice"] == "sale")
+    assert sale["verdict"] == "does not sell" and sale["citation"]["highlight"] == "We do not sell your personal information."
+    done = run("--csv")
+    assert done.returncode == 0 and Overview.from_csv(done.stdout).rows == overview().rows
+    done = run("--company", "Maysell")
+    assert done.returncode == 0 and "sells or may sell" in done.stdout and "honors Do Not Track" in done.stdout
+    done = run("--company", "Nobody Inc")
+    assert done.returncode == 2 and "Nobody Inc" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_decide_never_reads_a_denial_elsewhere_as_the_practices():
+    """The opposite verdicts the grid must never give (docs/overview-practices.md)."""
+    sale, dnt, ads, sharing = practice("sale"), practice("dnt"), practice("advertising"), practice("sharing")
+    # A negation in another clause, or by another subject, denies nothing of the company's own.
+    assert decide(sale, "No", "no", "Third parties do not sell personal information that the Guardian sold to them.",
+                  company="The Guardian") == NOT_STATED
+    assert decide(ads, "No", "no", "While we do not share your personal data with the ad network, it serves the ads.",
+                  company="Acme") == NOT_STATED
+    # A negation at the practice's own verb is a denial whatever the lead.
+    assert decide(dnt, "Yes", "yes", "We do not alter our practices when the Service receives a DNT signal.") == \
+        "does not honour"
+    assert decide(sharing, "Yes", "yes", "We do not (and will never) sell, license or share any of the data.",
+                  company="Acme") == "does not share"
+    assert decide(sharing, "No", "no", "We do not share your data with third parties except with our service "
+                                       "providers.", company="Acme") == \
+        "shares only with service providers or when required by law"
+    assert decide(sale, None, "yes", "We may sell your data.") == NOT_STATED  # no lead: undecided
+
+
+def test_overview_endpoint_on_the_running_chat(chat_app):
+    from gradio_client import Client
+    from gradio_client.exceptions import AppError
+
+    client = Client(chat_app.url, verbose=False)
+    grid = client.predict(api_name="/overview")
+    assert sorted(r["company"] for r in grid["rows"]) == ["Axosoft", "Azalead", "Azendoo", "Comindware"]
+    assert [p["id"] for p in grid["practices"]] == [p.id for p in PRACTICES]
+    azalead = next(r for r in grid["rows"] if r["company"] == "Azalead")
+    assert azalead["policy_date"] == "2017-12-31" and azalead["previous_date"] == "2014-06-25"
+    dnt = next(c for c in azalead["cells"] if c["practice"] == "dnt")
+    assert dnt["verdict"] == "does not honour" and dnt["changed"] and dnt["previous"] == NOT_STATED
+    assert "source" not in dnt["citation"] and dnt["citation"]["doc"] == "azalead-2017-12-31.md"
+    policy = client.predict(dnt["citation"]["doc"], dnt["citation"]["start"], dnt["citation"]["end"],
+                            dnt["citation"]["highlight_start"], dnt["citation"]["highlight_end"], api_name="/policy")
+    assert '<mark class="pq-highlight">' in policy and "DNT" in policy
+    old = client.predict("Azalead", "2014-06-25", api_name="/overview")
+    assert [(r["company"], r["policy_date"], r["previous_date"]) for r in old["rows"]] == [("Azalead", "2014-06-25", None)]
+    with pytest.raises(AppError, match="2014-06-25|2017-12-31"):
+        client.predict("Azalead", "2001-01-01", api_name="/overview")
+
+
+def test_scorer_counts_correct_and_opposite_cells(seed_index, tmp_path):
+    from evaluation.overview import format_report, is_opposite, read_grid, score
+
+    grid = tmp_path / "grid.jsonl"
+    grid.write_text("\n".join(json.dumps(line) for line in [
+        {"company": "Azalead", "policy_date": "2017-12-31", "practice": "dnt", "verdict": "does not honour"},
+        {"company": "Azalead", "policy_date": "2017-12-31", "practice": "sale", "verdict": "sells or may sell"},
+        {"company": "Axosoft", "labels": {"dnt": "not stated", "children": "not stated",
+                                          "sale": {"verdict": "does not sell"}}},
+        {"company": "Comindware", "practice": "nonsense", "verdict": "yes"},
+    ]) + "\nnot json\n")
+    labels, problems = read_grid(grid)
+    assert len(labels) == 6 and problems == ["line 5: not JSON (Expecting value: line 1 column 1 (char 0))"]
+    report = score(labels, get_config())
+    assert (report.cells, report.correct) == (5, 4) and report.accuracy == 0.8
+    assert [(m["company"], m["practice"], m["verdict"]) for m in report.opposite] == [("Azalead", "sale", "does not sell")]
+    assert report.per_practice["dnt"] == [2, 2] and any("nonsense" in p for p in report.problems)
+    assert "accuracy: 80.0%" in format_report(report) and "OPPOSITE Azalead" in format_report(report)
+    assert is_opposite("yes", "no") and is_opposite("honours", "does not honour")
+    assert not is_opposite("shares", "shares only with service providers or when required by law")
+
+
+def test_index_commands_compute_the_new_policies_cells_once(tmp_path):
+    corpus, data = tmp_path / "corpus", tmp_path / "data"
+    corpus.mkdir()
+    (corpus / "nosell-2021-03-01.md").write_text(NOSELL, encoding="utf-8")
+    env = {**os.environ, "POLICYQA_CORPUS": str(corpus), "POLICYQA_DATA": str(data)}
+
+    def index(*args):
+        done = subprocess.run([sys.executable, "-m", "index", *args, "--json"], capture_output=True, text=True,
+                              cwd=PROJECT, env=env, timeout=600)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return json.loads(done.stdout)
+
+    assert index()["overview_cells"] == len(PRACTICES)
+    assert index()["overview_cells"] == 0  # unchanged: nothing computed
+    (tmp_path / "maysell.md").write_text(MAYSELL, encoding="utf-8")
+    added = index("add", str(tmp_path / "maysell.md"))
+    assert added["overview_cells"] == len(PRACTICES) and added["added"][0]["company"] == "Maysell"
+    cache = json.loads((data / "overview.json").read_text())
+    assert sorted(p["company"] for p in cache["policies"].values()) == ["Maysell", "Nosell"]
