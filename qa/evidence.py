@@ -78,16 +78,13 @@ def candidate_sentences(view: IndexView, hits: list[Hit], passages: int = JUDGED
 
 
 def sentence_features(view: IndexView, understood: Understood, hits: list[Hit],
-                      candidates: list[tuple[int, tuple[int, int], str]], config: Config, query_vector) -> list[dict]:
-    """The judge's inputs for each candidate sentence (see the module docstring)."""
-    from index.embedder import embed, embed_words
-
+                      candidates: list[tuple[int, tuple[int, int], str]], config: Config, query_vector,
+                      memo: dict | None = None) -> list[dict]:
+    """The judge's inputs for each candidate sentence (see the module docstring). ``memo`` (text ->
+    its encoding) spares a caller that judges the same sentences for many questions re-encoding them."""
     if not candidates:
         return []
-    texts = [c[2] for c in candidates]
-    vectors, sentence_words = embed_words(config.model, texts)
-    if config.engine != "int8":
-        vectors = embed(config.model, texts)
+    vectors, sentence_words = _encoded(config, [c[2] for c in candidates], memo)
     similarities = np.asarray(vectors, dtype="float32") @ np.asarray(query_vector, dtype="float32")
     companies = {c.lower() for c in understood.companies}
     topic = {s for w in understood.content_words if w not in VAGUE for s in stems(w)}
@@ -115,6 +112,20 @@ def sentence_features(view: IndexView, understood: Understood, hits: list[Hit],
     return rows
 
 
+def _encoded(config: Config, texts: list[str], memo: dict | None):
+    """Each text's vector (the configured engine's) and its words' vectors in context (int8)."""
+    from index.embedder import embed, embed_words
+
+    memo = {} if memo is None else memo
+    new = list(dict.fromkeys(t for t in texts if t not in memo))
+    if new:
+        vectors, words = embed_words(config.model, new)
+        if config.engine != "int8":
+            vectors = embed(config.model, new)
+        memo.update((t, (v, w)) for t, v, w in zip(new, vectors, words))
+    return np.vstack([memo[t][0] for t in texts]), [memo[t][1] for t in texts]
+
+
 def _topic_words(config: Config, question: str, weight: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
     """The vectors of the question's topic words (read in the question) and their rarity weights."""
     from index.embedder import embed_words
@@ -127,22 +138,30 @@ def _topic_words(config: Config, question: str, weight: dict[str, float]) -> tup
     return np.array([v for v, _ in kept]), np.array([w for _, w in kept])
 
 
+def judge_sentences(view: IndexView, understood: Understood, hits: list[Hit], config: Config, query_vector,
+                    passages: int = JUDGED_PASSAGES, limit: int = MAX_JUDGED_SENTENCES,
+                    memo: dict | None = None) -> list[Judged]:
+    """Every candidate sentence of the first ``passages`` hits with the judge's probability, most
+    probable first (``memo``: see ``sentence_features``)."""
+    from .judge import get_judge
+
+    candidates = candidate_sentences(view, hits, passages, limit)
+    rows = sentence_features(view, understood, hits, candidates, config, query_vector, memo)
+    probabilities = get_judge(config).probabilities(rows)
+    judged = [Judged(hits[i], span, float(p), i, text) for (i, span, text), p in zip(candidates, probabilities)]
+    return sorted(judged, key=lambda j: (-j.probability, j.rank))
+
+
 def judge_passages(view: IndexView, understood: Understood, hits: list[Hit], config: Config,
                    query_vector, passages: int = JUDGED_PASSAGES, limit: int = MAX_JUDGED_SENTENCES) -> list[Judged]:
     """Each of the first ``passages`` hits with its most probable sentence, most probable first;
     the hits after them follow in retrieval order with probability 0."""
-    from .judge import get_judge
-
-    candidates = candidate_sentences(view, hits, passages, limit)
-    rows = sentence_features(view, understood, hits, candidates, config, query_vector)
-    probabilities = get_judge(config).probabilities(rows)
     best: dict[int, Judged] = {}
-    for (i, span, text), p in zip(candidates, probabilities):
-        if i not in best or p > best[i].probability:
-            best[i] = Judged(hits[i], span, float(p), i, text)
-    judged = sorted(best.values(), key=lambda j: (-j.probability, j.rank))
+    for judged in judge_sentences(view, understood, hits, config, query_vector, passages, limit):
+        best.setdefault(judged.rank, judged)
+    ranked = sorted(best.values(), key=lambda j: (-j.probability, j.rank))
     rest = [Judged(h, h.sentences[0], 0.0, i) for i, h in enumerate(hits) if i not in best and h.sentences]
-    return judged + rest
+    return ranked + rest
 
 
 def _logit(p: float) -> float:

@@ -412,10 +412,12 @@ class _Asker:
     def __init__(self, view: IndexView, config: Config):
         from .judge import get_judge
 
-        self.view, self.config, self.judge = view, config, get_judge()
+        self.view, self.config, self.judge = view, config, get_judge(config)
         self._queries: dict[str, object] = {}
-        self._sentences: dict[tuple[str, int, int], object] = {}
-        self._lock = threading.Lock()
+        # Sentence text -> its encoding (qa.evidence), for one policy at a time: its practices share
+        # sentences, other policies rarely do, and each encoding holds a vector per word.
+        self._sentences: dict[str, tuple] = {}
+        self._policy: str | None = None
 
     def query_vector(self, text: str):
         from index.embedder import embed_query
@@ -426,27 +428,11 @@ class _Asker:
 
     def judge_sentences(self, understood, hits, query_vector) -> list:
         """Every sentence ``qa.evidence.judge_passages`` weighs (the first passages' sentences),
-        each with the judge's probability, most probable first; sentence vectors are remembered
+        each with the judge's probability, most probable first; sentence encodings are remembered
         between questions."""
-        import numpy as np
+        from .evidence import judge_sentences
 
-        from index.embedder import embed
-
-        from .evidence import Judged, candidate_sentences, sentence_features
-
-        candidates = candidate_sentences(self.view, hits)
-        keys = [(hits[i].doc, span[0], span[1]) for i, span, _ in candidates]
-        new = [(key, c[2]) for key, c in zip(keys, candidates) if key not in self._sentences]
-        if new:
-            vectors = embed(self.config.model, [t for _, t in new])
-            self._sentences.update((key, vector) for (key, _), vector in zip(new, vectors))
-        if not candidates:
-            return []
-        similarities = np.vstack([self._sentences[k] for k in keys]) @ np.asarray(query_vector, dtype="float32")
-        rows = sentence_features(self.view, understood, hits, candidates, similarities)
-        probabilities = self.judge.probabilities(rows)
-        judged = [Judged(hits[i], span, float(p), i, text) for (i, span, text), p in zip(candidates, probabilities)]
-        return sorted(judged, key=lambda j: (-j.probability, j.rank))
+        return judge_sentences(self.view, understood, hits, self.config, query_vector, memo=self._sentences)
 
     def cell(self, info: PolicyInfo, practice: Practice) -> Cell:
         """The cell of ``practice`` for one policy version."""
@@ -456,6 +442,9 @@ class _Asker:
         from .question import search_text, understand
         from .retrieve import RETRIEVED, query_stems
 
+        if info.doc != self._policy:
+            self._sentences.clear()
+            self._policy = info.doc
         question = practice.question.format(company=info.company)
         understood = understand(question, [info])
         understood.companies = [info.company]
