@@ -239,6 +239,9 @@ _DEFINITION_START = re.compile(r"^\W*(?:an?\s+|the\s+)?[\w\s'’“”\"-]{1,40}
                                r"(?:is|are)\s+(?:an?\s+)?(?:small|tiny|text|pieces?|files?))\b", re.I)
 
 
+_HEDGED_NOT = re.compile(r"\b(may|might)\s+not\b", re.I)
+
+
 def decide(practice: Practice, lead: str | None, stance: str | None, sentence: str, judged: str | None = None,
            company: str = "") -> str:
     """The verdict of ``practice`` for ``sentence`` (the highlight quoted): ``lead`` is the engine's
@@ -251,8 +254,8 @@ def decide(practice: Practice, lead: str | None, stance: str | None, sentence: s
     denied = lead == "No" or (lead is None and stance == "no" and not practice.needs_lead)
     if practice.grant and re.search(practice.grant, judged, re.I):
         denied = False  # "you may request deletion ..., though we may be unable to delete some of it"
-    elif denial and re.search(denial, judged, re.I):
-        denied = True
+    elif denial and re.search(denial, _HEDGED_NOT.sub(r"\1", judged), re.I):
+        denied = True  # "may not remove ... from our backup systems" hedges; it denies nothing
     elif denied and denial:
         return NOT_STATED  # a negation elsewhere in the sentence: it does not deny the practice itself
     hedged = bool(practice.middle and re.search(practice.hedge, sentence, re.I))

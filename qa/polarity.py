@@ -91,6 +91,14 @@ def _clause_openers(tokens: list[str], clause: list[int]) -> dict[int, str]:
     return openers
 
 
+_HEDGES = frozenset(("may", "might"))
+
+
+def _hedged_clauses(tokens: list[str], clause: list[int]) -> set[int]:
+    """Clauses with a negation right after "may" or "might" ("may not be deleted")."""
+    return {clause[j] for j in range(1, len(tokens)) if tokens[j - 1] in _HEDGES and _is_negation(tokens, j)}
+
+
 def _negated_clauses(tokens: list[str]) -> set[int]:
     """Clauses that deny something. A negation inside a condition ("if you do not wish to receive
     emails") states no practice, so it does not deny the clause."""
@@ -151,6 +159,9 @@ def yes_no_lead(understood: Understood, evidence: str) -> str | None:
     # "organizations that sell our games": a relative clause states the practice of the noun before it.
     if all(opener.get(c) in _RELATIVE for c in focus):
         return None
+    # "we may not immediately delete residual copies": a hedged negation is neither a Yes nor a No.
+    if any(c in _hedged_clauses(tokens, clause) for c in focus):
+        return None
     if all(c in denied for c in focus):
         return "No"
     if any(c in denied for c in focus):
@@ -186,4 +197,6 @@ def sentence_stance(understood: Understood, sentence: str) -> str | None:
     if not places:
         return None
     clause, denied = _clauses(tokens), _negated_clauses(tokens)
+    if any(clause[i] in _hedged_clauses(tokens, clause) for i in places):
+        return None
     return "no" if all(clause[i] in denied for i in places) else "yes"

@@ -115,3 +115,13 @@ def test_another_partys_practice_in_a_relative_clause_gives_no_lead():
     assert yes_no_lead(understood, "We receive orders from the stores that sell our widgets.") is None
     assert yes_no_lead(understood, "We sell your data to advertisers.") == "Yes"
     assert yes_no_lead(understood, "We do not sell your data.") == "No"
+
+
+def test_a_hedged_negation_is_neither_yes_nor_no():
+    from qa.polarity import sentence_stance, yes_no_lead
+    from qa.question import Understood
+
+    understood = Understood(question="Does Acme delete my data?", companies=["Acme"], content_words=["delete", "data"])
+    hedged = "We may not immediately delete your data from our backup systems."
+    assert yes_no_lead(understood, hedged) is None and sentence_stance(understood, hedged) is None
+    assert yes_no_lead(understood, "We do not delete your data.") == "No"
