@@ -115,7 +115,12 @@ def name_phrases(understood: Understood, company_words: set[str]) -> list[list[s
         current = [token] if capital else []
     if current:
         runs.append(current)
-    return [run for run in runs if len(run) > 1 or _looks_coined(run[0])]
+    return [run for run in runs if len(run) > 1 or (_looks_coined(run[0]) and not _two_letters(run[0]))]
+
+
+def _two_letters(token: str) -> bool:
+    """A lone two-letter abbreviation (PC, CV, IDs): too many spellings to be a name a policy must write."""
+    return len(token.rstrip("s")) <= 2 and token[:2].isupper()
 
 
 def _names_company(token: str, company_words: set[str]) -> bool:
@@ -186,7 +191,7 @@ def _missing_from_forms(understood: Understood, stemmed: str, vocabulary: frozen
     missing = _absent(name_phrases(understood, company_words), [(stemmed, vocabulary)])
     for entity in understood.entities:
         word = name_key(entity)
-        if _names_company(entity, company_words) or entity in missing:
+        if _names_company(entity, company_words) or entity in missing or _two_letters(entity):
             continue
         if not name_word_present(word, vocabulary) and f" {stem_word(word)} " not in stemmed:
             missing.append(entity)
