@@ -48,25 +48,34 @@ def main(argv: list[str] | None = None) -> int:
     from .answer import format_answer
     from .safe import safe_ask
 
-    for stream in (sys.stdout, sys.stderr):
-        if hasattr(stream, "reconfigure"):
-            stream.reconfigure(errors="replace")  # a terminal that cannot show a character gets "?"
-    error_log = _log_errors_to_file()
-    try:
-        reply = safe_ask(args.question, company=args.company, k=args.k)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    if not reply.ok:
-        print(f"error: {reply.message}", file=sys.stderr)
-        if reply.kind == "failure" and error_log:
-            print(f"(details: {error_log})", file=sys.stderr)
-        return 2 if reply.kind == "bad_question" else 1
+    reply, status = _guarded(lambda: safe_ask(args.question, company=args.company, k=args.k), "interrupted")
+    if reply is None:
+        return status
     if args.json:
         print(json.dumps(reply.answer.to_dict(), indent=2, ensure_ascii=False))
     else:
         print(format_answer(reply.answer))
     return 0
+
+
+def _guarded(call, interrupted: str):
+    """Run ``call`` (a ``qa.safe`` call) for a terminal: ``(reply, None)``, or ``(None, exit status)``
+    after saying what went wrong (an error, a bad question, Ctrl-C)."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")  # a terminal that cannot show a character gets "?"
+    error_log = _log_errors_to_file()
+    try:
+        reply = call()
+    except KeyboardInterrupt:
+        print(interrupted, file=sys.stderr)
+        return None, 130
+    if not reply.ok:
+        print(f"error: {reply.message}", file=sys.stderr)
+        if reply.kind == "failure" and error_log:
+            print(f"(details: {error_log})", file=sys.stderr)
+        return None, 2 if reply.kind == "bad_question" else 1
+    return reply, None
 
 
 def overview_main(argv: list[str]) -> int:
@@ -83,20 +92,10 @@ def overview_main(argv: list[str]) -> int:
     from .overview import format_overview, overview
     from .safe import safe_call
 
-    for stream in (sys.stdout, sys.stderr):
-        if hasattr(stream, "reconfigure"):
-            stream.reconfigure(errors="replace")
-    error_log = _log_errors_to_file()
-    try:
-        reply = safe_call(overview, args.company, args.date, progress=True)
-    except KeyboardInterrupt:
-        print("interrupted: the cells computed so far are kept", file=sys.stderr)
-        return 130
-    if not reply.ok:
-        print(f"error: {reply.message}", file=sys.stderr)
-        if reply.kind == "failure" and error_log:
-            print(f"(details: {error_log})", file=sys.stderr)
-        return 2 if reply.kind == "bad_question" else 1
+    reply, status = _guarded(lambda: safe_call(overview, args.company, args.date, progress=True),
+                             "interrupted: the cells computed so far are kept")
+    if reply is None:
+        return status
     grid = reply.answer
     if args.json:
         print(json.dumps(grid.to_dict(), indent=2, ensure_ascii=False))
