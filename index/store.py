@@ -20,6 +20,9 @@ CONNECT_TIMEOUT_S = 5.0  # an unreachable host fails fast instead of after the O
 WRITE_TIMEOUT_FACTOR = 6
 
 
+_EMBEDDED_OPEN = threading.Lock()
+
+
 def _client(config: Config, fresh: bool = False, writer: bool = False):
     """A Chroma client for ``config``.
 
@@ -49,9 +52,12 @@ def _client(config: Config, fresh: bool = False, writer: bool = False):
         _limit_waits(client, config.chroma_timeout * (WRITE_TIMEOUT_FACTOR if writer else 1))
         return client
     config.chroma_dir.mkdir(parents=True, exist_ok=True)
-    if fresh:
-        _forget_shared_system(config, settings)
-    return chromadb.PersistentClient(path=str(config.chroma_dir), settings=settings)
+    # Chroma keeps one shared system per folder; two threads opening one at once (the chat's first
+    # question while the overview computes in the background) race in that registry (KeyError).
+    with _EMBEDDED_OPEN:
+        if fresh:
+            _forget_shared_system(config, settings)
+        return chromadb.PersistentClient(path=str(config.chroma_dir), settings=settings)
 
 
 def _forget_shared_system(config: Config, settings) -> None:

@@ -920,3 +920,29 @@ def test_server_back_on_an_empty_folder_says_so_until_the_index_is_rebuilt(chrom
     report = build(get_config(), progress=False)  # `python -m index`, as the message says
     assert report.embedded == report.chunks == sum(len(e["chunks"]) for e in manifest["documents"].values())
     assert ask(question).to_dict() == before.to_dict()
+
+
+def test_threads_opening_one_embedded_store_at_once(tmp_path):
+    """The chat's first question and the overview's background work open the store at once."""
+    import threading
+    from dataclasses import replace
+
+    from index.config import get_config
+    from index.store import _client
+
+    config = replace(get_config(), data_dir=tmp_path)
+    errors = []
+
+    def open_store(fresh):
+        try:
+            _client(config, fresh=fresh).heartbeat()
+        except Exception as exc:  # noqa: BLE001 - any failure is the finding
+            errors.append(repr(exc))
+
+    for _ in range(5):
+        threads = [threading.Thread(target=open_store, args=(i % 2 == 0,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
