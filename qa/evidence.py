@@ -84,14 +84,16 @@ def sentence_features(view: IndexView, understood: Understood, hits: list[Hit],
     its encoding) spares a caller that judges the same sentences for many questions re-encoding them."""
     if not candidates:
         return []
-    vectors, sentence_words = _encoded(config, [c[2] for c in candidates], memo)
+    # The question is encoded beside its sentences (each text alone, on the pool's threads).
+    vectors, sentence_words = _encoded(config, [c[2] for c in candidates] + [understood.question], memo)
+    vectors, question_words = vectors[:-1], sentence_words.pop()
     similarities = np.asarray(vectors, dtype="float32") @ np.asarray(query_vector, dtype="float32")
     companies = {c.lower() for c in understood.companies}
     topic = {s for w in understood.content_words if w not in VAGUE for s in stems(w)}
     weight = {s: view.lexical.idf(s) for s in topic}
     total = sum(weight.values()) or 1.0
     names = [e.lower() for e in understood.entities if e.lower() not in companies]
-    asked, asked_weights = _topic_words(config, understood.question, weight)
+    asked, asked_weights = _topic_words(question_words, weight)
     asks_duration = bool(HOW_LONG.search(understood.question))
     rows = []
     for (i, _, text), similarity, words in zip(candidates, similarities, sentence_words):
@@ -126,11 +128,9 @@ def _encoded(config: Config, texts: list[str], memo: dict | None):
     return np.vstack([memo[t][0] for t in texts]), [memo[t][1] for t in texts]
 
 
-def _topic_words(config: Config, question: str, weight: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
-    """The vectors of the question's topic words (read in the question) and their rarity weights."""
-    from index.embedder import embed_words
-
-    _, (words,) = embed_words(config.model, [question])
+def _topic_words(words: list, weight: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
+    """The vectors of the question's topic words (``words``: the question's words read in it) and
+    their rarity weights."""
     kept = [(v, max(weight[s] for s in stems(w) if s in weight)) for w, v in words
             if any(s in weight for s in stems(w))]
     if not kept:
