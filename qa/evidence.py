@@ -105,11 +105,13 @@ def sentence_features(view: IndexView, understood: Understood, hits: list[Hit],
             "coverage": sum(w for s, w in weight.items() if s in found) / total,
             "names": (sum(n in lower for n in names) / len(names)) if names else 1.0,
             "align": 1.0,
+            "weakest": 1.0,
             "duration": (1.0 if DURATION.search(text) else -1.0) if asks_duration else 0.0,
         }
         if len(asked) and words:
             best = (asked @ np.array([v for _, v in words]).T).max(axis=1)
             row["align"] = float(best @ asked_weights / asked_weights.sum())
+            row["weakest"] = float(best.min())
         rows.append(row)
     return rows
 

@@ -22,7 +22,7 @@ from index.config import Config
 from index.errors import ConfigError
 
 CALIBRATION = Path(__file__).resolve().parent / "data" / "judge.json"
-FEATURES = ("similarity", "lexical", "coverage", "names", "align", "duration")
+FEATURES = ("similarity", "lexical", "coverage", "names", "align", "weakest", "duration")
 
 _lock = threading.Lock()
 _loaded: dict[str, "Judge"] = {}
