@@ -692,12 +692,34 @@ def update_overview(config: Config | None = None, progress=True) -> int:
     from .retrieve import ensure_index
 
     config = config or get_config()
+    # Loading a large index only to find every cell cached took seconds: the manifest, the code and
+    # the cache as they were after the last complete update mean there is nothing to do.
+    if _read_json(config.data_dir / DONE_FILE) == _done_mark(config):
+        return 0
     view = ensure_index(config, progress=progress)
     computed = policy_cells(view, list(view.policies), config, progress)[1]
     keep = {policy_key(view, doc) for doc in view.policies}
     if set(_load_cache(config, grid_version(config))) - keep:
         _merge_into_cache(config, grid_version(config), {}, keep)
+    try:
+        (config.data_dir / DONE_FILE).write_text(json.dumps(_done_mark(config)))
+    except OSError:
+        pass  # a read-only data folder: the next update checks the cells again
     return computed
+
+
+DONE_FILE = "overview.done.json"
+
+
+def _done_mark(config: Config) -> list:
+    return [grid_version(config), list(_stamp(config.manifest_path) or []), list(_stamp(_cache_path(config)) or [])]
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
 
 
 # --- the public function --------------------------------------------------------------------------

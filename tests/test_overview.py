@@ -158,6 +158,28 @@ def test_unchanged_corpus_computes_nothing_and_a_changed_policy_only_itself(smal
     assert len(cache["policies"]) == 3
 
 
+def test_update_after_an_unchanged_build_does_not_open_the_index(small, monkeypatch):
+    import qa.overview  # noqa: F401  (the module, not the function qa.overview)
+
+    module = sys.modules["qa.overview"]
+    module.update_overview(get_config(), progress=False)
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the index was opened although nothing changed")
+
+    with monkeypatch.context() as m:
+        m.setattr("qa.retrieve.ensure_index", refuse)
+        assert module.update_overview(get_config(), progress=False) == 0
+    # A changed manifest (a build that changed something) is looked at again.
+    manifest = get_config().manifest_path
+    os.utime(manifest, ns=(manifest.stat().st_atime_ns, manifest.stat().st_mtime_ns + 1))
+    with monkeypatch.context() as m:
+        m.setattr("qa.retrieve.ensure_index", refuse)
+        with pytest.raises(AssertionError, match="nothing changed"):
+            module.update_overview(get_config(), progress=False)
+    assert module.update_overview(get_config(), progress=False) == 0
+
+
 def test_csv_and_json_exports_round_trip(small):
     grid = overview()
     assert Overview.from_dict(json.loads(json.dumps(grid.to_dict()))).rows == grid.rows
