@@ -38,8 +38,10 @@ HOW_LONG = re.compile(r"\bhow long\b", re.I)
 DURATION = re.compile(r"\b(?:\d+|one|two|three|four|five|six|seven|ten|twelve|thirty|sixty|ninety)[\s-]*"
                       r"(?:day|week|month|year)s?\b|\bas long as\b|\buntil\b|\bindefinite|\bperiod\b", re.I)
 # A passage of the chosen version ranks above an older version's when the two are this close, in
-# log-odds (a margin in probability would mean more near 0.5 than near 0.1).
-NEWEST_MARGIN = 1.0
+# log-odds (a margin in probability would mean more near 0.5 than near 0.1). The judge with pairwise
+# terms spreads log-odds wider than round 9's: 1.0 -> 1.5 kept the seed-style sets' version accuracy
+# (100 %) and Hit@1 (91.3 -> 91.4 %), and the newest Azalead policy's encryption answer first.
+NEWEST_MARGIN = 1.5
 
 
 @dataclass

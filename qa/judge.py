@@ -1,6 +1,6 @@
 """The answer judge: how likely a policy sentence answers a question, as a calibrated probability.
 
-A logistic model over what a sentence shows of the question (``qa.evidence.sentence_features``):
+A logistic model (with pairwise products of its inputs) over what a sentence shows of the question (``qa.evidence.sentence_features``):
 its own meaning's closeness to the question (the sentence embedded alone by the index's model),
 its passage's keyword score, the share of the question's rare words it writes, whether it writes
 the names the question asks about, how closely its words in context meet the question's topic
@@ -23,6 +23,10 @@ from index.errors import ConfigError
 
 CALIBRATION = Path(__file__).resolve().parent / "data" / "judge.json"
 FEATURES = ("similarity", "lexical", "coverage", "names", "align", "weakest", "duration")
+# The model also weighs every product of two features (a square included): "close in meaning" counts
+# for more when the rare words are met too. Out of fold this raised silence at the same false
+# abstentions from 59 to 65 % (docs/quality.md, round 11).
+TERMS = FEATURES + tuple(f"{a}*{b}" for i, a in enumerate(FEATURES) for b in FEATURES[i:])
 
 _lock = threading.Lock()
 _loaded: dict[str, "Judge"] = {}
@@ -51,9 +55,15 @@ class Judge:
         """Calibrated probability that each sentence (a feature row) answers the question."""
         if not rows:
             return np.zeros(0)
-        x = np.array([[row[f] for f in FEATURES] for row in rows])
-        w = np.array([self.weights.get(f, 0.0) for f in FEATURES])
-        return 1.0 / (1.0 + np.exp(-(x @ w + self.weights.get("bias", 0.0))))
+        w = np.array([self.weights.get(t, 0.0) for t in TERMS])
+        return 1.0 / (1.0 + np.exp(-(design(rows) @ w + self.weights.get("bias", 0.0))))
+
+
+def design(rows: list[dict]) -> np.ndarray:
+    """The model's inputs for feature rows: the features, then their pairwise products (``TERMS``)."""
+    x = np.array([[row[f] for f in FEATURES] for row in rows], dtype="float64").reshape(len(rows), len(FEATURES))
+    i, j = np.triu_indices(len(FEATURES))
+    return np.hstack([x, x[:, i] * x[:, j]])
 
 
 def get_judge(config: Config | None = None) -> Judge:
