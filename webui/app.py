@@ -122,18 +122,7 @@ element.addEventListener('click', (event) => {
 """
 
 # Scroll the policy box to the passage once it is laid out (the tab may still be hidden).
-_SCROLL_TO_PASSAGE_JS = """
-const reveal = (tries) => {
-  const box = element.querySelector('.pq-policy-text');
-  const passage = element.querySelector('.pq-passage');
-  if (!box || !passage) return;
-  if (box.clientHeight === 0) { if (tries > 0) setTimeout(() => reveal(tries - 1), 50); return; }
-  const offset = passage.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
-  box.scrollTop = Math.max(0, offset - box.clientHeight / 5);
-};
-watch('value', () => reveal(100));
-reveal(100);
-"""
+_SCROLL_TO_PASSAGE_JS = render.scroll_policy_js((".pq-passage",), 5)
 
 
 def _policies(config: Config):

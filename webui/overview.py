@@ -112,20 +112,9 @@ def evidence_placeholder() -> str:
     return '<div class="pq-empty">Open a cell to see the sentence behind its verdict, highlighted in the whole policy.</div>'
 
 
-# The whole policy scrolled to the highlighted sentence once it is laid out (the chat scrolls to the
-# passage; here the one sentence is what the cell is about).
-SCROLL_TO_SENTENCE_JS = """
-const reveal = (tries) => {
-  const box = element.querySelector('.pq-policy-text');
-  const target = element.querySelector('.pq-policy-text mark.pq-highlight') || element.querySelector('.pq-passage');
-  if (!box || !target) return;
-  if (box.clientHeight === 0) { if (tries > 0) setTimeout(() => reveal(tries - 1), 50); return; }
-  const offset = target.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
-  box.scrollTop = Math.max(0, offset - box.clientHeight / 4);
-};
-watch('value', () => reveal(100));
-reveal(100);
-"""
+# The whole policy scrolled to the highlighted sentence (the chat scrolls to the passage; here the
+# one sentence is what the cell is about).
+SCROLL_TO_SENTENCE_JS = render.scroll_policy_js((".pq-policy-text mark.pq-highlight", ".pq-passage"), 4)
 
 # Sorting (by a column's verdict order, then company), filtering (company name, one verdict or
 # changed rows) and opening a cell, all in the page; opening asks the server through `trigger`.

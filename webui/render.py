@@ -8,6 +8,7 @@ add is the only markup on the page.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from html import escape
@@ -326,3 +327,24 @@ def upload_status(result: UploadResult) -> str:
     if not parts:
         parts.append('<div class="pq-empty">Choose one or more policy files first.</div>')
     return "".join(parts)
+
+
+def scroll_policy_js(targets: tuple[str, ...], lead: int) -> str:
+    """JavaScript for a ``gr.HTML``'s ``js_on_load``: scroll its policy box to the first of ``targets``.
+
+    ``targets`` are CSS selectors tried in order inside the component; the element found
+    lands ``1/lead`` of the box's height below its top. It retries while the box is not laid out
+    yet (a hidden tab has no height) and again on every new value.
+    """
+    return """
+const reveal = (tries) => {
+  const box = element.querySelector('.pq-policy-text');
+  const target = %s.map((s) => element.querySelector(s)).find(Boolean);
+  if (!box || !target) return;
+  if (box.clientHeight === 0) { if (tries > 0) setTimeout(() => reveal(tries - 1), 50); return; }
+  const offset = target.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
+  box.scrollTop = Math.max(0, offset - box.clientHeight / %d);
+};
+watch('value', () => reveal(100));
+reveal(100);
+""" % (json.dumps(list(targets)), lead)
