@@ -1,13 +1,14 @@
 """The answer judge: how likely a policy sentence answers a question, as a calibrated probability.
 
-A logistic model (with pairwise products of its inputs) over what a sentence shows of the question (``qa.evidence.sentence_features``):
+A logistic model over what a sentence shows of the question (``qa.evidence.sentence_features``):
 its own meaning's closeness to the question (the sentence embedded alone by the index's model),
 its passage's keyword score, the share of the question's rare words it writes, whether it writes
 the names the question asks about, how closely its words in context meet the question's topic
-words, and for "how long" questions whether it states a period. ``qa/data/judge.json`` holds the
+words (on average, and the least-met one), and for "how long" questions whether it states a
+period; each feature alone and every product of two (``TERMS``). ``qa/data/judge.json`` holds the
 weights, fitted by ``scripts/fit_judge.py`` on PolicyQA dev and the development question sets, and
 the probability under which the policy is taken to be silent, chosen on those sets with each
-company scored by weights fitted without it (docs/quality.md, round 9).
+company scored by weights fitted without it (docs/quality.md, rounds 9-11).
 """
 from __future__ import annotations
 
