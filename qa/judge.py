@@ -27,7 +27,12 @@ FEATURES = ("similarity", "lexical", "coverage", "names", "align", "weakest", "d
 # The model also weighs every product of two features (a square included): "close in meaning" counts
 # for more when the rare words are met too. Out of fold this raised silence at the same false
 # abstentions from 59 to 65 % (docs/quality.md, round 11).
-TERMS = FEATURES + tuple(f"{a}*{b}" for i, a in enumerate(FEATURES) for b in FEATURES[i:])
+def terms(features: tuple[str, ...] = FEATURES) -> tuple[str, ...]:
+    """The model's terms: ``features``, then every product of two of them."""
+    return features + tuple(f"{a}*{b}" for i, a in enumerate(features) for b in features[i:])
+
+
+TERMS = terms()
 
 _lock = threading.Lock()
 _loaded: dict[str, "Judge"] = {}
@@ -60,10 +65,10 @@ class Judge:
         return 1.0 / (1.0 + np.exp(-(design(rows) @ w + self.weights.get("bias", 0.0))))
 
 
-def design(rows: list[dict]) -> np.ndarray:
-    """The model's inputs for feature rows: the features, then their pairwise products (``TERMS``)."""
-    x = np.array([[row[f] for f in FEATURES] for row in rows], dtype="float64").reshape(len(rows), len(FEATURES))
-    i, j = np.triu_indices(len(FEATURES))
+def design(rows: list[dict], features: tuple[str, ...] = FEATURES) -> np.ndarray:
+    """The model's inputs for feature rows: the features, then their pairwise products (``terms``)."""
+    x = np.array([[row[f] for f in features] for row in rows], dtype="float64").reshape(len(rows), len(features))
+    i, j = np.triu_indices(len(features))
     return np.hstack([x, x[:, i] * x[:, j]])
 
 

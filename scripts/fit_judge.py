@@ -72,10 +72,12 @@ def fit(questions: list[dict], features: tuple[str, ...]) -> dict[str, float]:
     """Logistic weights over ``features``: a sentence holding an evidence phrase against the rest."""
     from sklearn.linear_model import LogisticRegression
 
-    x = _design([r for q in questions for r in q["rows"]], features)
+    from qa.judge import design, terms
+
+    x = design([r for q in questions for r in q["rows"]], features)
     y = np.array([label for q in questions for label in q["labels"]])
     model = LogisticRegression(C=PAIRS_C, max_iter=5000).fit(x, y)
-    weights = {t: round(float(w), 5) for t, w in zip(_terms(features), model.coef_[0])}
+    weights = {t: round(float(w), 5) for t, w in zip(terms(features), model.coef_[0])}
     weights["bias"] = round(float(model.intercept_[0]), 5)
     return weights
 
@@ -87,19 +89,11 @@ LEAD = 0.25
 PAIRS_C = 0.3  # regularisation of the 35 terms (docs/quality.md, round 11)
 
 
-def _terms(features: tuple[str, ...]) -> tuple[str, ...]:
-    return features + tuple(f"{a}*{b}" for i, a in enumerate(features) for b in features[i:])
-
-
-def _design(rows: list[dict], features: tuple[str, ...]) -> np.ndarray:
-    x = np.array([[r[f] for f in features] for r in rows], dtype="float64").reshape(len(rows), len(features))
-    i, j = np.triu_indices(len(features))
-    return np.hstack([x, x[:, i] * x[:, j]])
-
-
 def combine(rows: list[dict], weights: dict, features: tuple[str, ...]) -> np.ndarray:
-    w = np.array([weights.get(t, 0.0) for t in _terms(features)])
-    return 1.0 / (1.0 + np.exp(-(_design(rows, features) @ w + weights.get("bias", 0.0))))
+    from qa.judge import design, terms
+
+    w = np.array([weights.get(t, 0.0) for t in terms(features)])
+    return 1.0 / (1.0 + np.exp(-(design(rows, features) @ w + weights.get("bias", 0.0))))
 
 
 def company_of(question: dict) -> str:
