@@ -171,12 +171,13 @@ def add_and_remove(bench: BenchCorpus) -> dict:
 
 
 def added_file(bench: BenchCorpus, name: str) -> Path:
-    """Where ``python -m index add`` stored a policy (the corpus, or the data folder's added folder)."""
-    from index.build import ADDED_PREFIX
+    """Where ``python -m index add`` stored a policy (``index.build.source_path`` for the bench's folders)."""
+    from dataclasses import replace
 
-    if name.startswith(ADDED_PREFIX):
-        return bench.data_dir / "added" / name[len(ADDED_PREFIX):]
-    return bench.corpus_dir / name
+    from index.build import source_path
+    from index.config import get_config
+
+    return source_path(replace(get_config(), corpus_dir=bench.corpus_dir, data_dir=bench.data_dir), name)
 
 
 def folder_mb(path: Path) -> float:
