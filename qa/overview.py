@@ -4,8 +4,7 @@ Each cell is the answering engine's answer to one fixed question, asked of one p
 exactly as ``qa.ask`` would answer it (retrieval in that version, the judge of ``qa.evidence``,
 the citation and Yes/No lead of ``qa.compose``), mapped onto the practice's verdicts:
 
-- no sentence the judge accepts speaks to the practice: ``not stated`` (for the practices with
-  two opposite verdicts, the sentence must also write the practice's words, ``PRACTICES[i].words``);
+- no sentence the judge accepts speaks to the practice (``PRACTICES[i].words``): ``not stated``;
 - otherwise the judged sentence decides: a "No" lead gives the practice's negative verdict, a
   "Yes" lead or none its positive one; and ``hedged`` (a few words, see the table) picks the
   middle verdict of the practices that have one.
@@ -45,13 +44,9 @@ VERDICT_SENTENCES = 8
 class Practice:
     """One column of the overview (docs/overview-practices.md) and how its verdicts are read.
 
-    ``question`` is asked of each policy version (``{company}``: its company). Where a practice
-    has two opposite verdicts (``yes`` and ``no``), a judged sentence decides the cell only when it
-    writes ``words`` (it speaks to the practice) and not ``other`` (a sentence on another subject
-    that shares its words): a wrong side there says the opposite of the policy. The other practices
-    (``words`` None) take the judge's accepted sentence as it is: on the three labelled grids a
-    vocabulary for them cost 12 of 574 cells and saved no opposite one (docs/overview-practices.md).
-    Then:
+    ``question`` is asked of each policy version (``{company}``: its company). A judged sentence
+    decides the cell only when it writes ``words`` (it speaks to the practice) and not ``other``
+    (a sentence on another subject that shares its words). Then:
 
     - ``yes`` when the sentence states the practice; ``no`` when it denies it (the engine's "No"
       lead, or a denial of the practice's words); where a practice has no ``no``, a denial ("we do
@@ -74,7 +69,7 @@ class Practice:
     id: str
     name: str
     question: str
-    words: str | None
+    words: str
     yes: str
     no: str | None = None
     middle: str | None = None
@@ -130,7 +125,8 @@ _BUSINESS_TRANSFER = (r"\bmerger|\bacqui|\bbankrupt|\breorgani|\bsuccessor|\bdiv
 # The table: per practice, its question, the words that speak to it and how its verdicts are read.
 PRACTICES: tuple[Practice, ...] = (
     Practice("collection", "First-party collection", "What personal information does {company} collect?",
-             None, "collects"),
+             r"\bcollect|\bgather|\bobtain|\breceiv|\bprovide (?:us|to us)|\byou (?:give|submit|enter|provide)|"
+             r"\bwe (?:may )?(?:store|record|log|process)\b", "collects"),
     Practice("sharing", "Sharing with third parties", "Does {company} share personal information with third parties?",
              r"\bshar|\bdisclos|\btransfer|\bprovide|\bmake available|\bsell|\brent\b|\btrade\b|\bgive",
              "shares", "does not share", "shares only with service providers or when required by law", _SERVICE_OR_LAW,
@@ -151,7 +147,11 @@ PRACTICES: tuple[Practice, ...] = (
                     r"(?:\w+\W+){0,2}?(?:ads?\b|adverti)|\bad-free\b|\bno (?:ads|advertising|advertisements)\b|"
                     r"\b(?:free of|without) (?:any )?(?:ads\b|adverti)"),
     Practice("retention", "Retention period", "How long does {company} keep personal information?",
-             None, "as long as needed", "as long as needed", "a stated period", _PERIOD),
+             r"\bas long as\b|\bno longer (?:need|necessary|required|useful)|\bretention (?:period|policy|schedule)|"
+             r"\b(?:retain|retained|retains|keep|keeps|kept|store|stores|stored|hold|holds|held|delete|deleted|erase|"
+             r"erased|destroy|destroyed|anonymi[sz]e|anonymi[sz]ed)\b(?!\s+(?:track|in mind|you\b|up\b))[^.;]{0,150}?(?:\b(?:until|while|"
+             r"necessary|needed|required|reasonabl[ey]|indefinitely|period|after|within|longer)\b|" + _PERIOD + ")",
+             "as long as needed", "as long as needed", "a stated period", _PERIOD),
     Practice("deletion", "Deletion", "Can users ask {company} to delete their personal information?",
              r"\bdelet|\berase|\berasure|\bremov|\bclose (?:your|their) account|\bdeactivat|\bcancel", "yes", "no",
              other=r"\bcookies?\b|\bbrowser|\bchild|\bminors?\b|\bunder (?:the age of )?1[3-8]\b",
@@ -161,9 +161,16 @@ PRACTICES: tuple[Practice, ...] = (
                    r"\bright to (?:request |ask )?(?:the |us to )?(?:delet|eras)|\brequest (?:the |that we )?(?:delet|eras)",
              rights=True),
     Practice("access", "Access and export", "Can users access or correct their personal information held by {company}?",
-             None, "yes", rights=True),
+             r"(?s)^(?=.*\b(?:you|your|users?|individuals?|customers?|members?|subjects?|residents?|consumers?|"
+             r"accountholders?|visitors?|persons?)\b)(?=.*\b(?:access|correct|updat|rectif|copy|export|portab|review|edit|"
+             r"amend|modify|see|view|download|obtain)\w*)", "yes",
+             other=r"\bunauthori[sz]ed|\bsecur|\bused to access|\baccess (?:times|logs)|\bIP address|\bauthori[sz]ed "
+                   r"(?:persons|personnel|employees|staff)|\baccess(?:ed|ible)? (?:only )?by\b|\baccess (?:to )?(?:certain |some |"
+                   r"all )?(?:parts|areas|sections|pages|features|content)|\baccess(?:ed|ing)? (?:the|our) (?:site|website|"
+                   r"service)s?\b", rights=True),
     Practice("choices", "Opt-out choices", "Can users opt out of {company}'s marketing emails, cookies or advertising?",
-             None, "yes", rights=True),
+             r"\bopt|\bunsubscrib|\bdisabl|\bdecline|\bturn off|\bwithdraw|\bchoice|\bchoose|\bpreferences|\bsettings|"
+             r"\breject|\brefuse|\bblock|\bdelete cookies", "yes", rights=True),
     Practice("dnt", "Do Not Track", "Does {company} respond to Do Not Track signals?",
              r"(?s)^(?=.*\b(?:do[\s-]+not[\s-]+track|DNT)\b)(?=.*\b(?:honou?r|respond|recogni[sz]|compl[yi]|support|"
              r"process|abide|obey|accept|act(?:s|ed)?\s+(?:on|upon)|react|alter|modify|change|treat|ignor|disregard))",
@@ -171,16 +178,24 @@ PRACTICES: tuple[Practice, ...] = (
              denial=_NOT_FAR_BEFORE + r"(?:honou?r|respond|recogni[sz]|compl[yi]|support|process|abide|obey|accept|act|"
                                       r"react|alter|modify|change|treat)|\bignor|\bdisregard"),
     Practice("children", "Children", "Does {company} knowingly collect personal information from children?",
-             None, "not directed at children", "not directed at children", "collects with parental consent",
+             r"(?s)^(?=.*(?:\bchild|\bminors?\b|\bkids?\b|\bunder (?:the age of )?1[3-8]\b|\bCOPPA\b|\bparental\b|"
+             r"\bage of 1[3-8]))(?=.*(?:\bnot\b|n['’]t\b|\bnever\b|\bknowingly|\bintend|\bdirect|\bdesign|\baimed|\bage\b|"
+             r"\bconsent|\bpermission|\bolder\b|\bat least\b|\byears old|\bprohibit))",
+             "not directed at children", "not directed at children", "collects with parental consent",
              r"\b(?:with|has|have|obtain\w*|given)\s+(?:the\s+)?(?:verifiable\s+|prior\s+|express\s+)?"
              r"(?:parental|parents?[\'’]?s?|guardians?[\'’]?s?)\s+(?:consent|permission|approval)|"
              r"(?<!without )\b(?:with )?(?:the )?(?:verifiable )?(?:consent|permission) (?:of|from) (?:a |the |their |his or "
              r"her )?(?:parent|guardian)|\b(?:parent|guardian)s?(?: or (?:legal )?guardian)? (?:has|have) (?:provided|given) "
              r"(?:\w+ )?(?:consent|permission)"),
     Practice("security", "Security measures", "What security measures does {company} take to protect personal information?",
-             None, "describes measures"),
+             r"\bsecur|\bencrypt|\bSSL\b|\bTLS\b|\bHTTPS\b|\bsafeguard|\bfirewall|\bpasswords?\b|\bmeasures\b|"
+             r"\bprecautions\b|\bunauthori[sz]ed|\bprotected (?:by|against|from)\b|\bstandards\b", "describes measures",
+             other=r"\bprotect(?:ing)? (?:our|the|its|their|your)?\s*(?:legal )?(?:rights|property|safety)|\bsubpoena|"
+                   r"\blaw enforcement|\bdata[- ]protection (?:law|legislation|regulation)"),
     Practice("changes", "Notice of policy changes", "How does {company} notify users of changes to its privacy policy?",
-             None, "notifies users"),
+             r"(?s)^(?=.*\b(?:chang|updat|modif|revis|amend))(?=.*\b(?:notif|inform|notice|post|publish|e-?mail|alert|"
+             r"let you know|announce|display|prominent|last updated|effective date|revision date|on this page|indicate|"
+             r"tell you|contact you))", "notifies users"),
     Practice("transfer", "International transfer", "Does {company} transfer personal information to other countries?",
              r"(?s)^(?=.*\b(?:transfer|transmit|stor|process|mov|sen[dt]|export|host|locat|access|held|kept|maintain)\w*)"
              r"(?=.*(?:\b(?:other|third|foreign|different|another|any|multiple|various|many|several)\s+countr|"
@@ -191,7 +206,10 @@ PRACTICES: tuple[Practice, ...] = (
              denial=_NOT_BEFORE + r"(?:transfer|store|stored|process|move|send|sent|leave|export|host)|\bonly (?:with)?in "
                                   r"(?:the )?(?:EU|EEA|European|UK|United|country)"),
     Practice("contact", "Contact or DPO", "How do I contact {company} if I have questions about this privacy policy?",
-             None, "yes"),
+             r"\bcontact (?:us|our|the|me|them)\b|\bquestions?\b|\bwrite to\b|\b(?:e-?mail|call|reach|ask) us\b|"
+             r"\bget in touch\b|\bprotection officer\b|\bDPO\b|\bprivacy (?:officer|team|office)\b|\bcomplain|"
+             r"\bconcerns?\b|\bcontact:|@[\w-]+\.\w|\binquir|\benquir|\bmailto:", "yes",
+             other=r"\bcontact (?:information|details|data|lists?)\b|\bwe (?:may )?(?:collect|contact you)"),
 )
 _BY_ID = {p.id: p for p in PRACTICES}
 # A denial with an exception ("we do not share ... except with our service providers") is qualified.
@@ -206,8 +224,7 @@ def speaks_to(practice: Practice, sentence: str) -> bool:
     definition (nor a user's right, unless the practice is one)."""
     from .polarity import states_own_practice
 
-    if practice.words and (not re.search(practice.words, sentence, re.I)
-                           or (practice.other and re.search(practice.other, sentence, re.I))):
+    if not re.search(practice.words, sentence, re.I) or (practice.other and re.search(practice.other, sentence, re.I)):
         return False
     if states_own_practice(sentence) and not _USER_SUBJECT.match(sentence):
         return True
