@@ -5,7 +5,7 @@ its own meaning's closeness to the question (the sentence embedded alone by the 
 its passage's keyword score, the share of the question's rare words it writes, whether it writes
 the names the question asks about, how closely its words in context meet the question's topic
 words (on average, and the least-met one), and for "how long" questions whether it states a
-period; each feature alone and every product of two (``TERMS``). ``qa/data/judge.json`` holds the
+period; each feature alone and every product of two (``terms``). ``qa/data/judge.json`` holds the
 weights, fitted by ``scripts/fit_judge.py`` on PolicyQA dev and the development question sets, and
 the probability under which the policy is taken to be silent, chosen on those sets with each
 company scored by weights fitted without it (docs/quality.md, rounds 9-11).
@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -27,12 +28,11 @@ FEATURES = ("similarity", "lexical", "coverage", "names", "align", "weakest", "d
 # The model also weighs every product of two features (a square included): "close in meaning" counts
 # for more when the rare words are met too. Out of fold this raised silence at the same false
 # abstentions from 59 to 65 % (docs/quality.md, round 11).
+@lru_cache(maxsize=None)
 def terms(features: tuple[str, ...] = FEATURES) -> tuple[str, ...]:
     """The model's terms: ``features``, then every product of two of them."""
     return features + tuple(f"{a}*{b}" for i, a in enumerate(features) for b in features[i:])
 
-
-TERMS = terms()
 
 _lock = threading.Lock()
 _loaded: dict[str, "Judge"] = {}
@@ -61,8 +61,13 @@ class Judge:
         """Calibrated probability that each sentence (a feature row) answers the question."""
         if not rows:
             return np.zeros(0)
-        w = np.array([self.weights.get(t, 0.0) for t in TERMS])
-        return 1.0 / (1.0 + np.exp(-(design(rows) @ w + self.weights.get("bias", 0.0))))
+        return probabilities(rows, self.weights)
+
+
+def probabilities(rows: list[dict], weights: dict, features: tuple[str, ...] = FEATURES) -> np.ndarray:
+    """The logistic model of ``weights`` (term -> weight, and ``bias``) over ``features`` applied to feature rows."""
+    w = np.array([weights.get(t, 0.0) for t in terms(features)])
+    return 1.0 / (1.0 + np.exp(-(design(rows, features) @ w + weights.get("bias", 0.0))))
 
 
 def design(rows: list[dict], features: tuple[str, ...] = FEATURES) -> np.ndarray:

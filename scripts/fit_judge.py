@@ -90,10 +90,9 @@ PAIRS_C = 0.3  # regularisation of the 35 terms (docs/quality.md, round 11)
 
 
 def combine(rows: list[dict], weights: dict, features: tuple[str, ...]) -> np.ndarray:
-    from qa.judge import design, terms
+    from qa.judge import probabilities
 
-    w = np.array([weights.get(t, 0.0) for t in terms(features)])
-    return 1.0 / (1.0 + np.exp(-(design(rows, features) @ w + weights.get("bias", 0.0))))
+    return probabilities(rows, weights, features)
 
 
 def company_of(question: dict) -> str:

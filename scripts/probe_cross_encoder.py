@@ -74,10 +74,10 @@ def main() -> None:
     dev = cached["seed"] + cached["unseen"]
     companies = sorted({fj.company_of(q) for q in dev})
     random.Random(args.split).shuffle(companies)
-    held = companies[:len(companies) // 4]
-    test = [q for q in dev if fj.company_of(q) in set(held) and q["texts"]]
+    held = set(companies[:len(companies) // 4])
+    test = [q for q in dev if fj.company_of(q) in held and q["texts"]]
     pairs = []
-    for q in cached["policyqa"] + [q for q in dev if fj.company_of(q) not in set(held)]:
+    for q in cached["policyqa"] + [q for q in dev if fj.company_of(q) not in held]:
         pairs += [(q["question"], t, 1.0) for t, label in zip(q["texts"], q["labels"]) if label]
         pairs += [(q["question"], t, 0.0) for t, label in zip(q["texts"], q["labels"]) if not label][:args.negatives]
     print(f"{len(pairs)} training pairs; {len(test)} questions of {len(held)} held-out companies", flush=True)
@@ -100,7 +100,7 @@ def main() -> None:
             for row, value in zip(q["rows"], score([q["question"]] * len(q["texts"]), q["texts"]).numpy()):
                 row["ce"] = float(value) / 5.0
     print("cross-encoder alone:", summary(test, [np.array([r["ce"] for r in q["rows"]]) for q in test]))
-    fold = {c: i % 4 for i, c in enumerate(held)}
+    fold = {c: i % 4 for i, c in enumerate(companies[:len(held)])}
     for features in (FEATURES, FEATURES + ("ce",)):
         out = [np.zeros(0)] * len(test)
         for k in range(4):
