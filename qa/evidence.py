@@ -9,7 +9,8 @@ gets a calibrated probability of answering it from the judge (``qa.judge``), whi
   names the question asks about ("Salesforce"),
 - how closely its words, read in context, meet each topic word of the question (rare words weigh
   more): "erase" meets "delete" and "keep" meets "retain" with no list of synonyms,
-- for a "how long" question, whether it states a period or how the keeping ends.
+- for a "how long" question, whether it states a period or how the keeping ends,
+- the cross-encoder's reading of question and sentence together (``qa.cross_encoder``).
 
 Each passage is represented by its most probable sentence; the best probability decides whether
 the policy answers at all (``Judge.answers``).
@@ -27,6 +28,7 @@ from index.lexical import stems
 from index.retrieval import Hit, IndexView
 from index.structure import is_bare_heading
 
+from . import cross_encoder
 from .question import VAGUE, Understood
 
 # Passages whose sentences are judged, and at most how many sentences in all (the judge's cost).
@@ -97,8 +99,9 @@ def sentence_features(view: IndexView, understood: Understood, hits: list[Hit],
     names = [e.lower() for e in understood.entities if e.lower() not in companies]
     asked, asked_weights = _topic_words(question_words, weight)
     asks_duration = bool(HOW_LONG.search(understood.question))
+    paired = cross_encoder.scores(understood.question, [c[2] for c in candidates], config) / cross_encoder.SCALE
     rows = []
-    for (i, _, text), similarity, words in zip(candidates, similarities, sentence_words):
+    for (i, _, text), similarity, words, ce in zip(candidates, similarities, sentence_words, paired):
         found = set(stems(text))
         lower = text.lower()
         row = {
@@ -109,6 +112,7 @@ def sentence_features(view: IndexView, understood: Understood, hits: list[Hit],
             "align": 1.0,
             "weakest": 1.0,
             "duration": (1.0 if DURATION.search(text) else -1.0) if asks_duration else 0.0,
+            "ce": float(ce),
         }
         if len(asked) and words:
             best = (asked @ np.array([v for _, v in words]).T).max(axis=1)

@@ -24,7 +24,7 @@ from index.config import Config
 from index.errors import ConfigError
 
 CALIBRATION = Path(__file__).resolve().parent / "data" / "judge.json"
-FEATURES = ("similarity", "lexical", "coverage", "names", "align", "weakest", "duration")
+FEATURES = ("similarity", "lexical", "coverage", "names", "align", "weakest", "duration", "ce")
 # The model also weighs every product of two features (a square included): "close in meaning" counts
 # for more when the rare words are met too. Out of fold this raised silence at the same false
 # abstentions from 59 to 65 % (docs/quality.md, round 11).

