@@ -122,7 +122,7 @@ class Engines:
 
         if len(texts) == 1:
             return one(texts[0])[None, :]
-        return np.vstack(list(embedder._workers().map(one, texts)))
+        return np.vstack(list(embedder.workers().map(one, texts)))
 
     def passages(self, name: str, texts: list[str]):
         return self._encode(name, texts, query=False)

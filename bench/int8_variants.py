@@ -51,7 +51,7 @@ def main() -> int:
             return engine.mean_pool(hidden, mask)[0]
 
         started = time.perf_counter()
-        vectors = np.vstack(list(embedder._workers().map(one, texts)))
+        vectors = np.vstack(list(embedder.workers().map(one, texts)))
         return vectors, len(texts) / (time.perf_counter() - started)
 
     ref_d, _ = run(out / "doc-fp32.onnx", passages)

@@ -173,7 +173,8 @@ def _encoder(name: str, adapter: bool | str):
 _pool = None
 
 
-def _workers():
+def workers():
+    """The process's pool of one-thread encoders (a thread per core): each text alone, side by side."""
     global _pool
     if _pool is None:
         with _load_lock:
@@ -201,7 +202,7 @@ def _encode_int8(name: str, texts: list[str], adapter: bool | str):
 
     if len(texts) == 1:
         return one(texts[0])[None, :]
-    return np.vstack(list(_workers().map(one, texts)))
+    return np.vstack(list(workers().map(one, texts)))
 
 
 def embed_words(name: str, texts: list[str]):
@@ -234,7 +235,7 @@ def embed_words(name: str, texts: list[str]):
             words.append((text[start:end], vector / max(float(np.linalg.norm(vector)), 1e-12)))
         return mean_pool(hidden, mask)[0], words
 
-    done = [one(texts[0])] if len(texts) == 1 else list(_workers().map(one, texts))
+    done = [one(texts[0])] if len(texts) == 1 else list(workers().map(one, texts))
     vectors = np.vstack([d[0] for d in done]) if done else _empty(name)
     return vectors, [d[1] for d in done]
 

@@ -81,9 +81,18 @@ def scores(question: str, sentences: list[str], config: Config) -> np.ndarray:
     """The cross-encoder's logit for each (question, sentence) pair: above 0, it holds the answer."""
     if not sentences:
         return np.zeros(0, dtype=np.float32)
+    from index.embedder import workers
     from index.engine import Encoder, mean_pool
 
     encoder = Encoder(model_path(config), base_model_dir() / "tokenizer.json", MAX_LENGTH, threads=1)
-    hidden, mask = encoder.hidden_states([question] * len(sentences), list(sentences))
     weight, bias = _head(WEIGHTS)
-    return mean_pool(hidden, mask, normalize=False) @ weight + bias
+
+    # Each pair alone, one per core: int8 scales activations by the whole input, so a batched pair's
+    # score would depend on its neighbours and their padding; alone it never does, and it is faster.
+    def one(sentence: str) -> float:
+        hidden, mask = encoder.hidden_states([question], [sentence])
+        return float(mean_pool(hidden, mask, normalize=False)[0] @ weight + bias)
+
+    if len(sentences) == 1:
+        return np.array([one(sentences[0])], dtype=np.float32)
+    return np.array(list(workers().map(one, sentences)), dtype=np.float32)
