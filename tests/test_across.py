@@ -75,7 +75,6 @@ def test_year_judges_the_version_in_force(seed_index):
     assert _by_company(answer)["Azendoo"].status == "silent"
 
 
-@pytest.mark.xfail(reason="round 8 judge: two of the three denials fall under the silence threshold across companies (docs/quality.md, round 8)", strict=False)
 def test_negative_statements_are_told_apart(seed_index):
     # grep: Axosoft "we do not sell it", Azalead 2017 "We do not sell or rent", Azendoo "We do not sell your
     # information"; Comindware never says sell, sale, rent or trade.

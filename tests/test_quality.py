@@ -116,7 +116,6 @@ def test_silent_policies_say_so_and_cite_nothing(seed_index):
     assert not ask("What is a good recipe for pancakes?").found
 
 
-@pytest.mark.xfail(reason="round 8 judge: 'Which chat tool gets my data' ranks the JivoChat sentence below the first citation (docs/quality.md, round 8)", strict=False)
 def test_questions_in_everyday_words_are_answered_not_refused(seed_index):
     """A question need not use the policy's words: missing everyday words prove no silence."""
     for question, company, evidence in (
