@@ -10,7 +10,8 @@ gets a calibrated probability of answering it from the judge (``qa.judge``), whi
 - how closely its words, read in context, meet each topic word of the question (rare words weigh
   more): "erase" meets "delete" and "keep" meets "retain" with no list of synonyms,
 - for a "how long" question, whether it states a period or how the keeping ends,
-- the cross-encoder's reading of question and sentence together (``qa.cross_encoder``).
+- the cross-encoder's reading of question and sentence together (``qa.cross_encoder``), for the
+  sentences the other features find likeliest (``Judge.screened``).
 
 Each passage is represented by its most probable sentence; the best probability decides whether
 the policy answers at all (``Judge.answers``).
@@ -29,6 +30,7 @@ from index.retrieval import Hit, IndexView
 from index.structure import is_bare_heading
 
 from . import cross_encoder
+from .judge import get_judge
 from .question import VAGUE, Understood
 
 # Passages whose sentences are judged, and at most how many sentences in all (the judge's cost).
@@ -99,9 +101,8 @@ def sentence_features(view: IndexView, understood: Understood, hits: list[Hit],
     names = [e.lower() for e in understood.entities if e.lower() not in companies]
     asked, asked_weights = _topic_words(question_words, weight)
     asks_duration = bool(HOW_LONG.search(understood.question))
-    paired = cross_encoder.scores(understood.question, [c[2] for c in candidates], config) / cross_encoder.SCALE
     rows = []
-    for (i, _, text), similarity, words, ce in zip(candidates, similarities, sentence_words, paired):
+    for (i, _, text), similarity, words in zip(candidates, similarities, sentence_words):
         found = set(stems(text))
         lower = text.lower()
         row = {
@@ -112,13 +113,20 @@ def sentence_features(view: IndexView, understood: Understood, hits: list[Hit],
             "align": 1.0,
             "weakest": 1.0,
             "duration": (1.0 if DURATION.search(text) else -1.0) if asks_duration else 0.0,
-            "ce": float(ce),
         }
         if len(asked) and words:
             best = (asked @ np.array([v for _, v in words]).T).max(axis=1)
             row["align"] = float(best @ asked_weights / asked_weights.sum())
             row["weakest"] = float(best.min())
         rows.append(row)
+    # The cross-encoder reads the sentences the screen finds likeliest; the others get the judge's low fill.
+    judge = get_judge(config)
+    chosen = judge.screened(rows)
+    paired = cross_encoder.scores(understood.question, [candidates[i][2] for i in chosen], config) / cross_encoder.SCALE
+    for row in rows:
+        row["ce"] = judge.ce_fill
+    for i, score in zip(chosen, paired):
+        rows[i]["ce"] = float(score)
     return rows
 
 
@@ -151,8 +159,6 @@ def judge_sentences(view: IndexView, understood: Understood, hits: list[Hit], co
                     memo: dict | None = None) -> list[Judged]:
     """Every candidate sentence of the first ``passages`` hits with the judge's probability, most
     probable first (``memo``: see ``sentence_features``)."""
-    from .judge import get_judge
-
     candidates = candidate_sentences(view, hits, passages, limit)
     rows = sentence_features(view, understood, hits, candidates, config, query_vector, memo)
     probabilities = get_judge(config).probabilities(rows)

@@ -25,6 +25,10 @@ from index.errors import ConfigError
 
 CALIBRATION = Path(__file__).resolve().parent / "data" / "judge.json"
 FEATURES = ("similarity", "lexical", "coverage", "names", "align", "weakest", "duration", "ce")
+# The cross-encoder ("ce", qa.cross_encoder) costs 3-4 ms a sentence: a screening model over the other
+# features picks the sentences it reads; the rest get a low score. Out of fold, reading the 6 likeliest
+# of 16 lost nothing (silence 72.1 -> 73.5 %, best sentence 70.2 -> 70.5 %; docs/quality.md, round 14).
+SCREEN = FEATURES[:-1]
 # The model also weighs every product of two features (a square included): "close in meaning" counts
 # for more when the rare words are met too. Out of fold this raised silence at the same false
 # abstentions from 59 to 65 % (docs/quality.md, round 11).
@@ -45,6 +49,9 @@ class Judge:
     weights: dict = field(default_factory=dict)
     answers: float = 0.5  # the best sentence at least this likely: the policy answers the question
     lead: float = 0.8  # the best sentence at least this likely: a Yes/No lead may be given
+    screen: dict = field(default_factory=dict)  # weights over SCREEN; empty: every sentence is cross-encoded
+    cross_encoded: int = 16  # how many of the screen's likeliest sentences the cross-encoder reads
+    ce_fill: float = 0.0  # the "ce" feature of a sentence it does not read
 
     @classmethod
     def load(cls, path: Path = CALIBRATION) -> "Judge":
@@ -52,7 +59,9 @@ class Judge:
         try:
             values = json.loads(path.read_text())
             weights = {k: float(v) for k, v in values["weights"].items()}
-            return cls(weights=weights, answers=float(values["answers"]), lead=float(values["lead"]))
+            screen = {k: float(v) for k, v in values.get("screen", {}).items()}
+            return cls(weights=weights, answers=float(values["answers"]), lead=float(values["lead"]), screen=screen,
+                       cross_encoded=int(values.get("cross_encoded", 16)), ce_fill=float(values.get("ce_fill", 0.0)))
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ConfigError(f"cannot read the answer judge {path} ({type(exc).__name__}); "
                               "rebuild it with scripts/fit_judge.py") from None
@@ -62,6 +71,18 @@ class Judge:
         if not rows:
             return np.zeros(0)
         return probabilities(rows, self.weights)
+
+
+    def screened(self, rows: list[dict]) -> list[int]:
+        """Indices of the rows (features without "ce") whose sentences the cross-encoder reads."""
+        return screened(rows, self.screen, self.cross_encoded)
+
+
+def screened(rows: list[dict], screen: dict, limit: int) -> list[int]:
+    """The ``limit`` rows the screening weights find likeliest (all rows without screening weights), in order."""
+    if not screen or len(rows) <= limit:
+        return list(range(len(rows)))
+    return sorted(int(i) for i in np.argsort(-probabilities(rows, screen, SCREEN), kind="stable")[:limit])
 
 
 def probabilities(rows: list[dict], weights: dict, features: tuple[str, ...] = FEATURES) -> np.ndarray:
