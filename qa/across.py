@@ -52,6 +52,10 @@ MIN_PROSE_WORDS = 1
 JUDGED_PASSAGES = 3
 JUDGED_SENTENCES = 9
 JUDGED_COMPANIES = 40
+# Of each company's sentences the cross-encoder reads the screen's 3 likeliest (the judge's own number is 6):
+# across 20 companies the median answer took 1,049-1,165 ms with 6 and about half the extra with 3, and
+# bench/across.py's recall and precision stayed (docs/performance.md, round 14).
+CROSS_ENCODED = 3
 
 
 # Each company's policy is judged as if the question were asked about it alone ("Do they ...?").
@@ -202,7 +206,7 @@ def _evidence(understood: Understood, view: IndexView, doc: str, hits: list[Hit]
         from index.embedder import embed_query
 
         query = embed_query(config.model, own.question, config.query_adapter)
-    judged = judge_passages(view, own, hits, config, query, JUDGED_PASSAGES, JUDGED_SENTENCES)
+    judged = judge_passages(view, own, hits, config, query, JUDGED_PASSAGES, JUDGED_SENTENCES, CROSS_ENCODED)
     if not judged or judged[0].probability < get_judge(config).answers:
         return None
     cited = next(iter(cite(view, judged[:1], 1)), None)

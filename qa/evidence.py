@@ -85,9 +85,10 @@ def candidate_sentences(view: IndexView, hits: list[Hit], passages: int = JUDGED
 
 def sentence_features(view: IndexView, understood: Understood, hits: list[Hit],
                       candidates: list[tuple[int, tuple[int, int], str]], config: Config, query_vector,
-                      memo: dict | None = None) -> list[dict]:
+                      memo: dict | None = None, cross_encoded: int | None = None) -> list[dict]:
     """The judge's inputs for each candidate sentence (see the module docstring). ``memo`` (text ->
-    its encoding) spares a caller that judges the same sentences for many questions re-encoding them."""
+    its encoding) spares a caller that judges the same sentences for many questions re-encoding them;
+    ``cross_encoded`` reads fewer sentences with the cross-encoder than the judge's own number."""
     if not candidates:
         return []
     # The question is encoded beside its sentences (each text alone, on the pool's threads).
@@ -121,7 +122,7 @@ def sentence_features(view: IndexView, understood: Understood, hits: list[Hit],
         rows.append(row)
     # The cross-encoder reads the sentences the screen finds likeliest; the others get the judge's low fill.
     judge = get_judge(config)
-    chosen = judge.screened(rows)
+    chosen = judge.screened(rows, cross_encoded)
     paired = cross_encoder.scores(understood.question, [candidates[i][2] for i in chosen], config) / cross_encoder.SCALE
     for row in rows:
         row["ce"] = judge.ce_fill
@@ -156,22 +157,24 @@ def _topic_words(words: list, weight: dict[str, float]) -> tuple[np.ndarray, np.
 
 def judge_sentences(view: IndexView, understood: Understood, hits: list[Hit], config: Config, query_vector,
                     passages: int = JUDGED_PASSAGES, limit: int = MAX_JUDGED_SENTENCES,
-                    memo: dict | None = None) -> list[Judged]:
+                    memo: dict | None = None, cross_encoded: int | None = None) -> list[Judged]:
     """Every candidate sentence of the first ``passages`` hits with the judge's probability, most
-    probable first (``memo``: see ``sentence_features``)."""
+    probable first (``memo``, ``cross_encoded``: see ``sentence_features``)."""
     candidates = candidate_sentences(view, hits, passages, limit)
-    rows = sentence_features(view, understood, hits, candidates, config, query_vector, memo)
+    rows = sentence_features(view, understood, hits, candidates, config, query_vector, memo, cross_encoded)
     probabilities = get_judge(config).probabilities(rows)
     judged = [Judged(hits[i], span, float(p), i, text) for (i, span, text), p in zip(candidates, probabilities)]
     return sorted(judged, key=lambda j: (-j.probability, j.rank))
 
 
 def judge_passages(view: IndexView, understood: Understood, hits: list[Hit], config: Config,
-                   query_vector, passages: int = JUDGED_PASSAGES, limit: int = MAX_JUDGED_SENTENCES) -> list[Judged]:
+                   query_vector, passages: int = JUDGED_PASSAGES, limit: int = MAX_JUDGED_SENTENCES,
+                   cross_encoded: int | None = None) -> list[Judged]:
     """Each of the first ``passages`` hits with its most probable sentence, most probable first;
     the hits after them follow in retrieval order with probability 0."""
     best: dict[int, Judged] = {}
-    for judged in judge_sentences(view, understood, hits, config, query_vector, passages, limit):
+    for judged in judge_sentences(view, understood, hits, config, query_vector, passages, limit,
+                                  cross_encoded=cross_encoded):
         best.setdefault(judged.rank, judged)
     ranked = sorted(best.values(), key=lambda j: (-j.probability, j.rank))
     rest = [Judged(h, h.sentences[0], 0.0, i) for i, h in enumerate(hits) if i not in best and h.sentences]

@@ -73,9 +73,10 @@ class Judge:
         return probabilities(rows, self.weights)
 
 
-    def screened(self, rows: list[dict]) -> list[int]:
-        """Indices of the rows (features without "ce") whose sentences the cross-encoder reads."""
-        return screened(rows, self.screen, self.cross_encoded)
+    def screened(self, rows: list[dict], limit: int | None = None) -> list[int]:
+        """Indices of the rows (features without "ce") whose sentences the cross-encoder reads (at most
+        ``limit``, if fewer than the judge's own number)."""
+        return screened(rows, self.screen, min(limit or self.cross_encoded, self.cross_encoded))
 
 
 def screened(rows: list[dict], screen: dict, limit: int) -> list[int]:
