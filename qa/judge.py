@@ -72,7 +72,6 @@ class Judge:
             return np.zeros(0)
         return probabilities(rows, self.weights)
 
-
     def screened(self, rows: list[dict], limit: int | None = None) -> list[int]:
         """Indices of the rows (features without "ce") whose sentences the cross-encoder reads (at most
         ``limit``, if fewer than the judge's own number)."""

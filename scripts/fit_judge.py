@@ -218,7 +218,8 @@ def main() -> None:
     print("weights (all data):", weights)
     if args.write:
         current = json.loads(args.write.read_text()) if args.write.exists() else {}
-        current.pop("screen", None), current.pop("cross_encoded", None), current.pop("ce_fill", None)
+        for key in ("screen", "cross_encoded", "ce_fill"):  # a judge fitted without the cross-encoder has none
+            current.pop(key, None)
         current.update({"weights": weights, "answers": threshold, "lead": max(args.lead, threshold), **screening})
         args.write.write_text(json.dumps(current, indent=2) + "\n")
         print(f"wrote {args.write}")

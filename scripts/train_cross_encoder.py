@@ -134,9 +134,8 @@ def main() -> None:
         _, encoder, head = train(pairs, args)
         from safetensors.torch import save_file
 
-        kept = {f"encoder.layer.{i}.": i for i in range(args.freeze, encoder.config.num_hidden_layers)}
-        state = {k: v.detach().half().contiguous() for k, v in encoder.state_dict().items()
-                 if any(k.startswith(prefix) for prefix in kept)}
+        trained = tuple(f"encoder.layer.{i}." for i in range(args.freeze, encoder.config.num_hidden_layers))
+        state = {k: v.detach().half().contiguous() for k, v in encoder.state_dict().items() if k.startswith(trained)}
         state["head.weight"] = head.weight.detach().half().contiguous()
         state["head.bias"] = head.bias.detach().float().contiguous()
         args.write.parent.mkdir(parents=True, exist_ok=True)
