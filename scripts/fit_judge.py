@@ -197,11 +197,6 @@ def main() -> None:
         args.cache.parent.mkdir(parents=True, exist_ok=True)
         args.cache.write_text(json.dumps(cached))
     features = tuple(args.features.split(",")) if args.features else FEATURES
-    screening = {}
-    if "ce" in features:
-        screening = screen(cached, args.cross_encoded)
-        print(f"cross-encoded: the {args.cross_encoded} likeliest sentences by the screen; the others' ce "
-              f"{screening['ce_fill']}")
     if args.hold_out_fold:
         from evaluation.scoring import company_folds, load_questions, parse_fold
 
@@ -209,6 +204,11 @@ def main() -> None:
         held = company_folds(load_questions(SHARED / "eval" / "policyqa-dev" / "questions.jsonl"), n)[k - 1]
         cached["policyqa"] = [q for q in cached["policyqa"] if (q["company"] or q["id"]).lower() not in held]
         print(f"fold {k}/{n}: {len(cached['policyqa'])} PolicyQA questions of the other companies")
+    screening = {}  # after --hold-out-fold: the screen must not see the held-out fold either
+    if "ce" in features:
+        screening = screen(cached, args.cross_encoded)
+        print(f"cross-encoded: the {args.cross_encoded} likeliest sentences by the screen; the others' ce "
+              f"{screening['ce_fill']}")
     dev = cached["seed"] + cached["unseen"]
     print(f"== {len(dev)} development questions over {len({company_of(q) for q in dev})} companies, "
           f"each scored by weights fitted without its company ({FOLDS} folds)")
