@@ -13,6 +13,9 @@ gets a calibrated probability of answering it from the judge (``qa.judge``), whi
 - the cross-encoder's reading of question and sentence together (``qa.cross_encoder``), for the
   sentences the other features find likeliest (``Judge.screened``).
 
+Only the candidates that a shortlist over the features known before encoding finds likeliest are
+encoded and judged (``plain_features``, ``Judge.shortlisted_rows``).
+
 Each passage is represented by its most probable sentence; the best probability decides whether
 the policy answers at all (``Judge.answers``).
 """
@@ -83,43 +86,54 @@ def candidate_sentences(view: IndexView, hits: list[Hit], passages: int = JUDGED
     return out
 
 
-def sentence_features(view: IndexView, understood: Understood, hits: list[Hit],
-                      candidates: list[tuple[int, tuple[int, int], str]], config: Config, query_vector,
-                      memo: dict | None = None, cross_encoded: int | None = None) -> list[dict]:
-    """The judge's inputs for each candidate sentence (see the module docstring). ``memo`` (text ->
-    its encoding) spares a caller that judges the same sentences for many questions re-encoding them;
-    ``cross_encoded`` reads fewer sentences with the cross-encoder than the judge's own number."""
-    if not candidates:
-        return []
-    # The question is encoded beside its sentences (each text alone, on the pool's threads).
-    vectors, sentence_words = _encoded(config, [c[2] for c in candidates] + [understood.question], memo)
-    vectors, question_words = vectors[:-1], sentence_words.pop()
-    similarities = np.asarray(vectors, dtype="float32") @ np.asarray(query_vector, dtype="float32")
+def plain_features(view: IndexView, understood: Understood, hits: list[Hit],
+                   candidates: list[tuple[int, tuple[int, int], str]]) -> list[dict]:
+    """What each candidate shows before anything is encoded: its passage's keyword score, the share of
+    the question's topic it writes, the names it writes, a stated period (for "how long" questions) and
+    its place among the candidates. The judge's shortlist reads these (``Judge.shortlisted_rows``)."""
     companies = {c.lower() for c in understood.companies}
     topic = {s for w in understood.content_words if w not in VAGUE for s in stems(w)}
     weight = {s: view.lexical.idf(s) for s in topic}
     total = sum(weight.values()) or 1.0
     names = [e.lower() for e in understood.entities if e.lower() not in companies]
-    asked, asked_weights = _topic_words(question_words, weight)
     asks_duration = bool(HOW_LONG.search(understood.question))
     rows = []
-    for (i, _, text), similarity, words in zip(candidates, similarities, sentence_words):
+    for place, (i, _, text) in enumerate(candidates):
         found = set(stems(text))
         lower = text.lower()
-        row = {
-            "similarity": float(similarity),
+        rows.append({
             "lexical": hits[i].lexical,
             "coverage": sum(w for s, w in weight.items() if s in found) / total,
             "names": (sum(n in lower for n in names) / len(names)) if names else 1.0,
-            "align": 1.0,
-            "weakest": 1.0,
             "duration": (1.0 if DURATION.search(text) else -1.0) if asks_duration else 0.0,
-        }
+            "position": place / MAX_JUDGED_SENTENCES,
+        })
+    return rows
+
+
+def sentence_features(view: IndexView, understood: Understood, hits: list[Hit],
+                      candidates: list[tuple[int, tuple[int, int], str]], config: Config, query_vector,
+                      memo: dict | None = None, cross_encoded: int | None = None,
+                      plain: list[dict] | None = None) -> list[dict]:
+    """The judge's inputs for each candidate sentence (see the module docstring). ``memo`` (text ->
+    its encoding) spares a caller that judges the same sentences for many questions re-encoding them;
+    ``cross_encoded`` reads fewer sentences with the cross-encoder than the judge's own number;
+    ``plain``: the candidates' ``plain_features``, when already known."""
+    if not candidates:
+        return []
+    rows = [dict(row) for row in (plain or plain_features(view, understood, hits, candidates))]
+    # The question is encoded beside its sentences (each text alone, on the pool's threads).
+    vectors, sentence_words = _encoded(config, [c[2] for c in candidates] + [understood.question], memo)
+    vectors, question_words = vectors[:-1], sentence_words.pop()
+    similarities = np.asarray(vectors, dtype="float32") @ np.asarray(query_vector, dtype="float32")
+    topic = {s for w in understood.content_words if w not in VAGUE for s in stems(w)}
+    asked, asked_weights = _topic_words(question_words, {s: view.lexical.idf(s) for s in topic})
+    for row, similarity, words in zip(rows, similarities, sentence_words):
+        row.update(similarity=float(similarity), align=1.0, weakest=1.0)
         if len(asked) and words:
             best = (asked @ np.array([v for _, v in words]).T).max(axis=1)
             row["align"] = float(best @ asked_weights / asked_weights.sum())
             row["weakest"] = float(best.min())
-        rows.append(row)
     # The cross-encoder reads the sentences the screen finds likeliest; the others get the judge's low fill.
     judge = get_judge(config)
     chosen = judge.screened(rows, cross_encoded)
@@ -161,7 +175,10 @@ def judge_sentences(view: IndexView, understood: Understood, hits: list[Hit], co
     """Every candidate sentence of the first ``passages`` hits with the judge's probability, most
     probable first (``memo``, ``cross_encoded``: see ``sentence_features``)."""
     candidates = candidate_sentences(view, hits, passages, limit)
-    rows = sentence_features(view, understood, hits, candidates, config, query_vector, memo, cross_encoded)
+    plain = plain_features(view, understood, hits, candidates)
+    kept = get_judge(config).shortlisted_rows(plain)
+    candidates, plain = [candidates[i] for i in kept], [plain[i] for i in kept]
+    rows = sentence_features(view, understood, hits, candidates, config, query_vector, memo, cross_encoded, plain)
     probabilities = get_judge(config).probabilities(rows)
     judged = [Judged(hits[i], span, float(p), i, text) for (i, span, text), p in zip(candidates, probabilities)]
     return sorted(judged, key=lambda j: (-j.probability, j.rank))

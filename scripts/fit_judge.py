@@ -87,8 +87,12 @@ def fit(questions: list[dict], features: tuple[str, ...]) -> dict[str, float]:
 # as three right ones lost (docs/quality.md, round 12): 0.25 was best for any cost from 2 to 5.
 LEAD = 0.25
 # Out of fold, the cross-encoder reading the screen's 4, 6, 8 or 10 likeliest of 16 sentences: silent at <= 5 %
-# false abstentions 73.0, 73.5, 74.3, 73.5 % (all 16: 72.1 %); 6 halves its cost (docs/quality.md, round 14).
-CROSS_ENCODED = 6
+# false abstentions 73.0, 73.5, 74.3, 73.5 % (all 16: 72.1 %); 6 halved its cost (docs/quality.md, round 14).
+# Of the 8 shortlisted sentences, 4 keep as much (docs/quality.md, round 15).
+CROSS_ENCODED = 4
+# Candidates (of qa.evidence.MAX_JUDGED_SENTENCES = 16) encoded and judged at all, picked by the shortlist
+# over the features known before encoding (qa.judge.SHORTLIST); see docs/quality.md, round 15.
+SHORTLISTED = 8
 PAIRS_C = 0.3  # regularisation of the 35 terms (docs/quality.md, round 11)
 
 
@@ -96,6 +100,21 @@ def combine(rows: list[dict], weights: dict, features: tuple[str, ...]) -> np.nd
     from qa.judge import probabilities
 
     return probabilities(rows, weights, features)
+
+
+def shortlist(cached: dict, limit: int) -> dict:
+    """As the product does (``Judge.shortlisted_rows``): weights over the features known before encoding
+    keep each question's ``limit`` likeliest candidates; the others are dropped from ``cached``. Returns
+    what judge.json records of it."""
+    from qa.judge import SHORTLIST, screened
+
+    questions = cached["policyqa"] + cached["seed"] + cached["unseen"]
+    weights = fit(cached["policyqa"] + [q for q in cached["seed"] + cached["unseen"] if q["answerable"]], SHORTLIST)
+    for q in questions:
+        kept = screened(q["rows"], weights, limit, SHORTLIST)
+        for key in ("rows", "labels", "texts"):
+            q[key] = [q[key][i] for i in kept]
+    return {"shortlist": weights, "shortlisted": limit}
 
 
 def screen(cached: dict, limit: int) -> dict:
@@ -174,12 +193,14 @@ def main() -> None:
     parser.add_argument("--features", default=None, help="comma-separated subset of qa.judge.FEATURES")
     parser.add_argument("--max-false-abstention", type=float, default=0.05)
     parser.add_argument("--cross-encoded", type=int, default=CROSS_ENCODED, help="sentences the cross-encoder reads")
+    parser.add_argument("--shortlisted", type=int, default=SHORTLISTED, help="candidates encoded and judged")
     parser.add_argument("--hold-out-fold", metavar="K/N", help="fit without PolicyQA fold K of N's companies "
                         "(evaluation.scoring.company_folds), to score that fold cross-validated")
     parser.add_argument("--lead", type=float, default=LEAD, help="the best sentence's probability a Yes/No lead "
                         "needs (at least the silence threshold)")
     parser.add_argument("--write", type=Path, help="write the weights and threshold here (qa/data/judge.json)")
     args = parser.parse_args()
+    from qa.evidence import MAX_JUDGED_SENTENCES
     from qa.judge import FEATURES
 
     if args.cache.exists() and not args.fresh:
@@ -204,9 +225,12 @@ def main() -> None:
         held = company_folds(load_questions(SHARED / "eval" / "policyqa-dev" / "questions.jsonl"), n)[k - 1]
         cached["policyqa"] = [q for q in cached["policyqa"] if (q["company"] or q["id"]).lower() not in held]
         print(f"fold {k}/{n}: {len(cached['policyqa'])} PolicyQA questions of the other companies")
-    screening = {}  # after --hold-out-fold: the screen must not see the held-out fold either
+    # After --hold-out-fold: neither the shortlist nor the screen may see the held-out fold.
+    screening = shortlist(cached, args.shortlisted) if args.shortlisted < MAX_JUDGED_SENTENCES else {}
+    if screening:
+        print(f"shortlisted: the {args.shortlisted} likeliest candidates by the features known before encoding")
     if "ce" in features:
-        screening = screen(cached, args.cross_encoded)
+        screening.update(screen(cached, args.cross_encoded))
         print(f"cross-encoded: the {args.cross_encoded} likeliest sentences by the screen; the others' ce "
               f"{screening['ce_fill']}")
     dev = cached["seed"] + cached["unseen"]
@@ -218,7 +242,7 @@ def main() -> None:
     print("weights (all data):", weights)
     if args.write:
         current = json.loads(args.write.read_text()) if args.write.exists() else {}
-        for key in ("screen", "cross_encoded", "ce_fill"):  # a judge fitted without the cross-encoder has none
+        for key in ("screen", "cross_encoded", "ce_fill", "shortlist", "shortlisted"):  # refitted or dropped
             current.pop(key, None)
         current.update({"weights": weights, "answers": threshold, "lead": max(args.lead, threshold), **screening})
         args.write.write_text(json.dumps(current, indent=2) + "\n")
