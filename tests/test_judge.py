@@ -125,3 +125,47 @@ def test_a_hedged_negation_is_neither_yes_nor_no():
     hedged = "We may not immediately delete your data from our backup systems."
     assert yes_no_lead(understood, hedged) is None and sentence_stance(understood, hedged) is None
     assert yes_no_lead(understood, "We do not delete your data.") == "No"
+
+
+def test_the_shortlist_keeps_a_late_candidate_that_writes_the_questions_words():
+    """Only the shortlisted candidates are encoded and judged: one that writes the question's topic
+    is kept even from the last passage; without shortlist weights every candidate is read."""
+    from qa.judge import Judge, get_judge
+
+    rows = [{"lexical": 0.3, "coverage": 0.0, "names": 1.0, "duration": 0.0, "position": i / 16} for i in range(16)]
+    rows[14].update(lexical=0.9, coverage=1.0)
+    judge = get_judge()
+    kept = judge.shortlisted_rows(rows)
+    assert len(kept) == judge.shortlisted < len(rows)
+    assert 14 in kept and kept == sorted(kept) and 15 not in kept
+    assert Judge().shortlisted_rows(rows) == list(range(16))
+
+
+def test_only_shortlisted_sentences_are_judged(tmp_path, monkeypatch):
+    from index.config import get_config
+    from index.embedder import embed_query
+    from qa.answer import ensure_index
+    from qa.evidence import candidate_sentences, judge_sentences
+    from qa.judge import get_judge
+    from qa.question import understand
+    from qa.retrieve import query_stems
+
+    topics = ["orders", "newsletters", "support tickets", "reviews", "wish lists", "gift cards"]
+    sections = [f"## {t.title()}\n\nWe store your {t} on our servers in Ireland. Staff read your {t} only to help you. "
+                f"You can export your {t} from your account page. Your {t} are kept while your account is open.\n"
+                for t in topics]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "acme.md").write_text("# Acme privacy policy\n\n" + "\n".join(sections) +
+                                    "\n## Selling data\n\nAcme does not sell your personal information to anyone.\n")
+    monkeypatch.setenv("POLICYQA_CORPUS", str(corpus))
+    config = get_config()
+    view = ensure_index(config, progress=False)
+    understood = understand("Does Acme sell my data?", list(view.policies.values()))
+    vector = embed_query(config.model, understood.question, config.query_adapter)
+    hits = view.hits(vector, query_stems(understood), list(view.policies), k=15)
+    shortlisted = get_judge(config).shortlisted
+    assert len(candidate_sentences(view, hits)) > shortlisted
+    judged = judge_sentences(view, understood, hits, config, vector)
+    assert len(judged) == shortlisted
+    assert judged[0].text == "Acme does not sell your personal information to anyone."
