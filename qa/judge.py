@@ -59,6 +59,7 @@ class Judge:
     ce_fill: float = 0.0  # the "ce" feature of a sentence it does not read
     shortlist: dict = field(default_factory=dict)  # weights over SHORTLIST; empty: every candidate is read
     shortlisted: int = 16  # how many of the shortlist's likeliest candidates are encoded and judged
+    overview: float | None = None  # the overview's cells: the sentence at least this likely (None: ``answers``)
 
     @classmethod
     def load(cls, path: Path = CALIBRATION) -> "Judge":
@@ -70,7 +71,8 @@ class Judge:
             shortlist = {k: float(v) for k, v in values.get("shortlist", {}).items()}
             return cls(weights=weights, answers=float(values["answers"]), lead=float(values["lead"]), screen=screen,
                        cross_encoded=int(values.get("cross_encoded", 16)), ce_fill=float(values.get("ce_fill", 0.0)),
-                       shortlist=shortlist, shortlisted=int(values.get("shortlisted", 16)))
+                       shortlist=shortlist, shortlisted=int(values.get("shortlisted", 16)),
+                       overview=float(values["overview"]) if values.get("overview") is not None else None)
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ConfigError(f"cannot read the answer judge {path} ({type(exc).__name__}); "
                               "rebuild it with scripts/fit_judge.py") from None
@@ -85,6 +87,11 @@ class Judge:
         """Indices of the rows (features without "ce") whose sentences the cross-encoder reads (at most
         ``limit``, if fewer than the judge's own number)."""
         return screened(rows, self.screen, min(limit or self.cross_encoded, self.cross_encoded))
+
+    @property
+    def states(self) -> float:
+        """The probability an overview cell's sentence needs (``overview``, else ``answers``)."""
+        return self.answers if self.overview is None else self.overview
 
     def shortlisted_rows(self, rows: list[dict]) -> list[int]:
         """Indices of the candidates (rows of SHORTLIST features) that are encoded and judged."""

@@ -457,7 +457,7 @@ class _Asker:
             return Cell(practice.id, NOT_STATED)  # "Do Not Track" never written: silent on it
         query = self.query_vector(search_text(question, [info]))
         hits = self.view.hits(query, query_stems(understood), docs, k=RETRIEVED)
-        judged = [j for j in self.judge_sentences(understood, hits, query) if j.probability >= self.judge.answers]
+        judged = [j for j in self.judge_sentences(understood, hits, query) if j.probability >= self.judge.states]
         for item in judged[:VERDICT_SENTENCES]:
             citation = cite(self.view, [item], 1, query, topic_share(self.view, understood))[0]
             if not speaks_to(practice, citation.highlight):
