@@ -249,12 +249,14 @@ def decide(practice: Practice, lead: str | None, stance: str | None, sentence: s
     ``qa.polarity.sentence_stance``); ``judged`` is the judged sentence itself (default: ``sentence``),
     where a denial must stand (not in a sentence the highlight joined to it); ``company`` names the
     policy's company (a denial must be the company's own: "Acme does not sell")."""
+    from .polarity import without_named_nots
+
     judged = sentence if judged is None else judged
     denial = practice.denial and practice.denial.replace("{company}", re.escape(company) if company else "(?!)")
     denied = lead == "No" or (lead is None and stance == "no" and not practice.needs_lead)
     if practice.grant and re.search(practice.grant, judged, re.I):
         denied = False  # "you may request deletion ..., though we may be unable to delete some of it"
-    elif denial and re.search(denial, _HEDGED_NOT.sub(r"\1", judged), re.I):
+    elif denial and re.search(denial, _HEDGED_NOT.sub(r"\1", without_named_nots(judged)), re.I):
         denied = True  # "may not remove ... from our backup systems" hedges; it denies nothing
     elif denied and denial:
         return NOT_STATED  # a negation elsewhere in the sentence: it does not deny the practice itself

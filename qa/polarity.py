@@ -50,13 +50,22 @@ didn doesn don isn aren wasn weren won shouldn wouldn couldn
 
 
 # Names with "not" in them are no negation: "Do Not Track" signals, "Do Not Call" lists. Only the
-# capitalised name: "we do not track you" is a negation.
-_NAMED_NOT = re.compile(r"\bDo[\s-]+Not[\s-]+(Track|Call|Sell)\b|\bDO[\s-]+NOT[\s-]+(TRACK|CALL|SELL)\b")
+# capitalised or quoted name ('the “do not track” setting'): "we do not track you" is a negation.
+_NAMED_NOT = re.compile(r"\bDo[\s-]+Not[\s-]+(Track|Call|Sell)\b|\bDO[\s-]+NOT[\s-]+(TRACK|CALL|SELL)\b"
+                        r"|(?i:[\"“‘']\s*do[\s-]+not[\s-]+(track|call|sell)\s*[\"”’'])")
+
+
+def without_named_nots(text: str) -> str:
+    """``text`` with the names that hold a "not" written as one word: "a Do Not Track signal" -> "a dnt signal"."""
+    def one(match: re.Match) -> str:
+        name = next(g for g in match.groups() if g).lower()
+        return "dnt" if name == "track" else f"donot{name}"
+
+    return _NAMED_NOT.sub(one, text)
 
 
 def _tokens(text: str) -> list[str]:
-    text = _NAMED_NOT.sub(lambda m: "dnt" if (m.group(1) or m.group(2)).lower() == "track"
-                          else f"donot{(m.group(1) or m.group(2)).lower()}", text)
+    text = without_named_nots(text)
     return [t.lower().replace("’", "'") for t in _TOKEN.findall(text)]
 
 

@@ -169,3 +169,12 @@ def test_only_shortlisted_sentences_are_judged(tmp_path, monkeypatch):
     judged = judge_sentences(view, understood, hits, config, vector)
     assert len(judged) == shortlisted
     assert judged[0].text == "Acme does not sell your personal information to anyone."
+
+
+def test_a_quoted_do_not_track_is_a_name_not_a_negation():
+    from qa.polarity import sentence_stance
+    from qa.question import understand
+
+    understood = understand("Does JBS honour Do Not Track signals?", [])
+    assert sentence_stance(understood, "If you turn on the “do not track” setting in your web browser, JBS will honor that setting.") == "yes"
+    assert sentence_stance(understood, "We do not track you across websites, and we do not honor Do Not Track signals.") == "no"

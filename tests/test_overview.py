@@ -229,6 +229,16 @@ def test_decide_never_reads_a_denial_elsewhere_as_the_practices():
     assert decide(sale, None, "yes", "We may sell your data.") == NOT_STATED  # no lead: undecided
 
 
+def test_the_not_in_do_not_track_denies_nothing():
+    """The name "Do Not Track" (capitalised or quoted) holds a "not" that is no denial (grid 7's JBS cell)."""
+    dnt = practice("dnt")
+    assert decide(dnt, "Yes", "yes", "When we receive a Do Not Track signal from your browser, we honor it.") == "honours"
+    assert decide(dnt, "Yes", "yes", "If you turn on the “do not track” setting in your web browser, JBS will honor "
+                                     "that setting.", company="JBS") == "honours"
+    assert decide(dnt, "Yes", "yes", "We do not honor Do Not Track signals.") == "does not honour"
+    assert decide(dnt, None, "no", "At this time we do not respond to browser do not track signals.") == "does not honour"
+
+
 def test_overview_endpoint_on_the_running_chat(chat_app):
     from gradio_client import Client
     from gradio_client.exceptions import AppError
