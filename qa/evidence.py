@@ -176,10 +176,21 @@ def judge_sentences(view: IndexView, understood: Understood, hits: list[Hit], co
     probable first (``memo``, ``cross_encoded``: see ``sentence_features``)."""
     candidates = candidate_sentences(view, hits, passages, limit)
     plain = plain_features(view, understood, hits, candidates)
-    kept = get_judge(config).shortlisted_rows(plain)
-    candidates, plain = [candidates[i] for i in kept], [plain[i] for i in kept]
-    rows = sentence_features(view, understood, hits, candidates, config, query_vector, memo, cross_encoded, plain)
-    probabilities = get_judge(config).probabilities(rows)
+    # Each policy version gets its own shortlist and its own cross-encoded sentences: choosing between
+    # versions (``prefer_newest``) needs the newest version's likeliest sentences read in full even where
+    # an older version's write more of the question's words.
+    by_doc: dict[str, list[int]] = {}
+    for n, (i, _, _) in enumerate(candidates):
+        by_doc.setdefault(hits[i].doc, []).append(n)
+    judge = get_judge(config)
+    kept, rows = [], []
+    for group in by_doc.values():
+        chosen = [group[k] for k in judge.shortlisted_rows([plain[n] for n in group])]
+        kept += chosen
+        rows += sentence_features(view, understood, hits, [candidates[n] for n in chosen], config, query_vector,
+                                  memo, cross_encoded, [plain[n] for n in chosen])
+    candidates = [candidates[n] for n in kept]
+    probabilities = judge.probabilities(rows)
     judged = [Judged(hits[i], span, float(p), i, text) for (i, span, text), p in zip(candidates, probabilities)]
     return sorted(judged, key=lambda j: (-j.probability, j.rank))
 
