@@ -184,6 +184,7 @@ def judge_sentences(view: IndexView, understood: Understood, hits: list[Hit], co
         by_doc.setdefault(hits[i].doc, []).append(n)
     judge = get_judge(config)
     kept, rows = [], []
+    memo = {} if memo is None else memo  # the question is encoded once for all versions
     for group in by_doc.values():
         chosen = [group[k] for k in judge.shortlisted_rows([plain[n] for n in group])]
         kept += chosen
