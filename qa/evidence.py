@@ -92,8 +92,7 @@ def plain_features(view: IndexView, understood: Understood, hits: list[Hit],
     the question's topic it writes, the names it writes, a stated period (for "how long" questions) and
     its place among the candidates. The judge's shortlist reads these (``Judge.shortlisted_rows``)."""
     companies = {c.lower() for c in understood.companies}
-    topic = {s for w in understood.content_words if w not in VAGUE for s in stems(w)}
-    weight = {s: view.lexical.idf(s) for s in topic}
+    weight = _topic_weights(view, understood)
     total = sum(weight.values()) or 1.0
     names = [e.lower() for e in understood.entities if e.lower() not in companies]
     asks_duration = bool(HOW_LONG.search(understood.question))
@@ -126,8 +125,7 @@ def sentence_features(view: IndexView, understood: Understood, hits: list[Hit],
     vectors, sentence_words = _encoded(config, [c[2] for c in candidates] + [understood.question], memo)
     vectors, question_words = vectors[:-1], sentence_words.pop()
     similarities = np.asarray(vectors, dtype="float32") @ np.asarray(query_vector, dtype="float32")
-    topic = {s for w in understood.content_words if w not in VAGUE for s in stems(w)}
-    asked, asked_weights = _topic_words(question_words, {s: view.lexical.idf(s) for s in topic})
+    asked, asked_weights = _topic_words(question_words, _topic_weights(view, understood))
     for row, similarity, words in zip(rows, similarities, sentence_words):
         row.update(similarity=float(similarity), align=1.0, weakest=1.0)
         if len(asked) and words:
@@ -157,6 +155,12 @@ def _encoded(config: Config, texts: list[str], memo: dict | None):
             vectors = embed(config.model, new)
         memo.update((t, (v, w)) for t, v, w in zip(new, vectors, words))
     return np.vstack([memo[t][0] for t in texts]), [memo[t][1] for t in texts]
+
+
+def _topic_weights(view: IndexView, understood: Understood) -> dict[str, float]:
+    """The stems of the question's topic words, each with its rarity in the index (idf)."""
+    topic = {s for w in understood.content_words if w not in VAGUE for s in stems(w)}
+    return {s: view.lexical.idf(s) for s in topic}
 
 
 def _topic_words(words: list, weight: dict[str, float]) -> tuple[np.ndarray, np.ndarray]:
