@@ -79,12 +79,18 @@ def find_companies(text: str, policies: list[PolicyInfo], everyday: frozenset = 
     ``written_as_name(text, start)`` says it is written as a name. Without an exact name, a near
     miss of one ("Comindwre") names its company.
     """
+    return [company for _, _, company in company_mentions(text, policies, everyday, written_as_name)]
+
+
+def company_mentions(text: str, policies: list[PolicyInfo], everyday: frozenset = frozenset(),
+                     written_as_name=None) -> list[tuple[int, int, str]]:
+    """Where ``find_companies`` finds each company: (start, end, company) of its first mention, in order."""
     pairs, distinctive = _aliases(_key(policies))
     aliases = dict(pairs)
     lowered = text.lower()
     if not lowered.isascii() and len(fold(lowered)) == len(lowered):
         lowered = fold(lowered)  # accents dropped on both sides, positions kept
-    found: list[tuple[int, str]] = []
+    found: list[tuple[int, int, str]] = []
     for alias in sorted(aliases, key=len, reverse=True):
         if alias not in lowered:
             continue  # cheap test first: a corpus has thousands of aliases, a question a few words
@@ -94,28 +100,28 @@ def find_companies(text: str, policies: list[PolicyInfo], everyday: frozenset = 
             if alias in distinctive and (alias in everyday or not text[match.start()].isupper()):
                 continue  # "Acme" names Acme Widgets; "how do they track me" does not name Bill Track 50
             company = aliases[alias]
-            if all(c != company for _, c in found):
-                found.append((match.start(), company))
+            if all(c != company for _, _, c in found):
+                found.append((match.start(), match.end(), company))
     if not found:
         found = _near_misses(text, {a: c for a, c in aliases.items() if a not in distinctive}, everyday)
-    return [c for _, c in sorted(found)]
+    return sorted(found)
 
 
-def _near_misses(text: str, aliases: dict[str, str], everyday: frozenset) -> list[tuple[int, str]]:
+def _near_misses(text: str, aliases: dict[str, str], everyday: frozenset) -> list[tuple[int, int, str]]:
     from rapidfuzz import fuzz, process
 
     choices = [a for a in aliases if len(a) >= MIN_NEAR_MISS_CHARS and " " not in a and "." not in a
                and a not in everyday]
     if not choices:
         return []
-    found: list[tuple[int, str]] = []
+    found: list[tuple[int, int, str]] = []
     for match in re.finditer(r"[A-Za-z][\w&-]{%d,}" % (MIN_NEAR_MISS_CHARS - 1), text):
         word = match.group(0).lower()
         if word in everyday or word in GENERIC_NAME_WORDS:
             continue
         best = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=NEAR_MISS_SCORE)
-        if best and all(c != aliases[best[0]] for _, c in found):
-            found.append((match.start(), aliases[best[0]]))
+        if best and all(c != aliases[best[0]] for _, _, c in found):
+            found.append((match.start(), match.end(), aliases[best[0]]))
     return found
 
 

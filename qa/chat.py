@@ -14,7 +14,7 @@ from index.retrieval import PolicyInfo
 
 from .answer import ask, clean_question, ensure_index
 from .followup import Turn, resolve
-from .question import find_companies
+from .question import asked_about, find_companies
 from .records import Answer
 
 ALL_COMPANIES = "All"
@@ -66,7 +66,7 @@ def plan(message: str, previous: Turn | None, policies: list[PolicyInfo], compan
     if resolved.needs_previous:
         raise BadQuestion(_needs_previous(text, policies))
     chosen = company_filter if company_filter and company_filter != ALL_COMPANIES else None
-    named = find_companies(resolved.question, policies)
+    named = asked_about(resolved.question, policies)
     company = None
     if not named:
         company = chosen or resolved.company
@@ -119,7 +119,7 @@ def ask_in_context(question: str, company: str | None = None, policy_date: str |
     if previous and previous.strip():
         policies = list(ensure_index(config, progress=False).policies.values())
         before = clean_question(previous)
-        named = find_companies(before, policies)
+        named = asked_about(before, policies)
         resolved = resolve(text, Turn(before, named[0] if len(named) == 1 else None), policies)
         text, carried = resolved.question, resolved.company
     else:

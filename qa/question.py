@@ -269,6 +269,28 @@ def find_companies(text: str, policies: list[PolicyInfo]) -> list[str]:
     return companies.find_companies(text, policies, _EVERYDAY, _written_as_name)
 
 
+# Names written as one list ("Azalead and Azendoo", "Azalead's, Azendoo's or Axosoft's", "Azalead vs Azendoo").
+_LISTED = re.compile(r"^(?:['’]s)?\s*(?:,|/|&|and|or|nor|vs\.?|versus|,\s*(?:and|or))?\s*$", re.I)
+# A question that compares the companies it names ("longer than Azendoo", "do both ...").
+_COMPARES = re.compile(r"\b(?:than|compar\w*|differ\w*|both|either|neither|unlike|versus|vs|same|similar\w*)\b", re.I)
+
+
+def asked_about(question: str, policies: list[PolicyInfo]) -> list[str]:
+    """The companies ``question`` is asked of: the first one named and those listed with it. A company
+    named later, apart from that list, is what the question asks about ("Does Comindware share data
+    with Salesforce?" asks Comindware's policy about Salesforce, even when Salesforce's own policy is
+    indexed), unless the question compares them ("Does Azalead keep data longer than Azendoo?")."""
+    mentions = companies.company_mentions(question, policies, _EVERYDAY, _written_as_name)
+    if len(mentions) < 2 or _COMPARES.search(question):
+        return [company for _, _, company in mentions]
+    kept = mentions[:1]
+    for mention in mentions[1:]:
+        if not _LISTED.match(question[kept[-1][1]:mention[0]]):
+            break
+        kept.append(mention)
+    return [company for _, _, company in kept]
+
+
 def search_text(question: str, named: list[PolicyInfo]) -> str:
     """The question as it is embedded for searching: the name of the company it names (``named``:
     that company's policies) becomes "the company". Its policies are already chosen by that name,
@@ -338,7 +360,7 @@ def understand(question: str, policies: list[PolicyInfo]) -> Understood:
     """Read company, year and topic words from ``question`` (names typed in lower case included)."""
     question = with_names_capitalised(question)
     understood = Understood(question)
-    understood.companies = find_companies(question, policies)
+    understood.companies = asked_about(question, policies)
     for company in understood.companies:  # "if comindware gets bought": the cues read names capitalised
         question = re.sub(rf"(?<![\w.]){re.escape(company)}(?![\w])", lambda m: company, question, flags=re.I)
     understood.question = question

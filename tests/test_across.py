@@ -124,6 +124,16 @@ def test_one_company_questions_are_not_routed(seed_index):
     assert ask("Which companies use cookies?", company="azendoo.com").kind == "policy"
 
 
+def test_a_company_named_as_a_third_party_is_asked_about_not_asked(seed_index):
+    # Azendoo has its own policy in the index, yet this asks Azalead's policy about Azendoo, which
+    # it never names: not a comparison of the two companies' policies.
+    answer = ask("Does Azalead share data with Azendoo?")
+    assert (answer.kind, answer.company, answer.found) == ("policy", "Azalead", False)
+    assert "does not mention Azendoo" in answer.text
+    compared = ask("Does Azalead keep data longer than Comindware?")
+    assert compared.kind == "companies" and {f.company for f in compared.companies} == {"Azalead", "Comindware"}
+
+
 def test_cli_rendering_lists_companies_and_citations(seed_index):
     text = format_answer(ask("Which companies share data with Salesforce?"))
     assert text.startswith("Stated in 1 of 4")

@@ -360,6 +360,21 @@ def test_a_company_named_by_an_everyday_word_needs_its_capital(question, compani
     assert find_companies(question, EVERYDAY_NAMED) == companies
 
 
+@pytest.mark.parametrize("question, companies", [
+    ("Does Can share my data with Upwork?", ["Can"]),  # Upwork is what Can's policy is asked about
+    ("Do Can and Upwork sell data?", ["Can", "Upwork"]),
+    ("Do Upwork's, Slack's or Can's policies mention cookies?", ["Upwork", "Slack", "Can"]),
+    ("Upwork vs Slack: who keeps data longer?", ["Upwork", "Slack"]),
+    ("Does Upwork keep my data longer than Slack?", ["Upwork", "Slack"]),
+    ("Does Slack use Upwork and Can as processors?", ["Slack"]),
+])
+def test_the_companies_asked_are_the_first_named_and_those_listed_with_it(question, companies):
+    from qa.question import asked_about, understand
+
+    assert asked_about(question, EVERYDAY_NAMED) == companies
+    assert understand(question, EVERYDAY_NAMED).companies == companies
+
+
 def test_the_excerpt_grows_towards_the_text_closer_to_the_question(tmp_path, monkeypatch):
     from index import build, get_config
 
