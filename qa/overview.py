@@ -20,6 +20,7 @@ import json
 import os
 import re
 import threading
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -32,7 +33,7 @@ from .records import Citation
 
 NOT_STATED = "not stated"
 # Bump when the way cells are computed changes: every cached cell is then computed again.
-OVERVIEW_VERSION = 1
+OVERVIEW_VERSION = 2
 CACHE_FILE = "overview.json"
 # The judged sentences a verdict may come from, most probable first: the first that speaks to the
 # practice decides (the judge's best sentence is often about the practice's neighbour: "Do Not
@@ -440,7 +441,20 @@ class _Asker:
         return judge_sentences(self.view, understood, hits, self.config, query_vector, memo=self._sentences)
 
     def cell(self, info: PolicyInfo, practice: Practice) -> Cell:
-        """The cell of ``practice`` for one policy version."""
+        """The cell of ``practice`` for one policy version: the first candidate the judge finds likely
+        enough (``Judge.states``). A denial needs the answers' own threshold (``Judge.answers``): a cell
+        that says the opposite of the policy costs more than one that says "not stated"."""
+        for probability, verdict, citation in self.candidates(info, practice):
+            if probability < self.judge.states:
+                break
+            if verdict == NOT_STATED or (verdict == practice.no and probability < self.judge.answers):
+                continue
+            return Cell(practice.id, verdict, citation, probability=round(probability, 4))
+        return Cell(practice.id, NOT_STATED)
+
+    def candidates(self, info: PolicyInfo, practice: Practice) -> Iterator[tuple[float, str, Citation | None]]:
+        """(probability, verdict, citation) of the judged sentences a verdict may come from, most probable
+        first, computed as they are read; ``NOT_STATED`` for one that does not speak to the practice."""
         from . import names
         from .compose import answer_text, cite, topic_share
         from .polarity import sentence_stance
@@ -456,22 +470,18 @@ class _Asker:
         understood.unknown_company = None
         docs = [info.doc]
         if names.NAMES_RULE and names.missing_names(understood, self.view, docs):
-            return Cell(practice.id, NOT_STATED)  # "Do Not Track" never written: silent on it
+            return  # "Do Not Track" never written: silent on it
         query = self.query_vector(search_text(question, [info]))
         hits = self.view.hits(query, query_stems(understood), docs, k=RETRIEVED)
-        judged = [j for j in self.judge_sentences(understood, hits, query) if j.probability >= self.judge.states]
-        for item in judged[:VERDICT_SENTENCES]:
+        for item in self.judge_sentences(understood, hits, query)[:VERDICT_SENTENCES]:
             citation = cite(self.view, [item], 1, query, topic_share(self.view, understood))[0]
             if not speaks_to(practice, citation.highlight):
+                yield item.probability, NOT_STATED, None
                 continue
             text = answer_text(understood, [citation], self.view, set(docs), item.probability >= self.judge.lead)
             lead = next((w for w in ("Yes", "No") if text.startswith(w + ". ")), None)
-            verdict = decide(practice, lead, sentence_stance(understood, citation.highlight), citation.highlight,
-                             item.text, info.company)
-            if verdict == NOT_STATED:
-                continue
-            return Cell(practice.id, verdict, citation, probability=round(item.probability, 4))
-        return Cell(practice.id, NOT_STATED)
+            yield item.probability, decide(practice, lead, sentence_stance(understood, citation.highlight),
+                                           citation.highlight, item.text, info.company), citation
 
 
 # --- the cache ------------------------------------------------------------------------------------

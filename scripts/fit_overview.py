@@ -1,11 +1,12 @@
 """Choose the overview's own threshold: how likely a cell's sentence must be (nothing here is imported by the product).
 
 The answer judge's silence threshold (``answers`` in ``qa/data/judge.json``) was chosen for users'
-questions; the overview asks fourteen fixed practice questions of every policy. This runs the overview
-of the labelled grids with no threshold (every cell keeps the likeliest sentence that speaks to its
-practice, and that sentence's probability), then scores each threshold: a cell whose sentence is less
-likely says "not stated". The threshold with the most cells right wins (the higher one on a tie) as long
-as no more cells say the opposite of their label than at the judge's own threshold.
+questions; the overview asks fourteen fixed practice questions of every policy. This reads every labelled
+cell's candidates (``qa.overview._Asker.candidates``: each judged sentence's probability and verdict) once,
+then scores each threshold as ``_Asker.cell`` decides: the first candidate at least that likely with a
+verdict, where a denial (the practice's "no") needs ``answers`` whatever the threshold. The threshold with
+the most cells right wins (the higher one on a tie) as long as no more cells say the opposite of their
+label than at the judge's own threshold.
 
     .venv/bin/python scripts/fit_overview.py eval/overview/grid.jsonl ... [--write qa/data/judge.json]
 """
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -25,33 +25,49 @@ sys.path.insert(0, str(ROOT))
 
 
 def cells_of(grids: list[Path], data: Path) -> list[dict]:
-    """Every labelled cell with the overview's verdict and probability at no threshold."""
+    """Every labelled cell with its candidates: (probability, verdict) in the order the overview reads them."""
     from evaluation.overview import prepare, read_grid, shared_folder
-    from qa.overview import overview
+    from qa.overview import PRACTICES, _Asker
+    from qa.retrieve import ensure_index
 
+    practices = {p.id: p for p in PRACTICES}
     out = []
     for grid in grids:
         labels, _ = read_grid(grid)
         config, _ = prepare(labels, data / grid.stem, shared_folder())
-        rows: dict = {}
+        view = ensure_index(config, progress=False)
+        asker = _Asker(view, config)
         for label in labels:
-            key = (label.company, label.policy_date)
-            if key not in rows:
-                rows[key] = overview(label.company, label.policy_date, config=config).rows[0]
-            cell = next(c for c in rows[key].cells if c.practice == label.practice)
-            out.append({"grid": grid.stem, "label": label.verdict, "verdict": cell.verdict, "probability": cell.probability})
+            versions = [p for p in view.policies.values() if p.company == label.company]
+            info = next((p for p in versions if p.policy_date == label.policy_date), None) or max(
+                versions, key=lambda p: p.policy_date or "")
+            candidates = [(p, v) for p, v, _ in asker.candidates(info, practices[label.practice])]
+            out.append({"grid": grid.stem, "practice": label.practice, "label": label.verdict, "candidates": candidates})
         print(f"  {grid.name}: {len(labels)} cells", file=sys.stderr, flush=True)
     return out
 
 
-def score(cells: list[dict], threshold: float) -> tuple[int, int]:
+def verdict_at(cell: dict, threshold: float, answers: float) -> str:
+    """The cell's verdict as ``qa.overview._Asker.cell`` gives it at ``threshold``."""
+    from qa.overview import NOT_STATED, practice
+
+    denial = practice(cell["practice"]).no
+    for probability, verdict in cell["candidates"]:
+        if probability < threshold:
+            break
+        if verdict == NOT_STATED or (verdict == denial and probability < answers):
+            continue
+        return verdict
+    return NOT_STATED
+
+
+def score(cells: list[dict], threshold: float, answers: float) -> tuple[int, int]:
     """Cells right and cells saying the opposite of their label, at ``threshold``."""
     from evaluation.overview import is_opposite
-    from qa.overview import NOT_STATED
 
     right = opposite = 0
     for cell in cells:
-        verdict = cell["verdict"] if cell["probability"] >= threshold else NOT_STATED
+        verdict = verdict_at(cell, threshold, answers)
         right += verdict == cell["label"]
         opposite += is_opposite(verdict, cell["label"])
     return right, opposite
@@ -65,19 +81,17 @@ def main() -> None:
     from index.config import quiet_third_parties
 
     quiet_third_parties()
-    judge_path = Path(os.environ.get("POLICYQA_JUDGE") or ROOT / "qa" / "data" / "judge.json")
-    values = json.loads(judge_path.read_text())
-    own = float(values["answers"])
+    from index.config import get_config
+    from qa.judge import get_judge
+
+    own = get_judge(get_config()).answers
     with tempfile.TemporaryDirectory() as tmp:
-        unthresholded = Path(tmp) / "judge.json"
-        unthresholded.write_text(json.dumps({**values, "overview": 0.0}))
-        os.environ["POLICYQA_JUDGE"] = str(unthresholded)
         cells = cells_of(args.grids, Path(tmp))
-    base_right, base_opposite = score(cells, own)
+    base_right, base_opposite = score(cells, own, own)
     print(f"{len(cells)} cells; at the judge's own threshold {own}: {base_right} right, {base_opposite} opposite")
     best = (base_right, own)
     for threshold in np.round(np.arange(0.0, 0.41, 0.01), 3):
-        right, opposite = score(cells, float(threshold))
+        right, opposite = score(cells, float(threshold), own)
         print(f"  {threshold:.2f} | {right} right | {opposite} opposite")
         if opposite <= base_opposite and (right, threshold) > best:
             best = (right, float(threshold))
