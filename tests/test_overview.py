@@ -229,6 +229,29 @@ def test_decide_never_reads_a_denial_elsewhere_as_the_practices():
     assert decide(sale, None, "yes", "We may sell your data.") == NOT_STATED  # no lead: undecided
 
 
+def test_a_denial_needs_the_judges_own_threshold_other_verdicts_the_overviews():
+    from qa.judge import Judge
+    from qa.overview import _Asker
+
+    class Judged(_Asker):
+        """The cell's choice over given candidates (probability, verdict, citation), most probable first."""
+
+        def __init__(self, judge, found):
+            self.judge, self.found = judge, found
+
+        def candidates(self, info, practice):
+            yield from self.found
+
+    judge = Judge(answers=0.10, lead=0.25, overview=0.04)
+    sale = practice("sale")
+    assert Judged(judge, [(0.06, sale.no, None), (0.05, sale.yes, None)]).cell(None, sale).verdict == sale.yes
+    assert Judged(judge, [(0.06, sale.no, None)]).cell(None, sale).verdict == NOT_STATED
+    assert Judged(judge, [(0.12, sale.no, None)]).cell(None, sale).verdict == sale.no
+    assert Judged(judge, [(0.08, NOT_STATED, None), (0.03, sale.yes, None)]).cell(None, sale).verdict == NOT_STATED
+    # Without an overview threshold every verdict needs the judge's own.
+    assert Judged(Judge(answers=0.10, lead=0.25), [(0.06, sale.yes, None)]).cell(None, sale).verdict == NOT_STATED
+
+
 def test_the_not_in_do_not_track_denies_nothing():
     """The name "Do Not Track" (capitalised or quoted) holds a "not" that is no denial (grid 7's JBS cell)."""
     dnt = practice("dnt")
