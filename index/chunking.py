@@ -81,7 +81,9 @@ _ENDS_NAMES = frozenset({"inc", "ltd", "co", "corp", "llc", "etc"})
 _OPENERS = frozenset("""we you our your this these those the it its if in for to please all any as when by
 they their there such each no i""".split())
 _NUMBER = re.compile(r"\d{1,3}(?:\\?\.\d{1,3})*\\?")
-_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]*_]*(?=\s+|$)")
+# A sentence ends at a stop before a space, or at a stop glued to the next sentence's first word when a
+# word ends before it ("... over networks.You agree ..."; not "www.Example.com", "e.g.The", "St.Louis").
+_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]*_]*(?=\s+|$)|(?<=[a-z]{2})[.!?](?=[A-Z][a-z]*\s)")
 
 
 def _blocks(text: str, start: int, end: int) -> list[Span]:

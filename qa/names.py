@@ -208,6 +208,8 @@ def _absent(names: list[list[str]], forms: list[tuple[str, frozenset]]) -> list[
             parts = [p for t in run for p in name_key(t).split("-") if p]
             phrase = " " + " ".join(stem_word(p) for p in parts) + " "
             found = any(phrase in stemmed for stemmed, _ in forms)
+            if not found and len(parts) >= 3:  # "Do Not Track" written as its initials, "DNT"
+                found = any("".join(p[0] for p in parts) in vocabulary for _, vocabulary in forms)
             if not found and len(parts) == 1:  # one hyphenated word (Opt-Out): any of its forms
                 found = any(name_word_present(parts[0].lower(), vocabulary) for _, vocabulary in forms)
         if not found:

@@ -147,6 +147,16 @@ def test_lines_of_plain_text_are_sentences_unless_hard_wrapped():
         == ["This web site uses TLS 1.2 to encrypt the communication between your browser and\nour server."]
 
 
+def test_a_stop_glued_to_the_next_sentence_still_ends_one():
+    # Copied text often loses the space: "networks.You" would join a "not" to the encryption sentence.
+    assert _sentences("Credit card information is always encrypted during transfer over networks.You agree not to "
+                      "resell the Service.") == ["Credit card information is always encrypted during transfer over networks.",
+                                                 "You agree not to resell the Service."]
+    # Not inside a web address, after an abbreviation's dots or a short title.
+    assert _sentences("Visit www.Example.com for more, e.g.The Guide. We are in St.Louis now.") == [
+        "Visit www.Example.com for more, e.g.The Guide.", "We are in St.Louis now."]
+
+
 def test_abbreviations_numbers_and_company_forms_in_sentences():
     assert _sentences("This is the web site of Solutionz, Inc. Our postal address is 901 Bringham Ave., Los Angeles. "
                       "We use services (e.g. Google Analytics) and cookies, etc. to count visits.") == [

@@ -167,6 +167,16 @@ def test_name_forms_plurals_demonyms_hyphens_abbreviations():
         assert not _coined_present(coined, vocabulary | {"iphone"}), coined
 
 
+def test_a_name_of_three_words_or_more_may_be_written_as_its_initials():
+    from qa.names import _absent, _text_forms
+
+    dnt = [_text_forms("We do not honor DNT flags but offer other choices.")]
+    assert _absent([["Do", "Not", "Track"]], dnt) == []
+    assert _absent([["Privacy", "Shield", "Framework"]], dnt) == ["Privacy Shield Framework"]
+    # Two words are too few: "United States" is not "us".
+    assert _absent([["United", "States"]], [_text_forms("Contact us with questions.")]) == ["United States"]
+
+
 def test_vague_policy_questions_are_still_answered(seed_index):
     """Words like 'choices' or 'scope' shape a question; a policy need not use them to answer it."""
     for question, company in (("What choices do I have about cookies?", "comindware"),
