@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:  # index.retrieval resolves ``search(company=)`` here: no import at run time
     from .retrieval import PolicyInfo
@@ -27,6 +27,16 @@ app apps mobile digital media network networks technologies technology tech solu
 data information info the and of for a an our your my new first united american national general best home
 store shop club center centre foundation association institute university school studio studios
 """.split())
+
+
+class Mention(NamedTuple):
+    """Where a question names a company; ``by_word`` when only by a distinctive word of its name or a near
+    miss ("California" of "Covered California"), which may be an ordinary word or a place."""
+
+    start: int
+    end: int
+    company: str
+    by_word: bool = False
 
 
 def fold(text: str) -> str:
@@ -79,18 +89,18 @@ def find_companies(text: str, policies: list[PolicyInfo], everyday: frozenset = 
     ``written_as_name(text, start)`` says it is written as a name. Without an exact name, a near
     miss of one ("Comindwre") names its company.
     """
-    return [company for _, _, company in company_mentions(text, policies, everyday, written_as_name)]
+    return [m.company for m in company_mentions(text, policies, everyday, written_as_name)]
 
 
 def company_mentions(text: str, policies: list[PolicyInfo], everyday: frozenset = frozenset(),
-                     written_as_name=None) -> list[tuple[int, int, str]]:
-    """Where ``find_companies`` finds each company: (start, end, company) of its first mention, in order."""
+                     written_as_name=None) -> list[Mention]:
+    """Where ``find_companies`` finds each company: its first mention, in order."""
     pairs, distinctive = _aliases(_key(policies))
     aliases = dict(pairs)
     lowered = text.lower()
     if not lowered.isascii() and len(fold(lowered)) == len(lowered):
         lowered = fold(lowered)  # accents dropped on both sides, positions kept
-    found: list[tuple[int, int, str]] = []
+    found: list[Mention] = []
     for alias in sorted(aliases, key=len, reverse=True):
         if alias not in lowered:
             continue  # cheap test first: a corpus has thousands of aliases, a question a few words
@@ -100,28 +110,28 @@ def company_mentions(text: str, policies: list[PolicyInfo], everyday: frozenset 
             if alias in distinctive and (alias in everyday or not text[match.start()].isupper()):
                 continue  # "Acme" names Acme Widgets; "how do they track me" does not name Bill Track 50
             company = aliases[alias]
-            if all(c != company for _, _, c in found):
-                found.append((match.start(), match.end(), company))
+            if all(m.company != company for m in found):
+                found.append(Mention(match.start(), match.end(), company, alias in distinctive))
     if not found:
         found = _near_misses(text, {a: c for a, c in aliases.items() if a not in distinctive}, everyday)
     return sorted(found)
 
 
-def _near_misses(text: str, aliases: dict[str, str], everyday: frozenset) -> list[tuple[int, int, str]]:
+def _near_misses(text: str, aliases: dict[str, str], everyday: frozenset) -> list[Mention]:
     from rapidfuzz import fuzz, process
 
     choices = [a for a in aliases if len(a) >= MIN_NEAR_MISS_CHARS and " " not in a and "." not in a
                and a not in everyday]
     if not choices:
         return []
-    found: list[tuple[int, int, str]] = []
+    found: list[Mention] = []
     for match in re.finditer(r"[A-Za-z][\w&-]{%d,}" % (MIN_NEAR_MISS_CHARS - 1), text):
         word = match.group(0).lower()
         if word in everyday or word in GENERIC_NAME_WORDS:
             continue
         best = process.extractOne(word, choices, scorer=fuzz.ratio, score_cutoff=NEAR_MISS_SCORE)
-        if best and all(c != aliases[best[0]] for _, _, c in found):
-            found.append((match.start(), match.end(), aliases[best[0]]))
+        if best and all(m.company != aliases[best[0]] for m in found):
+            found.append(Mention(match.start(), match.end(), aliases[best[0]], True))
     return found
 
 

@@ -279,16 +279,18 @@ def asked_about(question: str, policies: list[PolicyInfo]) -> list[str]:
     """The companies ``question`` is asked of: the first one named and those listed with it. A company
     named later, apart from that list, is what the question asks about ("Does Comindware share data
     with Salesforce?" asks Comindware's policy about Salesforce, even when Salesforce's own policy is
-    indexed), unless the question compares them ("Does Azalead keep data longer than Azendoo?")."""
+    indexed), unless the question compares them ("Does Azalead keep data longer than Azendoo?"). A
+    first company named only by a word of its name ("a California consumer" for Covered California)
+    decides nothing: every company named is asked, as a comparison."""
     mentions = companies.company_mentions(question, policies, _EVERYDAY, _written_as_name)
-    if len(mentions) < 2 or _COMPARES.search(question):
-        return [company for _, _, company in mentions]
+    if len(mentions) < 2 or _COMPARES.search(question) or mentions[0].by_word:
+        return [m.company for m in mentions]
     kept = mentions[:1]
     for mention in mentions[1:]:
-        if not _LISTED.match(question[kept[-1][1]:mention[0]]):
+        if not _LISTED.match(question[kept[-1].end:mention.start]):
             break
         kept.append(mention)
-    return [company for _, _, company in kept]
+    return [m.company for m in kept]
 
 
 def search_text(question: str, named: list[PolicyInfo]) -> str:

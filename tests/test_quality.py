@@ -388,6 +388,19 @@ def test_the_companies_asked_are_the_first_named_and_those_listed_with_it(questi
     assert understand(question, EVERYDAY_NAMED).companies == companies
 
 
+def test_a_company_named_first_only_by_a_word_of_its_name_decides_nothing():
+    from index.retrieval import PolicyInfo
+    from qa.question import asked_about
+
+    policies = [PolicyInfo(doc, company, domain, None, None, company, doc, 1) for doc, company, domain in (
+        ("coveredca.md", "Covered California", "coveredca.com"), ("cnhi.md", "CNHI", "cnhi.com"))]
+    # "California" is a place here, not Covered California: both companies are asked, as before the
+    # third-party rule, rather than Covered California alone.
+    assert asked_about("How often may a California consumer request the data CNHI holds?", policies) == [
+        "Covered California", "CNHI"]
+    assert asked_about("Does CNHI share data with Covered California?", policies) == ["CNHI"]
+
+
 def test_the_excerpt_grows_towards_the_text_closer_to_the_question(tmp_path, monkeypatch):
     from index import build, get_config
 
