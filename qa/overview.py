@@ -20,7 +20,7 @@ import json
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -408,6 +408,20 @@ CSV_FIELDS = ("company", "version", "doc", "previous_date", "has_previous", "pra
 # --- computing cells ------------------------------------------------------------------------------
 
 
+def deciding(candidates: Iterable[tuple], practice: Practice, threshold: float, answers: float) -> tuple | None:
+    """The candidate that decides a cell: of ``candidates`` ((probability, verdict, ...), most probable first),
+    the first at least ``threshold`` likely with a verdict, where a denial (the practice's "no") needs ``answers``
+    however low ``threshold`` is. None: the cell is not stated."""
+    for candidate in candidates:
+        probability, verdict = candidate[0], candidate[1]
+        if probability < threshold:
+            break
+        if verdict == NOT_STATED or (verdict == practice.no and probability < answers):
+            continue
+        return candidate
+    return None
+
+
 class _Asker:
     """Asks the practices' questions of policies, as ``qa.ask`` answers a one-policy question.
 
@@ -444,13 +458,11 @@ class _Asker:
         """The cell of ``practice`` for one policy version: the first candidate the judge finds likely
         enough (``Judge.states``). A denial needs the answers' own threshold (``Judge.answers``): a cell
         that says the opposite of the policy costs more than one that says "not stated"."""
-        for probability, verdict, citation in self.candidates(info, practice):
-            if probability < self.judge.states:
-                break
-            if verdict == NOT_STATED or (verdict == practice.no and probability < self.judge.answers):
-                continue
-            return Cell(practice.id, verdict, citation, probability=round(probability, 4))
-        return Cell(practice.id, NOT_STATED)
+        found = deciding(self.candidates(info, practice), practice, self.judge.states, self.judge.answers)
+        if found is None:
+            return Cell(practice.id, NOT_STATED)
+        probability, verdict, citation = found
+        return Cell(practice.id, verdict, citation, probability=round(probability, 4))
 
     def candidates(self, info: PolicyInfo, practice: Practice) -> Iterator[tuple[float, str, Citation | None]]:
         """(probability, verdict, citation) of the judged sentences a verdict may come from, most probable

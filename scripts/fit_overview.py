@@ -49,16 +49,10 @@ def cells_of(grids: list[Path], data: Path) -> list[dict]:
 
 def verdict_at(cell: dict, threshold: float, answers: float) -> str:
     """The cell's verdict as ``qa.overview._Asker.cell`` gives it at ``threshold``."""
-    from qa.overview import NOT_STATED, practice
+    from qa.overview import NOT_STATED, deciding, practice
 
-    denial = practice(cell["practice"]).no
-    for probability, verdict in cell["candidates"]:
-        if probability < threshold:
-            break
-        if verdict == NOT_STATED or (verdict == denial and probability < answers):
-            continue
-        return verdict
-    return NOT_STATED
+    found = deciding(cell["candidates"], practice(cell["practice"]), threshold, answers)
+    return found[1] if found else NOT_STATED
 
 
 def score(cells: list[dict], threshold: float, answers: float) -> tuple[int, int]:
