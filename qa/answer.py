@@ -115,8 +115,7 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
     ranked = prefer_newest(judged, newest)
     answer.citations = cite(view, ranked, k, query_vector, topic_share(view, understood))
     answer.found = bool(answer.citations)
-    lead_allowed = ranked[0].probability >= judge.lead
-    answer.text = answer_text(understood, answer.citations, view, newest, lead_allowed)
+    answer.text = answer_text(understood, answer.citations, view, newest, ranked[0].probability, judge)
     if answer.found:
         from .versions import add_earlier_version_line
 

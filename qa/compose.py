@@ -10,7 +10,7 @@ from index.retrieval import Hit, IndexView
 from index.chunking import plain_text
 from index.structure import is_bare_heading, list_end
 
-from .polarity import yes_no_lead
+from .polarity import lead_features, read_lead
 from .question import Understood
 from .records import Answer, Citation
 
@@ -257,7 +257,8 @@ def quote(text: str) -> str:
 
 
 def answer_text(understood: Understood, citations: list[Citation], view: IndexView, newest: set[str],
-                 lead_allowed: bool = True) -> str:
+                probability: float | None = None, judge=None) -> str:
+    """The answer's words: a Yes/No lead where one is sure (``_lead``), whose policy says it, the quote."""
     first = citations[0]
     who = f"{first.company}'s policy ({date_label(first.policy_date)}) says"
     if first.doc not in newest:
@@ -266,13 +267,29 @@ def answer_text(understood: Understood, citations: list[Citation], view: IndexVi
             who = (f"{first.company}'s current policy ({date_label(current[0].policy_date)}) does not say this directly; "
                    f"its earlier version ({date_label(first.policy_date)}) says")
     intro = _list_intro(view, first)
-    lead = yes_no_lead(understood, f"{intro} {first.highlight}" if intro else first.highlight) if lead_allowed else None
+    lead = _lead(understood, f"{intro} {first.highlight}" if intro else first.highlight, probability, judge)
     said = f"{quote(intro)} … {quote(first.highlight)}" if intro else quote(first.highlight)
     text = f"{lead + '. ' if lead else ''}{who}: “{said}” [1]"
     more = [c for c in citations[1:3] if c.company != first.company or c.section != first.section]
     if more:
         text += " See also " + ", ".join(f"[{c.n}]" for c in more) + "."
     return text
+
+
+def _lead(understood: Understood, evidence: str, probability: float | None, judge) -> str | None:
+    """"Yes", "No" or None: the sentence's reading (``qa.polarity.read_lead``), given when the judge
+    finds the sentence at least ``Judge.lead`` likely and the lead gate finds the reading at least
+    ``Judge.lead_gate_at`` likely, or ``Judge.lead_gate_speaks_at`` where the sentence speaks to the whole
+    question (without a gate: whenever it does). No probability: no lead."""
+    if probability is None or judge is None or probability < judge.lead:
+        return None
+    reading = read_lead(understood, evidence)
+    if reading is None:
+        return None
+    if not judge.lead_gate:
+        return reading.said if reading.speaks else None
+    sure = judge.lead_probability(lead_features(understood, evidence, reading, probability))
+    return reading.said if sure >= (judge.lead_gate_speaks_at if reading.speaks else judge.lead_gate_at) else None
 
 
 def silent_text(understood: Understood, view: IndexView, docs: list[str], missing: list[str]) -> str:

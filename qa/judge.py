@@ -60,6 +60,9 @@ class Judge:
     shortlist: dict = field(default_factory=dict)  # weights over SHORTLIST; empty: every candidate is read
     shortlisted: int = 16  # how many of the shortlist's likeliest candidates are encoded and judged
     overview: float | None = None  # the overview's cells: the sentence at least this likely (None: ``answers``)
+    lead_gate: dict = field(default_factory=dict)  # weights over qa.polarity.LEAD_FEATURES; empty: the reading decides
+    lead_gate_at: float = 0.5  # the gate's probability a Yes/No lead needs
+    lead_gate_speaks_at: float = 0.5  # ... or, from a sentence that speaks to the whole question, this one
 
     @classmethod
     def load(cls, path: Path = CALIBRATION) -> "Judge":
@@ -72,7 +75,10 @@ class Judge:
             return cls(weights=weights, answers=float(values["answers"]), lead=float(values["lead"]), screen=screen,
                        cross_encoded=int(values.get("cross_encoded", 16)), ce_fill=float(values.get("ce_fill", 0.0)),
                        shortlist=shortlist, shortlisted=int(values.get("shortlisted", 16)),
-                       overview=float(values["overview"]) if values.get("overview") is not None else None)
+                       overview=float(values["overview"]) if values.get("overview") is not None else None,
+                       lead_gate={k: float(v) for k, v in values.get("lead_gate", {}).items()},
+                       lead_gate_at=float(values.get("lead_gate_at", 0.5)),
+                       lead_gate_speaks_at=float(values.get("lead_gate_speaks_at", values.get("lead_gate_at", 0.5))))
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ConfigError(f"cannot read the answer judge {path} ({type(exc).__name__}); "
                               "rebuild it with scripts/fit_judge.py") from None
@@ -87,6 +93,13 @@ class Judge:
         """Indices of the rows (features without "ce") whose sentences the cross-encoder reads (at most
         ``limit``, if fewer than the judge's own number)."""
         return screened(rows, self.screen, min(limit or self.cross_encoded, self.cross_encoded))
+
+    def lead_probability(self, features: dict) -> float:
+        """How likely a Yes/No lead read from a sentence (``qa.polarity.lead_features``) is the right one."""
+        from .polarity import LEAD_FEATURES
+
+        score = sum(self.lead_gate.get(f, 0.0) * features[f] for f in LEAD_FEATURES) + self.lead_gate.get("bias", 0.0)
+        return float(1.0 / (1.0 + np.exp(-score)))
 
     @property
     def states(self) -> float:

@@ -490,7 +490,7 @@ class _Asker:
             if not speaks_to(practice, citation.highlight):
                 yield item.probability, NOT_STATED, None
                 continue
-            text = answer_text(understood, [citation], self.view, set(docs), item.probability >= self.judge.lead)
+            text = answer_text(understood, [citation], self.view, set(docs), item.probability, self.judge)
             lead = next((w for w in ("Yes", "No") if text.startswith(w + ". ")), None)
             yield item.probability, decide(practice, lead, sentence_stance(understood, citation.highlight),
                                            citation.highlight, item.text, info.company), citation

@@ -1,30 +1,43 @@
 """Whether quoted evidence answers a yes/no question with "Yes", "No", or neither.
 
-A lead is given only when the evidence sentence speaks to every practice and name the question
-asks about and to most of its other topic words (directly, by a synonym or by a word of the same
-family), and then:
+``read_lead`` reads the clauses of the sentence that hold most of the question's topic words
+(directly, by a synonym or by a word of the same family):
 
-- "No" when every clause of the sentence that holds one of the question's topic words is
-  negative ("we do not sell", "customers cannot opt out", "no company can guarantee");
+- "No" when every one of them is negative ("we do not sell", "customers cannot opt out", "no
+  company can guarantee");
 - "Yes" when none of them is negated;
 - nothing when some are and some are not ("we share ... but do not sell"), when those clauses are
-  relative ones stating another party's practice ("organizations that sell our games"), or when the
-  question is itself negative ("Doesn't ...?"). Then the answer only quotes.
+  relative ones stating another party's practice ("organizations that sell our games"), when the
+  negation is hedged ("may not be deleted"), or when the question is itself negative ("Doesn't ...?").
+
+It also says whether the sentence speaks to every practice and name the question asks about and to
+most of its other topic words. Whether the reading becomes the answer's lead is the lead gate's call
+(``qa.compose._lead``): a logistic model over ``lead_features`` fitted on the blind sets by
+``scripts/fit_lead.py``; without one, a sentence that speaks to the whole question leads.
 """
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from index.lexical import stem_word
 
 from .question import VAGUE, Understood, is_practice, variants
 
-# A yes/no question starts with an auxiliary, perhaps after a short lead-in ("In 2014, did ...").
+# A yes/no question starts with an auxiliary, perhaps after a lead-in that ends with a comma ("In 2014,
+# did ...", "If I close my account, will ...", "I'm a student, can I ...").
 YES_NO_START = re.compile(
-    r"^\s*(?:(?:in|as of|under|since|during|back in|according to)\b[^,?]{0,60},\s*)?"
+    r"^\s*(?:[^?,]{0,120},\s*(?:and\s+|so\s+|then\s+)?)?"
     r"(?:does|do|did|is|are|was|were|can|could|will|would|has|have|had|should|may|might|must)\b", re.I)
 _NEGATION = frozenset("not never no cannot can't won't don't doesn't didn't isn't aren't wasn't weren't "
                       "shouldn't wouldn't couldn't neither nor none nothing nobody without".split())
+# A question asked in the negative ("Doesn't X ...?", "Does X not ...?") has no plain Yes or No; one that
+# names a condition ("... without my consent?", "... at no cost?") has.
+_QUESTION_NEGATION = _NEGATION - {"without", "no", "none", "nothing", "nobody"}
+# What the lead gate reads of the evidence (``lead_features``): "may" is how policies state a practice
+# ("we may share your data with ..."), so it is weighed apart from the exceptions that narrow one.
+_PERMISSIVE = frozenset("may might".split())
+_EXCEPTIONS = frozenset("only unless except until without".split())
 # "no" that does not deny the practice: "at no cost", "no later than".
 _NOT_DENIAL_AFTER_NO = frozenset("cost charge later more less matter extra additional".split())
 _CLAUSE_WORDS = frozenset("but however unless except although though whereas while if when which who that so "
@@ -139,10 +152,23 @@ def states_own_practice(evidence: str) -> bool:
     return not (_DEFINITION.search(evidence) or _USERS_RIGHT.search(evidence))
 
 
-def yes_no_lead(understood: Understood, evidence: str) -> str | None:
-    """"Yes", "No" or None for ``evidence`` quoted as the answer to ``understood.question``."""
+@dataclass(frozen=True)
+class LeadReading:
+    """What a sentence says to a yes/no question: ``said`` ("Yes"/"No"), read in the clauses holding
+    most of the question's words, and whether it ``speaks`` to every practice and name asked about
+    and to most of the other topic words (``_speaks_to_question``)."""
+
+    said: str
+    speaks: bool
+
+
+def read_lead(understood: Understood, evidence: str) -> LeadReading | None:
+    """The Yes or No ``evidence`` gives to ``understood.question``, where it gives one: None for a
+    question that is not yes/no or is asked in the negative, for a definition or a user's right, a
+    sentence holding none of the question's topic words, another party's practice in a relative
+    clause, a hedged negation, or clauses that disagree."""
     question = understood.question
-    if not YES_NO_START.match(question) or any(t in _NEGATION or t.endswith("n't") for t in _tokens(question)):
+    if not YES_NO_START.match(question) or any(t in _QUESTION_NEGATION or t.endswith("n't") for t in _tokens(question)):
         return None
     if not states_own_practice(evidence):
         return None
@@ -151,9 +177,10 @@ def yes_no_lead(understood: Understood, evidence: str) -> str | None:
         return None
     tokens = _tokens(evidence)
     places: dict[str, list[int]] = {w: [i for i, t in enumerate(tokens) if _matches(w, t)] for w in topic}
-    if not _speaks_to_question(understood, topic, places):
-        return None
+    speaks = _speaks_to_question(understood, topic, places)
     places = {w: found for w, found in places.items() if found}
+    if not places:
+        return None
     clause, denied = _clauses(tokens), _negated_clauses(tokens)
     # The clauses holding most of the question's words answer it ("Cookies are small text files ...;
     # cookies cannot access, read, or modify any other data": the second clause answers "Can
@@ -172,14 +199,46 @@ def yes_no_lead(understood: Understood, evidence: str) -> str | None:
     if any(c in _hedged_clauses(tokens, clause) for c in focus):
         return None
     if all(c in denied for c in focus):
-        return "No"
+        return LeadReading("No", speaks)
     if any(c in denied for c in focus):
         return None
     # A practice asked about that is denied elsewhere in the sentence ("we share ... but do not
     # sell"): no single answer.
     practices = {w for w in places if is_practice(w)}
     denied_practice = any(c in denied and ws & practices for c, ws in held.items())
-    return None if denied_practice else "Yes"
+    return None if denied_practice else LeadReading("Yes", speaks)
+
+
+def yes_no_lead(understood: Understood, evidence: str) -> str | None:
+    """"Yes", "No" or None for ``evidence`` quoted as the answer to ``understood.question``, by the
+    reading alone: a sentence that does not speak to the question gives none (``read_lead``)."""
+    reading = read_lead(understood, evidence)
+    return reading.said if reading is not None and reading.speaks else None
+
+
+LEAD_FEATURES = ("probability", "speaks", "denies", "negations", "may", "exception", "length", "asks_ability")
+
+
+def lead_features(understood: Understood, evidence: str, reading: LeadReading, probability: float) -> dict:
+    """What the lead gate (``qa.judge.Judge.lead_gate``) weighs: the judge's probability of the sentence,
+    whether it speaks to the whole question, whether it denies, how many negations it holds, whether it
+    says "may" and whether it makes an exception ("only", "unless" ...), its length, and whether the
+    question asks what the user can do ("Can I ...")."""
+    tokens = _tokens(evidence)
+    words = [t for t in tokens if t[0].isalpha()]
+    return {
+        "probability": float(probability),
+        "speaks": 1.0 if reading.speaks else 0.0,
+        "denies": 1.0 if reading.said == "No" else 0.0,
+        "negations": sum(_is_negation(tokens, j) for j in range(len(tokens))) / 3,
+        "may": 1.0 if any(t in _PERMISSIVE for t in words) else 0.0,
+        "exception": 1.0 if any(t in _EXCEPTIONS for t in words) else 0.0,
+        "length": min(len(words), 80) / 80,
+        "asks_ability": 1.0 if _ASKS_ABILITY.match(understood.question) else 0.0,
+    }
+
+
+_ASKS_ABILITY = re.compile(r"^\s*(?:[^?,]{0,120},\s*)?can\s+i\b", re.I)
 
 
 def _speaks_to_question(understood: Understood, topic: list[str], places: dict[str, list[int]]) -> bool:

@@ -127,6 +127,64 @@ def test_a_hedged_negation_is_neither_yes_nor_no():
     assert yes_no_lead(understood, "We do not delete your data.") == "No"
 
 
+def test_a_question_after_a_lead_in_or_naming_a_condition_can_be_answered_yes_or_no():
+    from qa.polarity import read_lead
+    from qa.question import Understood
+
+    iffy = Understood(question="If I close my account, will Acme delete my data?", companies=["Acme"],
+                      content_words=["close", "account", "delete", "data"])
+    assert read_lead(iffy, "When you close your account we delete your data within 30 days.").said == "Yes"
+    consent = Understood(question="Will Acme sell my health information without my permission?", companies=["Acme"],
+                         content_words=["sell", "health", "information", "permission"])
+    reading = read_lead(consent, "We will not sell your health information without your prior written authorization.")
+    assert reading.said == "No" and reading.speaks
+    negative = Understood(question="Doesn't Acme sell my data?", companies=["Acme"], content_words=["sell", "data"])
+    assert read_lead(negative, "We do not sell your data.") is None
+
+
+def test_the_reading_says_whether_the_sentence_speaks_to_the_whole_question():
+    from qa.polarity import read_lead, yes_no_lead
+    from qa.question import Understood
+
+    understood = Understood(question="Will Acme pass my personal info to advertisers?", companies=["Acme"],
+                            content_words=["pass", "personal", "info", "advertisers"])
+    sentence = "We will never share your personal information with advertisers."
+    reading = read_lead(understood, sentence)
+    assert reading.said == "No" and not reading.speaks  # "pass" is not written: the strict reading gives no lead
+    assert yes_no_lead(understood, sentence) is None
+
+
+def test_the_lead_gate_trusts_a_plain_denial_more_than_a_hedged_exception():
+    from qa.judge import get_judge
+    from qa.polarity import lead_features, read_lead
+    from qa.question import Understood
+
+    judge = get_judge()
+    assert judge.lead_gate, "qa/data/judge.json has no lead gate"
+    sell = Understood(question="Does Acme sell my data?", companies=["Acme"], content_words=["sell", "data"])
+    plain = "We do not sell your data."
+    hedged = "We may sell your data to partners only if you agree, except where the law says otherwise."
+
+    def gate(sentence, probability):
+        return judge.lead_probability(lead_features(sell, sentence, read_lead(sell, sentence), probability))
+
+    assert gate(plain, 0.9) >= judge.lead_gate_at
+    assert gate(hedged, 0.9) < gate(plain, 0.9)
+    assert gate(plain, 0.3) < gate(plain, 0.9)  # a surer sentence makes a surer lead
+
+
+def test_a_lead_needs_the_judge_and_the_gate(acme):
+    from qa.compose import _lead
+    from qa.judge import get_judge
+    from qa.question import Understood
+
+    judge = get_judge()
+    sell = Understood(question="Does Acme sell my data?", companies=["Acme"], content_words=["sell", "data"])
+    assert _lead(sell, "We do not sell your data.", 0.9, judge) == "No"
+    assert _lead(sell, "We do not sell your data.", judge.lead / 2, judge) is None  # the sentence itself unsure
+    assert _lead(sell, "We do not sell your data.", None, judge) is None
+
+
 def test_the_shortlist_keeps_a_late_candidate_that_writes_the_questions_words():
     """Only the shortlisted candidates are encoded and judged: one that writes the question's topic
     is kept even from the last passage; without shortlist weights every candidate is read."""
