@@ -433,6 +433,7 @@ class _Asker:
         from .judge import get_judge
 
         self.view, self.config, self.judge = view, config, get_judge(config)
+        self.strict = replace(self.judge, lead_gate={})
         self._queries: dict[str, object] = {}
         # Sentence text -> its encoding (qa.evidence), for one policy at a time: its practices share
         # sentences, other policies rarely do, and each encoding holds a vector per word.
@@ -490,7 +491,9 @@ class _Asker:
             if not speaks_to(practice, citation.highlight):
                 yield item.probability, NOT_STATED, None
                 continue
-            text = answer_text(understood, [citation], self.view, set(docs), item.probability, self.judge)
+            # The overview reads leads strictly, without the lead gate: the gate lost cells on blind grids 9
+            # and 10 (docs/quality.md, round 19).
+            text = answer_text(understood, [citation], self.view, set(docs), item.probability, self.strict)
             lead = next((w for w in ("Yes", "No") if text.startswith(w + ". ")), None)
             yield item.probability, decide(practice, lead, sentence_stance(understood, citation.highlight),
                                            citation.highlight, item.text, info.company), citation

@@ -38,8 +38,12 @@ _QUESTION_NEGATION = _NEGATION - {"without", "no", "none", "nothing", "nobody"}
 # ("we may share your data with ..."), so it is weighed apart from the exceptions that narrow one.
 _PERMISSIVE = frozenset("may might".split())
 _EXCEPTIONS = frozenset("only unless except until without".split())
-# "no" that does not deny the practice: "at no cost", "no later than".
+# "no" that does not deny the practice: "at no cost", "no later than"; nor does "not" in "including but
+# not limited to" or "not only ... but also".
 _NOT_DENIAL_AFTER_NO = frozenset("cost charge later more less matter extra additional".split())
+_NOT_DENIAL_AFTER_NOT = frozenset("limited only".split())
+# "and"/"or" before a denied verb starts a clause of its own: "We mask IP addresses and do not allow ...".
+_AUXILIARIES = frozenset("do does did will would can could shall should may might must is are was were have has had".split())
 _CLAUSE_WORDS = frozenset("but however unless except although though whereas while if when which who that so "
                           "because since where".split())
 _CONDITIONS = frozenset(("if",))
@@ -84,17 +88,19 @@ def _tokens(text: str) -> list[str]:
 
 def _is_negation(tokens: list[str], j: int) -> bool:
     word = tokens[j]
-    if word == "no" and j + 1 < len(tokens) and tokens[j + 1] in _NOT_DENIAL_AFTER_NO:
+    following = tokens[j + 1] if j + 1 < len(tokens) else ""
+    if (word == "no" and following in _NOT_DENIAL_AFTER_NO) or (word == "not" and following in _NOT_DENIAL_AFTER_NOT):
         return False
     return word in _NEGATION or word.endswith("n't")
 
 
 def _clauses(tokens: list[str]) -> list[int]:
     """Clause number of each token: punctuation, subordinating words and ', <subject>' start a new clause,
-    and so does any comma that closes a condition ("If you do not wish to ..., simply unsubscribe")."""
+    and so does any comma that closes a condition ("If you do not wish to ..., simply unsubscribe") and
+    "and"/"or" before a denied verb ("... and do not allow ...")."""
     numbers, current, conditional = [], 0, False
     for j, word in enumerate(tokens):
-        if word in ";:()!?." or word in _CLAUSE_WORDS:
+        if word in ";:()!?." or word in _CLAUSE_WORDS or (word in ("and", "or") and _denied_verb_at(tokens, j + 1)):
             current += 1
             conditional = word in _CONDITIONS
         elif word == "," and (conditional or (j + 1 < len(tokens) and tokens[j + 1].split("'")[0] in _SUBJECTS)):
@@ -102,6 +108,15 @@ def _clauses(tokens: list[str]) -> list[int]:
             conditional = False
         numbers.append(current)
     return numbers
+
+
+def _denied_verb_at(tokens: list[str], j: int) -> bool:
+    """Whether a denied verb starts at ``j``: "not", "never", "don't", or an auxiliary then "not"/"never"."""
+    if j >= len(tokens):
+        return False
+    if tokens[j] in ("not", "never") or tokens[j].endswith("n't"):
+        return True
+    return tokens[j] in _AUXILIARIES and j + 1 < len(tokens) and tokens[j + 1] in ("not", "never")
 
 
 def _clause_openers(tokens: list[str], clause: list[int]) -> dict[int, str]:
@@ -191,6 +206,9 @@ def read_lead(understood: Understood, evidence: str) -> LeadReading | None:
             held.setdefault(clause[i], set()).add(w)
     most = max(len(ws) for ws in held.values())
     focus = [c for c, ws in held.items() if len(ws) == most]
+    # Of clauses holding as many, those naming the practice asked about ("We collect your data and do
+    # not share it" answers "Does X share my data?" with its second clause).
+    focus = [c for c in focus if any(is_practice(w) for w in held[c])] or focus
     opener = _clause_openers(tokens, clause)
     # "organizations that sell our games": a relative clause states the practice of the noun before it.
     if all(opener.get(c) in _RELATIVE for c in focus):

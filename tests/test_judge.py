@@ -142,6 +142,22 @@ def test_a_question_after_a_lead_in_or_naming_a_condition_can_be_answered_yes_or
     assert read_lead(negative, "We do not sell your data.") is None
 
 
+def test_boilerplate_nots_deny_nothing_and_a_denied_verb_after_and_is_its_own_clause():
+    from qa.polarity import read_lead
+    from qa.question import Understood
+
+    ssn = Understood(question="Does Acme collect my social security number?", companies=["Acme"],
+                     content_words=["collect", "social", "security", "number"])
+    listed = "This would include, but is not limited to, your full name, postal address and social security number."
+    assert read_lead(ssn, listed).said == "Yes"
+    mask = Understood(question="Does Acme mask IP addresses in Google Analytics?", companies=["Acme"],
+                      content_words=["mask", "ip", "addresses", "google", "analytics"])
+    assert read_lead(mask, "We mask IP-addresses and do not allow Google to share this data with others.").said == "Yes"
+    share = Understood(question="Does Acme share my data?", companies=["Acme"], content_words=["share", "data"])
+    assert read_lead(share, "We collect your data and do not share it with anyone.").said == "No"
+    assert read_lead(share, "We collect your data and share it with our partners.").said == "Yes"
+
+
 def test_the_reading_says_whether_the_sentence_speaks_to_the_whole_question():
     from qa.polarity import read_lead, yes_no_lead
     from qa.question import Understood
