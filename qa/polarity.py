@@ -191,6 +191,10 @@ def read_lead(understood: Understood, evidence: str) -> LeadReading | None:
     if not topic:
         return None
     tokens = _tokens(evidence)
+    if "without" in _tokens(question):
+        # The question's own condition ("... without telling me?"): the sentence's "without notice" meets
+        # it and denies nothing.
+        tokens = ["without-" if t == "without" else t for t in tokens]
     places: dict[str, list[int]] = {w: [i for i, t in enumerate(tokens) if _matches(w, t)] for w in topic}
     speaks = _speaks_to_question(understood, topic, places)
     places = {w: found for w, found in places.items() if found}
@@ -210,6 +214,15 @@ def read_lead(understood: Understood, evidence: str) -> LeadReading | None:
     # not share it" answers "Does X share my data?" with its second clause).
     focus = [c for c in focus if any(is_practice(w) for w in held[c])] or focus
     opener = _clause_openers(tokens, clause)
+    # A condition states no practice: "You cannot open an account if you are under the age of 13" answers
+    # with its main clause, however many of the question's words the condition holds.
+    if all(opener.get(c) in _CONDITIONS for c in focus):
+        rest = {c: ws for c, ws in held.items() if opener.get(c) not in _CONDITIONS}
+        if not rest:
+            return None
+        most = max(len(ws) for ws in rest.values())
+        focus = [c for c, ws in rest.items() if len(ws) == most]
+        focus = [c for c in focus if any(is_practice(w) for w in held[c])] or focus
     # "organizations that sell our games": a relative clause states the practice of the noun before it.
     if all(opener.get(c) in _RELATIVE for c in focus):
         return None

@@ -158,6 +158,21 @@ def test_boilerplate_nots_deny_nothing_and_a_denied_verb_after_and_is_its_own_cl
     assert read_lead(share, "We collect your data and share it with our partners.").said == "Yes"
 
 
+def test_a_condition_states_no_practice_and_a_question_s_without_meets_the_sentence_s():
+    from qa.polarity import read_lead
+    from qa.question import Understood
+
+    child = Understood(question="Can a child under 13 living in the United States open an Acme account?",
+                       companies=["Acme"], content_words=["child", "13", "living", "united", "states", "open", "account"])
+    sentence = "You cannot open an account if you are under the age of 13 and you live in the United States."
+    assert read_lead(child, sentence).said == "No"
+    notice = Understood(question="Can Acme change its privacy policy without telling me?", companies=["Acme"],
+                        content_words=["change", "privacy", "policy", "telling"])
+    assert read_lead(notice, "We may change this Privacy Policy at any time without notice.").said == "Yes"
+    unasked = Understood(question="Does Acme sell my data?", companies=["Acme"], content_words=["sell", "data"])
+    assert read_lead(unasked, "We never sell your data without your consent.").said == "No"
+
+
 def test_the_reading_says_whether_the_sentence_speaks_to_the_whole_question():
     from qa.polarity import read_lead, yes_no_lead
     from qa.question import Understood
