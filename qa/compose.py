@@ -151,10 +151,11 @@ def _not_a_heading(text: str, hit: Hit, best: tuple[int, int], view: IndexView) 
 
 
 def _highlight_span(text: str, hit: Hit, best: tuple[int, int], view: IndexView) -> tuple[int, int]:
-    """The evidence sentence; a sentence that introduces a list (ends with ':') takes the list with it,
-    and a sentence inside a list item takes the item's opening words ("* Have your data deleted.
-    You can ask us to ...": the item is one statement), and a sentence is joined by the one of its
-    paragraph that leans back on it ("Usage data: We collect ... This includes IP addresses ...")."""
+    """The evidence sentence; a sentence that introduces a list (ends with ':') takes the list with it
+    (or at least the sentence after it), a sentence inside a list item takes the item's opening words
+    ("* Have your data deleted. You can ask us to ...": the item is one statement), and a sentence is
+    joined by the one of its paragraph that leans back on it ("Usage data: We collect ... This
+    includes IP addresses ...")."""
     start, end = best
     line_start = text.rfind("\n", 0, start) + 1
     item = _LIST_ITEM.match(text, line_start)
@@ -170,7 +171,13 @@ def _highlight_span(text: str, hit: Hit, best: tuple[int, int], view: IndexView)
         block_end = len(text) if block_end < 0 else block_end
         if block_end - following[0][0] <= MAX_SHORT_BLOCK and block_end - start <= MAX_HIGHLIGHT_CHARS:
             return start, max([s[1] for s in following if s[1] <= block_end] or [end])
-    return start, list_end(text, end, following, MAX_HIGHLIGHT_CHARS - (end - start))
+    stop = list_end(text, end, following, MAX_HIGHLIGHT_CHARS - (end - start))
+    if (stop == end and following and following[0][1] - start <= MAX_HIGHLIGHT_CHARS
+            and not is_bare_heading(plain_text(text[following[0][0]:following[0][1]]))):
+        # No list or short block follows, but an introduction alone answers nothing ("... from the
+        # following sources:"): it takes at least the sentence it introduces.
+        return start, following[0][1]
+    return start, stop
 
 
 _LIST_ITEM = re.compile(r"[ \t]*(?:[*+\-•]|\d+[.)])\s")
