@@ -240,13 +240,6 @@ def read_lead(understood: Understood, evidence: str) -> LeadReading | None:
     return None if denied_practice else LeadReading("Yes", speaks)
 
 
-def yes_no_lead(understood: Understood, evidence: str) -> str | None:
-    """"Yes", "No" or None for ``evidence`` quoted as the answer to ``understood.question``, by the
-    reading alone: a sentence that does not speak to the question gives none (``read_lead``)."""
-    reading = read_lead(understood, evidence)
-    return reading.said if reading is not None and reading.speaks else None
-
-
 LEAD_FEATURES = ("probability", "speaks", "denies", "negations", "may", "exception", "length", "asks_ability")
 
 
@@ -288,8 +281,9 @@ def _speaks_to_question(understood: Understood, topic: list[str], places: dict[s
 
 def sentence_stance(understood: Understood, sentence: str) -> str | None:
     """"no" when the clauses of ``sentence`` that hold the question's topic words are negative,
-    "yes" when they speak plainly, None when the sentence holds none of the topic words. Looser
-    than ``yes_no_lead``: one topic word is enough, and the question need not be yes/no."""
+    "yes" otherwise, None when the sentence holds none of the topic words or a hedged negation
+    ("may not be deleted") holds one. Looser than ``read_lead``: the question need not be yes/no,
+    and every clause holding a topic word counts, not only those holding the most."""
     topic = [w for w in understood.content_words if w not in VAGUE] or list(understood.content_words)
     tokens = _tokens(sentence)
     places = [i for i, t in enumerate(tokens) for w in topic if _matches(w, t)]

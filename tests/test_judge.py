@@ -108,23 +108,23 @@ def test_silence_is_said_and_nothing_is_cited(acme, question):
 
 
 def test_another_partys_practice_in_a_relative_clause_gives_no_lead():
-    from qa.polarity import yes_no_lead
+    from qa.polarity import read_lead
     from qa.question import Understood
 
     understood = Understood(question="Does Acme sell my data?", companies=["Acme"], content_words=["sell"])
-    assert yes_no_lead(understood, "We receive orders from the stores that sell our widgets.") is None
-    assert yes_no_lead(understood, "We sell your data to advertisers.") == "Yes"
-    assert yes_no_lead(understood, "We do not sell your data.") == "No"
+    assert read_lead(understood, "We receive orders from the stores that sell our widgets.") is None
+    assert read_lead(understood, "We sell your data to advertisers.").said == "Yes"
+    assert read_lead(understood, "We do not sell your data.").said == "No"
 
 
 def test_a_hedged_negation_is_neither_yes_nor_no():
-    from qa.polarity import sentence_stance, yes_no_lead
+    from qa.polarity import read_lead, sentence_stance
     from qa.question import Understood
 
     understood = Understood(question="Does Acme delete my data?", companies=["Acme"], content_words=["delete", "data"])
     hedged = "We may not immediately delete your data from our backup systems."
-    assert yes_no_lead(understood, hedged) is None and sentence_stance(understood, hedged) is None
-    assert yes_no_lead(understood, "We do not delete your data.") == "No"
+    assert read_lead(understood, hedged) is None and sentence_stance(understood, hedged) is None
+    assert read_lead(understood, "We do not delete your data.").said == "No"
 
 
 def test_a_question_after_a_lead_in_or_naming_a_condition_can_be_answered_yes_or_no():
@@ -174,7 +174,11 @@ def test_a_condition_states_no_practice_and_a_question_s_without_meets_the_sente
 
 
 def test_the_reading_says_whether_the_sentence_speaks_to_the_whole_question():
-    from qa.polarity import read_lead, yes_no_lead
+    from dataclasses import replace
+
+    from qa.compose import _lead
+    from qa.judge import get_judge
+    from qa.polarity import read_lead
     from qa.question import Understood
 
     understood = Understood(question="Will Acme pass my personal info to advertisers?", companies=["Acme"],
@@ -182,7 +186,9 @@ def test_the_reading_says_whether_the_sentence_speaks_to_the_whole_question():
     sentence = "We will never share your personal information with advertisers."
     reading = read_lead(understood, sentence)
     assert reading.said == "No" and not reading.speaks  # "pass" is not written: the strict reading gives no lead
-    assert yes_no_lead(understood, sentence) is None
+    strict = replace(get_judge(), lead_gate={})  # the overview's judge: no gate, so the strict reading decides
+    assert _lead(understood, sentence, 0.9, strict) is None
+    assert _lead(understood, "We will never pass your personal info to advertisers.", 0.9, strict) == "No"
 
 
 def test_the_lead_gate_trusts_a_plain_denial_more_than_a_hedged_exception():

@@ -16,7 +16,7 @@ import pytest
 from index.errors import PolicyQAError
 from index.retrieval import PolicyInfo
 from qa import ask
-from qa.polarity import yes_no_lead
+from qa.polarity import read_lead
 from qa.question import understand
 from qa.records import Answer, Citation
 from evaluation.scoring import (Question, company_folds, in_fold, load_questions, normalise, parse_fold, percentile, score_answer,
@@ -78,7 +78,9 @@ POLICIES = [PolicyInfo(name, name, f"{name.lower()}.com", "2019-01-01", None, ""
      "As a registered user, you can access, correct or update your account or other personal information.", None),
 ])
 def test_yes_no_lead_follows_the_sentence(question, sentence, lead):
-    assert yes_no_lead(understand(question, POLICIES), sentence) == lead
+    """The strict reading: a Yes or No only from a sentence that speaks to the whole question."""
+    reading = read_lead(understand(question, POLICIES), sentence)
+    assert (reading.said if reading is not None and reading.speaks else None) == lead
 
 
 # --- Real questions on the seed index ------------------------------------------------------------
