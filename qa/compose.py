@@ -264,7 +264,7 @@ def quote(text: str) -> str:
 
 
 def answer_text(understood: Understood, citations: list[Citation], view: IndexView, newest: set[str],
-                probability: float | None = None, judge=None) -> str:
+                probability: float | None, judge) -> str:
     """The answer's words: a Yes/No lead where one is sure (``_lead``), whose policy says it, the quote."""
     first = citations[0]
     who = f"{first.company}'s policy ({date_label(first.policy_date)}) says"

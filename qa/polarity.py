@@ -26,17 +26,17 @@ from .question import VAGUE, Understood, is_practice, variants
 
 # A yes/no question starts with an auxiliary, perhaps after a lead-in that ends with a comma ("In 2014,
 # did ...", "If I close my account, will ...", "I'm a student, can I ...").
+_LEAD_IN = r"[^?,]{0,120},\s*"
 YES_NO_START = re.compile(
-    r"^\s*(?:[^?,]{0,120},\s*(?:and\s+|so\s+|then\s+)?)?"
+    rf"^\s*(?:{_LEAD_IN}(?:and\s+|so\s+|then\s+)?)?"
     r"(?:does|do|did|is|are|was|were|can|could|will|would|has|have|had|should|may|might|must)\b", re.I)
 _NEGATION = frozenset("not never no cannot can't won't don't doesn't didn't isn't aren't wasn't weren't "
                       "shouldn't wouldn't couldn't neither nor none nothing nobody without".split())
 # A question asked in the negative ("Doesn't X ...?", "Does X not ...?") has no plain Yes or No; one that
 # names a condition ("... without my consent?", "... at no cost?") has.
 _QUESTION_NEGATION = _NEGATION - {"without", "no", "none", "nothing", "nobody"}
-# What the lead gate reads of the evidence (``lead_features``): "may" is how policies state a practice
-# ("we may share your data with ..."), so it is weighed apart from the exceptions that narrow one.
-_PERMISSIVE = frozenset("may might".split())
+# What the lead gate reads of the evidence (``lead_features``): "may" (``_HEDGES``) is how policies state a
+# practice ("we may share your data with ..."), so it is weighed apart from the exceptions that narrow one.
 _EXCEPTIONS = frozenset("only unless except until without".split())
 # "no" that does not deny the practice: "at no cost", "no later than"; nor does "not" in "including but
 # not limited to" or "not only ... but also".
@@ -182,8 +182,8 @@ def read_lead(understood: Understood, evidence: str) -> LeadReading | None:
     question that is not yes/no or is asked in the negative, for a definition or a user's right, a
     sentence holding none of the question's topic words, another party's practice in a relative
     clause, a hedged negation, or clauses that disagree."""
-    question = understood.question
-    if not YES_NO_START.match(question) or any(t in _QUESTION_NEGATION or t.endswith("n't") for t in _tokens(question)):
+    question, asked = understood.question, _tokens(understood.question)
+    if not YES_NO_START.match(question) or any(t in _QUESTION_NEGATION or t.endswith("n't") for t in asked):
         return None
     if not states_own_practice(evidence):
         return None
@@ -191,7 +191,7 @@ def read_lead(understood: Understood, evidence: str) -> LeadReading | None:
     if not topic:
         return None
     tokens = _tokens(evidence)
-    if "without" in _tokens(question):
+    if "without" in asked:
         # The question's own condition ("... without telling me?"): the sentence's "without notice" meets
         # it and denies nothing.
         tokens = ["without-" if t == "without" else t for t in tokens]
@@ -208,11 +208,7 @@ def read_lead(understood: Understood, evidence: str) -> LeadReading | None:
     for w, found in places.items():
         for i in found:
             held.setdefault(clause[i], set()).add(w)
-    most = max(len(ws) for ws in held.values())
-    focus = [c for c, ws in held.items() if len(ws) == most]
-    # Of clauses holding as many, those naming the practice asked about ("We collect your data and do
-    # not share it" answers "Does X share my data?" with its second clause).
-    focus = [c for c in focus if any(is_practice(w) for w in held[c])] or focus
+    focus = _focus(held)
     opener = _clause_openers(tokens, clause)
     # A condition states no practice: "You cannot open an account if you are under the age of 13" answers
     # with its main clause, however many of the question's words the condition holds.
@@ -220,9 +216,7 @@ def read_lead(understood: Understood, evidence: str) -> LeadReading | None:
         rest = {c: ws for c, ws in held.items() if opener.get(c) not in _CONDITIONS}
         if not rest:
             return None
-        most = max(len(ws) for ws in rest.values())
-        focus = [c for c, ws in rest.items() if len(ws) == most]
-        focus = [c for c in focus if any(is_practice(w) for w in held[c])] or focus
+        focus = _focus(rest)
     # "organizations that sell our games": a relative clause states the practice of the noun before it.
     if all(opener.get(c) in _RELATIVE for c in focus):
         return None
@@ -240,6 +234,15 @@ def read_lead(understood: Understood, evidence: str) -> LeadReading | None:
     return None if denied_practice else LeadReading("Yes", speaks)
 
 
+def _focus(held: dict[int, set[str]]) -> list[int]:
+    """The clauses holding most of the question's words (``held``: clause -> the words it holds); of
+    clauses holding as many, those naming the practice asked about ("We collect your data and do not
+    share it" answers "Does X share my data?" with its second clause)."""
+    most = max(len(ws) for ws in held.values())
+    focus = [c for c, ws in held.items() if len(ws) == most]
+    return [c for c in focus if any(is_practice(w) for w in held[c])] or focus
+
+
 LEAD_FEATURES = ("probability", "speaks", "denies", "negations", "may", "exception", "length", "asks_ability")
 
 
@@ -255,14 +258,14 @@ def lead_features(understood: Understood, evidence: str, reading: LeadReading, p
         "speaks": 1.0 if reading.speaks else 0.0,
         "denies": 1.0 if reading.said == "No" else 0.0,
         "negations": sum(_is_negation(tokens, j) for j in range(len(tokens))) / 3,
-        "may": 1.0 if any(t in _PERMISSIVE for t in words) else 0.0,
+        "may": 1.0 if any(t in _HEDGES for t in words) else 0.0,
         "exception": 1.0 if any(t in _EXCEPTIONS for t in words) else 0.0,
         "length": min(len(words), 80) / 80,
         "asks_ability": 1.0 if _ASKS_ABILITY.match(understood.question) else 0.0,
     }
 
 
-_ASKS_ABILITY = re.compile(r"^\s*(?:[^?,]{0,120},\s*)?can\s+i\b", re.I)
+_ASKS_ABILITY = re.compile(rf"^\s*(?:{_LEAD_IN})?can\s+i\b", re.I)
 
 
 def _speaks_to_question(understood: Understood, topic: list[str], places: dict[str, list[int]]) -> bool:
