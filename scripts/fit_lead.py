@@ -126,9 +126,12 @@ def main() -> int:
         model = fit([r for r in rows if r["set"] != held])
         index = [i for i, r in enumerate(rows) if r["set"] == held]
         out_of_fold[index] = probabilities(model, [rows[i] for i in index])
-    table(rows, out_of_fold, "blind sets 13-50, out of fold by set")
-    later = [r for r in rows if r["set"] >= 47]
-    table(later, probabilities(fit([r for r in rows if r["set"] < 47]), later), "blind sets 47-50, fitted on 13-46")
+    sets = sorted({r["set"] for r in rows})
+    table(rows, out_of_fold, f"blind sets {sets[0]}-{sets[-1]}, out of fold by set")
+    last = sets[-4]  # the last four sets, as if they were met after the others
+    later = [r for r in rows if r["set"] >= last]
+    table(later, probabilities(fit([r for r in rows if r["set"] < last]), later),
+          f"blind sets {last}-{sets[-1]}, fitted on {sets[0]}-{last - 1}")
     model = fit(rows)
     from qa.polarity import LEAD_FEATURES
 
