@@ -47,6 +47,9 @@ _AUXILIARIES = frozenset("do does did will would can could shall should may migh
 _CLAUSE_WORDS = frozenset("but however unless except although though whereas while if when which who that so "
                           "because since where".split())
 _CONDITIONS = frozenset(("if",))
+# Clauses that state no practice of their own: a condition, a reason or a concession ("Because the
+# standard has yet to gain acceptance, we don't respond to those signals").
+_SUBORDINATE = _CONDITIONS | frozenset(("because", "although", "though", "whereas"))
 _RELATIVE = frozenset(("that", "which", "who"))
 # After a comma, a new clause starts with its subject: "..., we will remove it".
 _SUBJECTS = frozenset("we you they it i he she our your their this these those".split())
@@ -141,7 +144,14 @@ def _negated_clauses(tokens: list[str]) -> set[int]:
     emails") states no practice, so it does not deny the clause."""
     clause = _clauses(tokens)
     conditions = {clause[j] for j, word in enumerate(tokens) if word in _CONDITIONS}
-    return {clause[j] for j in range(len(tokens)) if _is_negation(tokens, j) and clause[j] not in conditions}
+    denied = {clause[j] for j in range(len(tokens)) if _is_negation(tokens, j) and clause[j] not in conditions}
+    # A denied introduction denies what it introduces: "we undertake not to: sell or share ...".
+    for j, word in enumerate(tokens):
+        if word == ":" and j >= 2 and clause[j - 1] in denied and (_is_negation(tokens, j - 1) or
+                                                         (tokens[j - 1] == "to" and _is_negation(tokens, j - 2))):
+            end = next((k for k in range(j + 1, len(tokens)) if tokens[k] == "."), len(tokens))
+            denied |= {clause[k] for k in range(j + 1, end)}
+    return denied
 
 
 def _matches(word: str, token: str) -> bool:
@@ -210,10 +220,10 @@ def read_lead(understood: Understood, evidence: str) -> LeadReading | None:
             held.setdefault(clause[i], set()).add(w)
     focus = _focus(held)
     opener = _clause_openers(tokens, clause)
-    # A condition states no practice: "You cannot open an account if you are under the age of 13" answers
-    # with its main clause, however many of the question's words the condition holds.
-    if all(opener.get(c) in _CONDITIONS for c in focus):
-        rest = {c: ws for c, ws in held.items() if opener.get(c) not in _CONDITIONS}
+    # A condition or a reason states no practice: "You cannot open an account if you are under the age of
+    # 13" answers with its main clause, however many of the question's words the condition holds.
+    if all(opener.get(c) in _SUBORDINATE for c in focus):
+        rest = {c: ws for c, ws in held.items() if opener.get(c) not in _SUBORDINATE}
         if not rest:
             return None
         focus = _focus(rest)

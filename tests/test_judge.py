@@ -173,6 +173,22 @@ def test_a_condition_states_no_practice_and_a_question_s_without_meets_the_sente
     assert read_lead(unasked, "We never sell your data without your consent.").said == "No"
 
 
+def test_a_reason_states_no_practice_and_a_denied_introduction_denies_its_list():
+    from qa.polarity import read_lead
+    from qa.question import Understood
+
+    dnt = Understood(question="Does Acme respond to Do Not Track browser signals?", companies=["Acme"],
+                     content_words=["respond", "dnt", "browser", "signals"])
+    reason = ("Because the \u201cDo Not Track\u201d browser-based standard signal has yet to gain widespread "
+              "acceptance, we don\u2019t currently respond to those signals.")
+    assert read_lead(dnt, reason).said == "No"
+    assert read_lead(dnt, "Because our partners asked us to, we respond to Do Not Track browser signals.").said == "Yes"
+    sell = Understood(question="Does Acme sell my data to other companies?", companies=["Acme"],
+                      content_words=["sell", "data", "companies"])
+    assert read_lead(sell, "At Acme we undertake not to: \u2026 Sell or share your data to any other companies").said == "No"
+    assert read_lead(sell, "At Acme we undertake to: \u2026 Sell your data only to other companies we trust").said == "Yes"
+
+
 def test_the_reading_says_whether_the_sentence_speaks_to_the_whole_question():
     from dataclasses import replace
 
