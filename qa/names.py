@@ -193,7 +193,9 @@ def _missing_from_forms(understood: Understood, stemmed: str, vocabulary: frozen
         word = name_key(entity)
         if _names_company(entity, company_words) or entity in missing or _two_letters(entity):
             continue
-        if not name_word_present(word, vocabulary) and f" {stem_word(word)} " not in stemmed:
+        # A hyphenated name ("Third-Party", "Service-related") is written as its parts.
+        phrase = " " + " ".join(stem_word(p) for p in word.split("-") if p) + " "
+        if not name_word_present(word, vocabulary) and phrase not in stemmed:
             missing.append(entity)
     return missing
 

@@ -149,7 +149,9 @@ def _negated_clauses(tokens: list[str]) -> set[int]:
     for j, word in enumerate(tokens):
         if word == ":" and j >= 2 and clause[j - 1] in denied and (_is_negation(tokens, j - 1) or
                                                          (tokens[j - 1] == "to" and _is_negation(tokens, j - 2))):
-            end = next((k for k in range(j + 1, len(tokens)) if tokens[k] == "."), len(tokens))
+            # A list number's full stop ("not to: 3. Sell ...") follows no word and ends nothing.
+            end = next((k for k in range(j + 2, len(tokens)) if tokens[k] == "." and tokens[k - 1][0].isalpha()),
+                       len(tokens))
             denied |= {clause[k] for k in range(j + 1, end)}
     return denied
 

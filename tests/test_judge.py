@@ -187,6 +187,8 @@ def test_a_reason_states_no_practice_and_a_denied_introduction_denies_its_list()
                       content_words=["sell", "data", "companies"])
     assert read_lead(sell, "At Acme we undertake not to: \u2026 Sell or share your data to any other companies").said == "No"
     assert read_lead(sell, "At Acme we undertake to: \u2026 Sell your data only to other companies we trust").said == "Yes"
+    numbered = "At Acme we undertake not to:\n\n3.  Sell or share your data to any other companies"
+    assert read_lead(sell, numbered).said == "No"  # the list number's full stop ends nothing
 
 
 def test_the_reading_says_whether_the_sentence_speaks_to_the_whole_question():

@@ -172,6 +172,18 @@ def test_name_forms_plurals_demonyms_hyphens_abbreviations():
         assert not _coined_present(coined, vocabulary | {"iphone"}), coined
 
 
+def test_a_hyphenated_name_is_present_where_the_policy_writes_its_parts():
+    from qa.names import names_missing_from_text
+    from qa.question import PolicyInfo, understand
+
+    policies = [PolicyInfo("g", "Goodreads", None, None, None, "t", "s", 1)]
+    understood = understand("Can a Goodreads member opt out of Service-related e-mails?", policies)
+    assert names_missing_from_text(understood, "You may not opt out of Service-related e-mails.") == []
+    assert names_missing_from_text(understood, "You may not opt out of e-mails about the service.") == ["Service-related"]
+    third = understand("Does Goodreads share data with Third-Party advertising partners?", policies)
+    assert names_missing_from_text(third, "We share data with third party advertising partners.") == []
+
+
 def test_a_name_of_three_words_or_more_may_be_written_as_its_initials():
     from qa.names import _absent, _text_forms
 
