@@ -65,7 +65,7 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
     config = config or get_config()
     view = ensure_index(config)
     policies = list(view.policies.values())
-    understood = understand(text, policies)
+    understood = understand(text, policies, names.policy_writer(view))
 
     company = _clean_company(company)
     if company:

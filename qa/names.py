@@ -180,6 +180,16 @@ def without_address_blocks(text: str) -> str:
     return re.sub(r"[^\n]+(?:\n[^\n]+)*", blank, text)
 
 
+def policy_writer(view: IndexView):
+    """``writes(company, name)``: whether any policy of ``company`` writes ``name`` (its words, as stems,
+    side by side), for ``qa.question.asked_about``."""
+    def writes(company: str, name: str) -> bool:
+        phrase = " " + " ".join(stem_word(w) for w in re.findall(r"[a-z0-9]+", name_key(name))) + " "
+        return any(phrase in _forms(view, doc)[0] for doc, info in view.policies.items() if info.company == company)
+
+    return writes
+
+
 def names_missing_from_text(understood: Understood, text: str) -> list[str]:
     """The question's names (runs of capitalised words, and single ones such as "Salesforce") that
     ``text`` (a cited excerpt) does not contain in any of their forms."""

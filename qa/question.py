@@ -272,19 +272,31 @@ def find_companies(text: str, policies: list[PolicyInfo]) -> list[str]:
 # Names written as one list ("Azalead and Azendoo", "Azalead's, Azendoo's or Axosoft's", "Azalead vs Azendoo").
 _LISTED = re.compile(r"^(?:['’]s)?\s*(?:,|/|&|and|or|nor|vs\.?|versus|,\s*(?:and|or))?\s*$", re.I)
 # A question that compares the companies it names ("longer than Azendoo", "do both ...").
+# A company's name followed by a capitalised word names one of its products: "Google Analytics".
+_NAME_GOES_ON = re.compile(r"\s+[A-Z][a-z]")
 _COMPARES = re.compile(r"\b(?:than|compar\w*|differ\w*|both|either|neither|unlike|versus|vs|same|similar\w*)\b", re.I)
 
 
-def asked_about(question: str, policies: list[PolicyInfo]) -> list[str]:
+def asked_about(question: str, policies: list[PolicyInfo], writes=None) -> list[str]:
     """The companies ``question`` is asked of: the first one named and those listed with it. A company
     named later, apart from that list, is what the question asks about ("Does Comindware share data
     with Salesforce?" asks Comindware's policy about Salesforce, even when Salesforce's own policy is
     indexed), unless the question compares them ("Does Azalead keep data longer than Azendoo?"). A
     first company named only by a word of its name ("a California consumer" for Covered California)
-    decides nothing: every company named is asked, as a comparison."""
+    decides nothing: every company named is asked, as a comparison.
+
+    A first company whose name goes on as a product's ("Google Analytics") is the one asked about
+    when ``writes(company, name)`` (whether that company's policies write the name) says the other
+    company's policies write it and its own do not write the other's ("How can I opt out of Google
+    Analytics on the Incline Press Service?" asks Incline Press)."""
     mentions = companies.company_mentions(question, policies, _EVERYDAY, _written_as_name)
     if len(mentions) < 2 or _COMPARES.search(question) or mentions[0].by_word:
         return [m.company for m in mentions]
+    first, other = mentions[0], mentions[1]
+    if (writes and _NAME_GOES_ON.match(question, first.end)
+            and writes(other.company, question[first.start:first.end])
+            and not writes(first.company, question[other.start:other.end])):
+        return [other.company]
     kept = mentions[:1]
     for mention in mentions[1:]:
         if not _LISTED.match(question[kept[-1].end:mention.start]):
@@ -358,11 +370,12 @@ _KEEP_SAFE = re.compile(r"\bkeep(?:s|ing)?\b((?:\s+[\w'’]+){0,3}?)\s+(safe|sec
 _TURN_OFF = re.compile(r"\b(?:turn|switch)(?:s|ed|ing)?\b((?:\s+[\w'’]+){0,2}?)\s+off\b", re.I)
 
 
-def understand(question: str, policies: list[PolicyInfo]) -> Understood:
-    """Read company, year and topic words from ``question`` (names typed in lower case included)."""
+def understand(question: str, policies: list[PolicyInfo], writes=None) -> Understood:
+    """Read company, year and topic words from ``question`` (names typed in lower case included);
+    ``writes``: see ``asked_about``."""
     question = with_names_capitalised(question)
     understood = Understood(question)
-    understood.companies = asked_about(question, policies)
+    understood.companies = asked_about(question, policies, writes)
     for company in understood.companies:  # "if comindware gets bought": the cues read names capitalised
         question = re.sub(rf"(?<![\w.]){re.escape(company)}(?![\w])", lambda m: company, question, flags=re.I)
     understood.question = question

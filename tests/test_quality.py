@@ -415,6 +415,27 @@ def test_a_company_named_first_only_by_a_word_of_its_name_decides_nothing():
     assert asked_about("Does CNHI share data with Covered California?", policies) == ["CNHI"]
 
 
+def test_a_company_named_first_by_its_product_is_asked_about_by_the_policy_that_writes_it():
+    from index.retrieval import PolicyInfo
+    from qa.question import asked_about
+
+    policies = [PolicyInfo(doc, company, None, None, None, company, doc, 1) for doc, company in (
+        ("google.md", "Google"), ("incline.md", "Incline Press"))]
+    written = {("Incline Press", "google"), ("Google", "google")}
+
+    def writes(company, name):
+        return (company, name.lower()) in written
+
+    question = "How can users opt out of Google Analytics tracking on the Incline Press Service?"
+    assert asked_about(question, policies, writes) == ["Incline Press"]
+    assert asked_about(question, policies) == ["Google"]  # without the policies' words: the first named
+    # Google's own policy naming Incline Press would make it a question to Google, as named first.
+    written.add(("Google", "incline press"))
+    assert asked_about(question, policies, writes) == ["Google"]
+    # A name that does not go on as a product's keeps the first-named rule.
+    assert asked_about("Does Google share data with Incline Press?", policies, writes) == ["Google"]
+
+
 def test_the_excerpt_grows_towards_the_text_closer_to_the_question(tmp_path, monkeypatch):
     from index import build, get_config
 
