@@ -99,13 +99,14 @@ def _is_negation(tokens: list[str], j: int) -> bool:
 
 def _clauses(tokens: list[str]) -> list[int]:
     """Clause number of each token: punctuation, subordinating words and ', <subject>' start a new clause,
-    and so does any comma that closes a condition ("If you do not wish to ..., simply unsubscribe") and
+    and so does any comma that closes a condition or a reason ("If you do not wish to ..., simply
+    unsubscribe", "Because required cookies are essential ..., there is no option to opt out") and
     "and"/"or" before a denied verb ("... and do not allow ...")."""
     numbers, current, conditional = [], 0, False
     for j, word in enumerate(tokens):
         if word in ";:()!?." or word in _CLAUSE_WORDS or (word in ("and", "or") and _denied_verb_at(tokens, j + 1)):
             current += 1
-            conditional = word in _CONDITIONS
+            conditional = word in _SUBORDINATE
         elif word == "," and (conditional or (j + 1 < len(tokens) and tokens[j + 1].split("'")[0] in _SUBJECTS)):
             current += 1
             conditional = False
@@ -220,15 +221,13 @@ def read_lead(understood: Understood, evidence: str) -> LeadReading | None:
     for w, found in places.items():
         for i in found:
             held.setdefault(clause[i], set()).add(w)
-    focus = _focus(held)
     opener = _clause_openers(tokens, clause)
     # A condition or a reason states no practice: "You cannot open an account if you are under the age of
     # 13" answers with its main clause, however many of the question's words the condition holds.
-    if all(opener.get(c) in _SUBORDINATE for c in focus):
-        rest = {c: ws for c, ws in held.items() if opener.get(c) not in _SUBORDINATE}
-        if not rest:
-            return None
-        focus = _focus(rest)
+    held = {c: ws for c, ws in held.items() if opener.get(c) not in _SUBORDINATE}
+    if not held:
+        return None
+    focus = _focus(held)
     # "organizations that sell our games": a relative clause states the practice of the noun before it.
     if all(opener.get(c) in _RELATIVE for c in focus):
         return None

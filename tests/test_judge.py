@@ -183,6 +183,11 @@ def test_a_reason_states_no_practice_and_a_denied_introduction_denies_its_list()
               "acceptance, we don\u2019t currently respond to those signals.")
     assert read_lead(dnt, reason).said == "No"
     assert read_lead(dnt, "Because our partners asked us to, we respond to Do Not Track browser signals.").said == "Yes"
+    cookies = Understood(question="Can I opt out of Acme's required cookies?", companies=["Acme"],
+                         content_words=["opt", "required", "cookies"])
+    essential = ("Because required cookies are essential to operate the Services, there is no option to opt out "
+                 "of these cookies.")
+    assert read_lead(cookies, essential).said == "No"  # the reason ends at its comma and decides nothing
     sell = Understood(question="Does Acme sell my data to other companies?", companies=["Acme"],
                       content_words=["sell", "data", "companies"])
     assert read_lead(sell, "At Acme we undertake not to: \u2026 Sell or share your data to any other companies").said == "No"
