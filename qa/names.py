@@ -184,7 +184,7 @@ def policy_writer(view: IndexView):
     """``writes(company, name)``: whether any policy of ``company`` writes ``name`` (its words, as stems,
     side by side), for ``qa.question.asked_about``."""
     def writes(company: str, name: str) -> bool:
-        phrase = " " + " ".join(stem_word(w) for w in re.findall(r"[a-z0-9]+", name_key(name))) + " "
+        phrase = _stem_phrase(re.findall(r"[a-z0-9]+", name_key(name)))
         return any(phrase in _forms(view, doc)[0] for doc, info in view.policies.items() if info.company == company)
 
     return writes
@@ -204,7 +204,7 @@ def _missing_from_forms(understood: Understood, stemmed: str, vocabulary: frozen
         if _names_company(entity, company_words) or entity in missing or _two_letters(entity):
             continue
         # A hyphenated name ("Third-Party", "Service-related") is written as its parts.
-        phrase = " " + " ".join(stem_word(p) for p in word.split("-") if p) + " "
+        phrase = _stem_phrase(word.split("-"))
         if not name_word_present(word, vocabulary) and phrase not in stemmed:
             missing.append(entity)
     return missing
@@ -218,7 +218,7 @@ def _absent(names: list[list[str]], forms: list[tuple[str, frozenset]]) -> list[
                         for stemmed, vocabulary in forms)
         else:
             parts = [p for t in run for p in name_key(t).split("-") if p]
-            phrase = " " + " ".join(stem_word(p) for p in parts) + " "
+            phrase = _stem_phrase(parts)
             found = any(phrase in stemmed for stemmed, _ in forms)
             if not found and len(parts) >= 3:  # "Do Not Track" written as its initials, "DNT"
                 found = any("".join(p[0] for p in parts) in vocabulary for _, vocabulary in forms)
@@ -273,4 +273,9 @@ def _forms(view: IndexView, doc: str, prose: bool = False) -> tuple[str, frozens
 
 def _text_forms(text: str) -> tuple[str, frozenset]:
     raw = re.findall(r"[a-z0-9]+", name_key(plain_text(text)))
-    return " " + " ".join(stem_word(w) for w in raw) + " ", frozenset(raw)
+    return _stem_phrase(raw), frozenset(raw)
+
+
+def _stem_phrase(parts: list[str]) -> str:
+    """``parts`` as stems between spaces, the shape a policy's stem string has: a phrase is in it as a substring."""
+    return " " + " ".join(stem_word(p) for p in parts if p) + " "

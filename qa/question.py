@@ -271,9 +271,9 @@ def find_companies(text: str, policies: list[PolicyInfo]) -> list[str]:
 
 # Names written as one list ("Azalead and Azendoo", "Azalead's, Azendoo's or Axosoft's", "Azalead vs Azendoo").
 _LISTED = re.compile(r"^(?:['’]s)?\s*(?:,|/|&|and|or|nor|vs\.?|versus|,\s*(?:and|or))?\s*$", re.I)
-# A question that compares the companies it names ("longer than Azendoo", "do both ...").
 # A company's name followed by a capitalised word names one of its products: "Google Analytics".
 _NAME_GOES_ON = re.compile(r"\s+[A-Z][a-z]")
+# A question that compares the companies it names ("longer than Azendoo", "do both ...").
 _COMPARES = re.compile(r"\b(?:than|compar\w*|differ\w*|both|either|neither|unlike|versus|vs|same|similar\w*)\b", re.I)
 
 
