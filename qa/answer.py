@@ -99,7 +99,7 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
     if not hits:
         answer.text = silent_text(understood, view, docs, [])
         return answer
-    from .evidence import judge_passages, prefer_newest
+    from .evidence import best_of_passages, judge_sentences, prefer_newest
     from .judge import get_judge
 
     # A name no searched policy writes makes them silent on it, before the judge reads a sentence.
@@ -108,12 +108,14 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
         answer.text = silent_text(understood, view, docs, missing)
         return answer
     judge = get_judge(config)
-    judged = judge_passages(view, understood, hits, config, query_vector)
+    sentences = judge_sentences(view, understood, hits, config, query_vector)
+    judged = best_of_passages(sentences, hits)
     if not judged or judged[0].probability < judge.answers:
         answer.text = silent_text(understood, view, docs, [])
         return answer
     ranked = prefer_newest(judged, newest)
-    answer.citations = cite(view, ranked, k, query_vector, topic_share(view, understood))
+    likely = {(j.hit.doc, *j.sentence) for j in sentences if j.probability >= judge.lead}
+    answer.citations = cite(view, ranked, k, query_vector, topic_share(view, understood), likely)
     answer.found = bool(answer.citations)
     answer.text = answer_text(understood, answer.citations, view, newest, ranked[0].probability, judge)
     if answer.found:

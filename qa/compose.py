@@ -92,11 +92,14 @@ def topic_share(view: IndexView, understood: Understood):
     return share
 
 
-def cite(view: IndexView, ranked: list, k: int, query_vector=None, topic=None) -> list[Citation]:
+def cite(view: IndexView, ranked: list, k: int, query_vector=None, topic=None,
+         likely: set[tuple[str, int, int]] | None = None) -> list[Citation]:
     """The top ``k`` distinct passages: a later passage already shown inside an earlier excerpt is skipped.
 
     With ``query_vector``, each excerpt grows towards the neighbouring text closer to the question
-    (by its chunk's similarity, plus ``GROWTH_TOPIC_WEIGHT`` x ``topic(sentence)`` when given)."""
+    (by its chunk's similarity, plus ``GROWTH_TOPIC_WEIGHT`` x ``topic(sentence)`` when given).
+    ``likely``: (doc, start, end) of the sentences the judge finds likely answers; one beside a
+    highlight joins it (``_with_likely_neighbours``)."""
     citations: list[Citation] = []
     shown: list[tuple[str, int, int]] = []
     closeness: dict[str, float] = {}
@@ -112,6 +115,10 @@ def cite(view: IndexView, ranked: list, k: int, query_vector=None, topic=None) -
         if best is None:
             continue  # headings only: nothing here to quote as evidence
         highlight_start, highlight_end = _highlight_span(source_text, hit, best, view)
+        if likely:
+            highlight_start, highlight_end = _with_likely_neighbours(
+                view.section_sentences(hit), (highlight_start, highlight_end),
+                {(a, b) for doc, a, b in likely if doc == hit.doc})
         # An excerpt does not grow into text an earlier citation already shows.
         floor = max((e for d, _, e in shown if d == hit.doc and e <= hit.start), default=0)
         ceiling = min((b for d, b, _ in shown if d == hit.doc and b >= hit.end), default=len(source_text))
@@ -139,6 +146,22 @@ def cite(view: IndexView, ranked: list, k: int, query_vector=None, topic=None) -
         if len(citations) >= k:
             break
     return citations
+
+
+def _with_likely_neighbours(sentences: list[tuple[int, int]], highlight: tuple[int, int],
+                            likely: set[tuple[int, int]]) -> tuple[int, int]:
+    """``highlight`` joined with the sentence just before and the one just after it (in its
+    section) that the judge also finds a likely answer (``likely``), within ``MAX_HIGHLIGHT_CHARS``:
+    the answer often runs over two sentences ("Sign up for our monthly newsletter. We will never
+    share your information with third parties.")."""
+    start, end = highlight
+    after = next((s for s in sentences if s[0] >= end), None)
+    if after in likely and after[1] - start <= MAX_HIGHLIGHT_CHARS:
+        end = after[1]
+    before = next((s for s in reversed(sentences) if s[1] <= start), None)
+    if before in likely and end - before[0] <= MAX_HIGHLIGHT_CHARS:
+        start = before[0]
+    return start, end
 
 
 def _not_a_heading(text: str, hit: Hit, best: tuple[int, int], view: IndexView) -> tuple[int, int] | None:

@@ -205,9 +205,14 @@ def judge_passages(view: IndexView, understood: Understood, hits: list[Hit], con
                    cross_encoded: int | None = None) -> list[Judged]:
     """Each of the first ``passages`` hits with its most probable sentence, most probable first;
     the hits after them follow in retrieval order with probability 0."""
+    return best_of_passages(judge_sentences(view, understood, hits, config, query_vector, passages, limit,
+                                            cross_encoded=cross_encoded), hits)
+
+
+def best_of_passages(sentences: list[Judged], hits: list[Hit]) -> list[Judged]:
+    """``judge_passages`` from judged ``sentences`` (``judge_sentences``) of ``hits``."""
     best: dict[int, Judged] = {}
-    for judged in judge_sentences(view, understood, hits, config, query_vector, passages, limit,
-                                  cross_encoded=cross_encoded):
+    for judged in sentences:
         best.setdefault(judged.rank, judged)
     ranked = sorted(best.values(), key=lambda j: (-j.probability, j.rank))
     rest = [Judged(h, h.sentences[0], 0.0, i) for i, h in enumerate(hits) if i not in best and h.sentences]

@@ -276,6 +276,30 @@ def test_continuation_follows_the_text(text, joined):
     assert text[start:end] == joined
 
 
+@pytest.mark.parametrize("likely, joined", [
+    ({1, 2}, "Sign up for our newsletter. We will never share your email."),  # the next one is likely too
+    ({0, 1}, "You may unsubscribe. Sign up for our newsletter."),  # ... or the one before
+    ({0, 1, 2}, "You may unsubscribe. Sign up for our newsletter. We will never share your email."),
+    ({1, 3}, "Sign up for our newsletter."),  # a likely sentence two away is not beside it
+    (set(), "Sign up for our newsletter."),
+])
+def test_a_likely_sentence_beside_the_highlight_joins_it(likely, joined):
+    from qa.compose import _with_likely_neighbours
+
+    text = "You may unsubscribe. Sign up for our newsletter. We will never share your email. We use cookies."
+    spans = [m.span() for m in re.finditer(r"[^.\s][^.]*\.", text)]
+    start, end = _with_likely_neighbours(spans, spans[1], {spans[i] for i in likely})
+    assert text[start:end] == joined
+
+
+def test_a_likely_neighbour_joins_within_the_highlight_limit():
+    from qa.compose import MAX_HIGHLIGHT_CHARS, _with_likely_neighbours
+
+    long = "x" * MAX_HIGHLIGHT_CHARS
+    spans = [(0, 10), (11, 11 + len(long))]
+    assert _with_likely_neighbours(spans, spans[0], set(spans)) == spans[0]
+
+
 # --- The harness ------------------------------------------------------------------------------
 
 def _answer(*excerpts_and_highlights, found=True, text="Yes. Acme says: “x” [1]"):
