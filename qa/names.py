@@ -32,7 +32,8 @@ POSTAL_ADDRESS = re.compile(
     r"\b(?i:P\.?\s?O\.?\s+Box)\b|\b[A-Z]{2}\s+\d{5}\b|\b\d{5}\s*,?\s+[A-Z][a-z]+")
 from .question import Understood, fold
 
-_TOKEN = re.compile(r"[^\W\d_][\w&'’-]*")
+_TOKEN = re.compile(r"(?<!\w)[^\W\d_][\w&'’-]*")  # a word that starts with a letter: not "MEX" of "3MEX"
+_POSSESSIVE = re.compile(r"['’]s?$")
 # Capitalised for grammar, not because they name something (sentence starts are skipped anyway).
 _COMMON = frozenset({"I"})
 
@@ -100,6 +101,7 @@ def name_phrases(understood: Understood, company_words: set[str]) -> list[list[s
     current: list[str] = []
     previous_end = None
     question = unicodedata.normalize("NFC", understood.question)  # "e" + combining acute is one letter
+    possessive = False
     for match in _TOKEN.finditer(question):
         token = re.split(r"['’]", match.group(0))[0]
         gap = question[previous_end:match.start()] if previous_end is not None else "."
@@ -107,9 +109,12 @@ def name_phrases(understood: Understood, company_words: set[str]) -> list[list[s
         sentence_start = bool(re.search(r"[.?!:;]", gap))
         capital = (token[:1].isupper() and not sentence_start and token not in _COMMON
                    and not _names_company(token, company_words))
-        if capital and current and gap.strip() == "":
+        # "Apple's TrueDepth camera": what a name owns is a name of its own, not one name with it.
+        if capital and current and gap.strip() == "" and not possessive:
             current.append(token)
+            possessive = bool(_POSSESSIVE.search(match.group(0)))
             continue
+        possessive = bool(_POSSESSIVE.search(match.group(0)))
         if current:
             runs.append(current)
         current = [token] if capital else []

@@ -404,7 +404,7 @@ def understand(question: str, policies: list[PolicyInfo], writes=None) -> Unders
     first = True
     # Names given only as examples ("(e.g., SSN)") illustrate the question; they are not its topic.
     examples = [m.span() for m in re.finditer(r"\([^)]*\)", question)]
-    for match in re.finditer(r"[A-Za-z][\w&-]*", question):
+    for match in re.finditer(r"(?<!\w)[A-Za-z][\w&-]*", question):  # not "MEX" of "3MEX"
         token = match.group(0)
         if first:
             first = False

@@ -30,8 +30,9 @@ from .records import Answer, Change, Citation
 _YEAR = re.compile(r"\b(19[89]\d|20[0-4]\d)\b")
 _CHANGED = re.compile(
     r"\b(?:changed|differ|differs|differed|different|differences?|evolved?|compare|compared|comparison|"
-    r"revisions?|what'?s\s+new|what\s+is\s+new)\b", re.I)
-_CHANGES = re.compile(r"\b(?:changes?|updates?|updated|revised)\b", re.I)
+    r"what'?s\s+new|what\s+is\s+new)\b", re.I)
+# A change named as a thing ("notify users of revisions to its policy") asks for a comparison only with a time.
+_CHANGES = re.compile(r"\b(?:changes?|updates?|updated|revised|revisions?)\b", re.I)
 _OVER_TIME = re.compile(r"\b(?:since|between|over\s+time|versions?|earlier|previous|prior|older|newer|latest|"
                         r"from\s+(?:19|20)\d\d|(?:19|20)\d\d\s+(?:to|and|vs\.?|versus)\s+(?:19|20)\d\d)\b", re.I)
 # "changed" inside a clause of time or condition describes the topic, it does not ask for a comparison.

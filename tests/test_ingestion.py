@@ -305,6 +305,8 @@ def test_company_argument_resolves_by_the_same_function():
     ("How is data handled differently for children?", False),
     ("What changed in Azalead's privacy policy between 2014 and 2017?", True),
     ("What is new in Azalead's policy?", True),
+    ("How does Snapchat notify users of revisions to its Privacy Policy?", False),  # about the notice
+    ("What revisions did Azalead make to its policy since 2014?", True),
 ])
 def test_version_route_only_for_changes_of_the_policy(question, compare):
     assert is_change_question(Understood(question)) is compare

@@ -184,6 +184,28 @@ def test_a_hyphenated_name_is_present_where_the_policy_writes_its_parts():
     assert names_missing_from_text(third, "We share data with third party advertising partners.") == []
 
 
+def test_a_name_that_starts_with_a_digit_is_read_whole():
+    from qa.names import names_missing_from_text
+    from qa.question import PolicyInfo, understand
+
+    policies = [PolicyInfo("m", "3MEX", None, None, None, "t", "s", 1)]
+    understood = understand("Does 3MEX encrypt my information?", policies)
+    assert understood.companies == ["3MEX"] and understood.entities == []
+    assert names_missing_from_text(understood, "3MEX Limited uses strong encryption.") == []
+
+
+def test_a_possessive_ends_a_run_of_names():
+    from qa.names import names_missing_from_text
+    from qa.question import PolicyInfo, understand
+
+    policies = [PolicyInfo("s", "Snapchat", None, None, None, "t", "s", 1)]
+    understood = understand("Does Snapchat store data from Apple's TrueDepth camera?", policies)
+    assert names_missing_from_text(understood, "Lenses use Apple’s TrueDepth camera; we don’t store it.") == []
+    assert names_missing_from_text(understood, "Lenses use the front camera.") == ["TrueDepth", "Apple"]
+    joined = understand("Does Snapchat use Apple Maps?", policies)
+    assert names_missing_from_text(joined, "We use Apple’s maps service.") == ["Apple Maps"]
+
+
 def test_a_name_of_three_words_or_more_may_be_written_as_its_initials():
     from qa.names import _absent, _text_forms
 
