@@ -764,8 +764,9 @@ def overview(company: str | None = None, policy_date: str | None = None, *, conf
     date. Cells come from the cache when their policy is unchanged; the rest are computed
     (``progress``: True for a terminal bar, or ``callable(done, total)``).
     """
+    from index.companies import resolve_company
+
     from .answer import _clean_company
-    from .question import find_companies
 
     quiet_third_parties()
     config = config or get_config()
@@ -774,11 +775,11 @@ def overview(company: str | None = None, policy_date: str | None = None, *, conf
     company = _clean_company(company)
     wanted = sorted({p.company for p in policies}, key=lambda name: (name.lower(), name))
     if company:
-        named = find_companies(company, policies)
+        named = resolve_company(company, policies)  # as ``qa.ask``'s ``company``: "Reveal" is a name here
         if not named:
             raise BadQuestion(f"no indexed policy is from {company!r}; try one of: {', '.join(wanted[:20])}"
                               + (" …" if len(wanted) > 20 else ""))
-        wanted = named[:1]
+        wanted = [named]
     if policy_date is not None and not isinstance(policy_date, str):
         raise BadQuestion("the policy date must be text like 2014-06-25")
     policy_date = (policy_date or "").strip() or None
