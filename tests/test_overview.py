@@ -12,6 +12,7 @@ import pytest
 
 from index.build import build
 from index.config import get_config
+from index.errors import BadQuestion
 from qa import Overview, ask, overview
 from qa.overview import NOT_STATED, PRACTICES, decide, practice
 
@@ -135,6 +136,21 @@ def test_a_verdict_is_the_engines_answer(small):
     cell = _cells(overview("Nosell"), "Nosell")["dnt"]
     assert answer.text.startswith("No.") and answer.citations[0].highlight == cell.citation.highlight
     assert (answer.citations[0].start, answer.citations[0].end) == (cell.citation.start, cell.citation.end)
+
+
+def test_the_company_argument_is_read_as_qa_ask_reads_it(tmp_path, monkeypatch):
+    """A given company is meant as a name, as ``qa.ask(company=...)`` takes it: "Reveal" (a word
+    questions use as a verb) names the company Reveal, in any case."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "reveal.md").write_text(SILENT.replace("Quietco", "Reveal"), encoding="utf-8")
+    monkeypatch.setenv("POLICYQA_CORPUS", str(corpus))
+    monkeypatch.setenv("POLICYQA_DATA", str(tmp_path / "data"))
+    build(get_config(), progress=False)
+    for given in ("Reveal", "reveal", "REVEAL"):
+        assert [r.company for r in overview(given).rows] == ["Reveal"], given
+    with pytest.raises(BadQuestion, match="no indexed policy is from 'Nobody'"):
+        overview("Nobody")
 
 
 def test_unchanged_corpus_computes_nothing_and_a_changed_policy_only_itself(small, monkeypatch):
