@@ -101,6 +101,7 @@ def company_mentions(text: str, policies: list[PolicyInfo], everyday: frozenset 
     if not lowered.isascii() and len(fold(lowered)) == len(lowered):
         lowered = fold(lowered)  # accents dropped on both sides, positions kept
     found: list[Mention] = []
+    named: list[tuple[int, int]] = []  # the spans names take, longest names first
     for alias in sorted(aliases, key=len, reverse=True):
         if alias not in lowered:
             continue  # cheap test first: a corpus has thousands of aliases, a question a few words
@@ -109,6 +110,9 @@ def company_mentions(text: str, policies: list[PolicyInfo], everyday: frozenset 
                 continue  # the company "Can" (can.nl) is not named by "How can I ...?"
             if alias in distinctive and (alias in everyday or not text[match.start()].isupper()):
                 continue  # "Acme" names Acme Widgets; "how do they track me" does not name Bill Track 50
+            if any(a <= match.start() and match.end() <= b for a, b in named):
+                continue  # "Life" of "Life-Answers" does not name SEA LIFE Melbourne
+            named.append(match.span())
             company = aliases[alias]
             if all(m.company != company for m in found):
                 found.append(Mention(match.start(), match.end(), company, alias in distinctive))

@@ -281,15 +281,19 @@ def asked_about(question: str, policies: list[PolicyInfo], writes=None) -> list[
     """The companies ``question`` is asked of: the first one named and those listed with it. A company
     named later, apart from that list, is what the question asks about ("Does Comindware share data
     with Salesforce?" asks Comindware's policy about Salesforce, even when Salesforce's own policy is
-    indexed), unless the question compares them ("Does Azalead keep data longer than Azendoo?"). A
-    first company named only by a word of its name ("a California consumer" for Covered California)
-    decides nothing: every company named is asked, as a comparison.
+    indexed), unless the question compares them ("Does Azalead keep data longer than Azendoo?").
+
+    A company named only by a word of its name ("a California resident" for Covered California) yields
+    to one named whole ("How often can a California resident ask Advair for a copy?" asks Advair); where
+    every company is named by a word, the first decides nothing: each is asked, as a comparison.
 
     A first company whose name goes on as a product's ("Google Analytics") is the one asked about
     when ``writes(company, name)`` (whether that company's policies write the name) says the other
     company's policies write it and its own do not write the other's ("How can I opt out of Google
     Analytics on the Incline Press Service?" asks Incline Press)."""
     mentions = companies.company_mentions(question, policies, _EVERYDAY, _written_as_name)
+    whole = [m for m in mentions if not m.by_word]
+    mentions = whole or mentions
     if len(mentions) < 2 or _COMPARES.search(question) or mentions[0].by_word:
         return [m.company for m in mentions]
     first, other = mentions[0], mentions[1]

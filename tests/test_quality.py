@@ -448,17 +448,22 @@ def test_the_companies_asked_are_the_first_named_and_those_listed_with_it(questi
     assert understand(question, EVERYDAY_NAMED).companies == companies
 
 
-def test_a_company_named_first_only_by_a_word_of_its_name_decides_nothing():
+def test_a_company_named_only_by_a_word_of_its_name_yields_to_one_named_whole():
     from index.retrieval import PolicyInfo
     from qa.question import asked_about
 
     policies = [PolicyInfo(doc, company, domain, None, None, company, doc, 1) for doc, company, domain in (
-        ("coveredca.md", "Covered California", "coveredca.com"), ("cnhi.md", "CNHI", "cnhi.com"))]
-    # "California" is a place here, not Covered California: both companies are asked, as before the
-    # third-party rule, rather than Covered California alone.
-    assert asked_about("How often may a California consumer request the data CNHI holds?", policies) == [
-        "Covered California", "CNHI"]
+        ("coveredca.md", "Covered California", "coveredca.com"), ("cnhi.md", "CNHI", "cnhi.com"),
+        ("sealife.md", "SEA LIFE Melbourne", None), ("life-answers.md", "Life-Answers", None))]
+    # "California" is a place here, not Covered California: CNHI, named whole, is the one asked.
+    assert asked_about("How often may a California consumer request the data CNHI holds?", policies) == ["CNHI"]
     assert asked_about("Does CNHI share data with Covered California?", policies) == ["CNHI"]
+    # Named by a word alone, the company is still asked.
+    assert asked_about("What rights do California residents have?", policies) == ["Covered California"]
+    # A word inside another company's whole name names nothing: "Life" of "Life-Answers".
+    assert asked_about("Does Life-Answers use cookies?", policies) == ["Life-Answers"]
+    assert asked_about("Does SEA LIFE Melbourne use cookies?", policies) == ["SEA LIFE Melbourne"]
+    assert asked_about("Is Life Melbourne's cafe open?", policies) == ["SEA LIFE Melbourne"]
 
 
 def test_a_company_named_first_by_its_product_is_asked_about_by_the_policy_that_writes_it():
