@@ -115,11 +115,9 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
         return answer
     ranked = prefer_newest(judged, newest)
     likely = {(j.hit.doc, *j.sentence) for j in sentences if j.probability >= judge.lead}
-    judged_highlights: list[str] = []
-    answer.citations = cite(view, ranked, k, query_vector, topic_share(view, understood), likely, judged_highlights)
+    answer.citations = cite(view, ranked, k, query_vector, topic_share(view, understood), likely)
     answer.found = bool(answer.citations)
-    answer.text = answer_text(understood, answer.citations, view, newest, ranked[0].probability, judge,
-                              judged_highlights[0] if judged_highlights else None)
+    answer.text = answer_text(understood, answer.citations, view, newest, ranked[0].probability, judge)
     if answer.found:
         from .versions import add_earlier_version_line
 

@@ -93,14 +93,13 @@ def topic_share(view: IndexView, understood: Understood):
 
 
 def cite(view: IndexView, ranked: list, k: int, query_vector=None, topic=None,
-         likely: set[tuple[str, int, int]] | None = None, judged: list[str] | None = None) -> list[Citation]:
+         likely: set[tuple[str, int, int]] | None = None) -> list[Citation]:
     """The top ``k`` distinct passages: a later passage already shown inside an earlier excerpt is skipped.
 
     With ``query_vector``, each excerpt grows towards the neighbouring text closer to the question
     (by its chunk's similarity, plus ``GROWTH_TOPIC_WEIGHT`` x ``topic(sentence)`` when given).
     ``likely``: (doc, start, end) of the sentences the judge finds likely answers; one beside a
-    highlight joins it (``_with_likely_neighbours``); ``judged``, when given, receives each
-    citation's highlight before that join (what a Yes/No lead is read from)."""
+    highlight joins it (``_with_likely_neighbours``)."""
     citations: list[Citation] = []
     shown: list[tuple[str, int, int]] = []
     closeness: dict[str, float] = {}
@@ -116,7 +115,6 @@ def cite(view: IndexView, ranked: list, k: int, query_vector=None, topic=None,
         if best is None:
             continue  # headings only: nothing here to quote as evidence
         highlight_start, highlight_end = _highlight_span(source_text, hit, best, view)
-        own = source_text[highlight_start:highlight_end]
         if likely:
             highlight_start, highlight_end = _with_likely_neighbours(
                 view.section_sentences(hit), (highlight_start, highlight_end),
@@ -145,8 +143,6 @@ def cite(view: IndexView, ranked: list, k: int, query_vector=None, topic=None,
             highlight=source_text[highlight_start:highlight_end], source=hit.source, start=start, end=end,
             highlight_start=highlight_start, highlight_end=highlight_end, doc=hit.doc,
         ))
-        if judged is not None:
-            judged.append(own)
         if len(citations) >= k:
             break
     return citations
@@ -291,11 +287,8 @@ def quote(text: str) -> str:
 
 
 def answer_text(understood: Understood, citations: list[Citation], view: IndexView, newest: set[str],
-                probability: float | None, judge, judged: str | None = None) -> str:
-    """The answer's words: a Yes/No lead where one is sure (``_lead``), whose policy says it, the quote.
-    ``judged``: the first highlight before likely neighbours joined it; the lead is read from it alone
-    (a joined sentence turned "We do not maintain an online file containing your credit card number." into
-    a wrong "Yes." with "Your credit card number is stored ... only long enough to complete the transaction")."""
+                probability: float | None, judge) -> str:
+    """The answer's words: a Yes/No lead where one is sure (``_lead``), whose policy says it, the quote."""
     first = citations[0]
     who = f"{first.company}'s policy ({date_label(first.policy_date)}) says"
     if first.doc not in newest:
@@ -304,8 +297,7 @@ def answer_text(understood: Understood, citations: list[Citation], view: IndexVi
             who = (f"{first.company}'s current policy ({date_label(current[0].policy_date)}) does not say this directly; "
                    f"its earlier version ({date_label(first.policy_date)}) says")
     intro = _list_intro(view, first)
-    evidence = judged or first.highlight
-    lead = _lead(understood, f"{intro} {evidence}" if intro else evidence, probability, judge)
+    lead = _lead(understood, f"{intro} {first.highlight}" if intro else first.highlight, probability, judge)
     said = f"{quote(intro)} … {quote(first.highlight)}" if intro else quote(first.highlight)
     text = f"{lead + '. ' if lead else ''}{who}: “{said}” [1]"
     more = [c for c in citations[1:3] if c.company != first.company or c.section != first.section]

@@ -296,20 +296,3 @@ def test_a_quoted_do_not_track_is_a_name_not_a_negation():
     understood = understand("Does JBS honour Do Not Track signals?", [])
     assert sentence_stance(understood, "If you turn on the “do not track” setting in your web browser, JBS will honor that setting.") == "yes"
     assert sentence_stance(understood, "We do not track you across websites, and we do not honor Do Not Track signals.") == "no"
-
-
-def test_a_likely_neighbour_joins_the_highlight_but_not_the_lead(tmp_path, monkeypatch):
-    """The sentence after the judged one joins the highlight when the judge finds it likely too; the
-    Yes/No lead is read from the judged sentence alone (the joined one turned a denial into "Yes.")."""
-    corpus = tmp_path / "ciw"
-    corpus.mkdir()
-    (corpus / "ciw.md").write_text(
-        "# CIW privacy policy\n\n## Credit cards\n\nWe do not maintain an online file containing your credit card "
-        "number. Your credit card number is stored in our database server only long enough to complete the "
-        "transaction with the credit card company.\n\n## Cookies\n\nWe use cookies to remember your cart.\n",
-        encoding="utf-8")
-    monkeypatch.setenv("POLICYQA_CORPUS", str(corpus))
-    answer = ask("Does CIW keep my credit card number after I buy something?")
-    highlight = answer.citations[0].highlight
-    assert highlight.startswith("We do not maintain an online file") and highlight.endswith("credit card company.")
-    assert answer.text.startswith("No.")
