@@ -72,7 +72,10 @@ didn doesn don isn aren wasn weren won shouldn wouldn couldn
 # Names with "not" in them are no negation: "Do Not Track" signals, "Do Not Call" lists. Only the
 # capitalised or quoted name ('the “do not track” setting'): "we do not track you" is a negation.
 _NAMED_NOT = re.compile(r"\bDo[\s-]+Not[\s-]+(Track|Call|Sell)\b|\bDO[\s-]+NOT[\s-]+(TRACK|CALL|SELL)\b"
-                        r"|(?i:[\"“‘']\s*do[\s-]+not[\s-]+(track|call|sell)\s*[\"”’'])")
+                        r"|(?i:[\"“‘']\s*do[\s-]+not[\s-]+(track|call|sell)\s*[\"”’'])"
+                        # in lower case, by the thing it names: "we honor do not track signals"
+                        r"|(?i:\bdo[\s-]+not[\s-]+(track)(?=[\s-]+(?:signals?|requests?|settings?|headers?|"
+                        r"preferences?|mechanisms?|features?|options?)\b))")
 
 
 def without_named_nots(text: str) -> str:

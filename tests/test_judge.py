@@ -117,6 +117,19 @@ def test_another_partys_practice_in_a_relative_clause_gives_no_lead():
     assert read_lead(understood, "We do not sell your data.").said == "No"
 
 
+def test_do_not_track_in_lower_case_is_a_name_by_the_thing_it_names():
+    from qa.polarity import read_lead, without_named_nots
+    from qa.question import Understood
+
+    assert without_named_nots("We honor do not track signals.") == "We honor dnt signals."
+    assert without_named_nots("Our site ignores do-not-track requests.") == "Our site ignores dnt requests."
+    assert without_named_nots("We do not track you across sites.") == "We do not track you across sites."
+    understood = Understood(question="Does Acme honor Do Not Track signals?", companies=["Acme"],
+                            content_words=["honor", "track", "signals"])
+    assert read_lead(understood, "We honor do not track signals sent by your browser.").said == "Yes"
+    assert read_lead(understood, "We do not honor do not track signals.").said == "No"
+
+
 def test_a_hedged_negation_is_neither_yes_nor_no():
     from qa.polarity import read_lead, sentence_stance
     from qa.question import Understood
