@@ -110,11 +110,10 @@ def name_phrases(understood: Understood, company_words: set[str]) -> list[list[s
         capital = (token[:1].isupper() and not sentence_start and token not in _COMMON
                    and not _names_company(token, company_words))
         # "Apple's TrueDepth camera": what a name owns is a name of its own, not one name with it.
-        if capital and current and gap.strip() == "" and not possessive:
+        after_owner, possessive = possessive, bool(_POSSESSIVE.search(match.group(0)))
+        if capital and current and gap.strip() == "" and not after_owner:
             current.append(token)
-            possessive = bool(_POSSESSIVE.search(match.group(0)))
             continue
-        possessive = bool(_POSSESSIVE.search(match.group(0)))
         if current:
             runs.append(current)
         current = [token] if capital else []
