@@ -81,12 +81,9 @@ _ENDS_NAMES = frozenset({"inc", "ltd", "co", "corp", "llc", "etc"})
 _OPENERS = frozenset("""we you our your this these those the it its if in for to please all any as when by
 they their there such each no i""".split())
 _NUMBER = re.compile(r"\d{1,3}(?:\\?\.\d{1,3})*\\?")
-# A sentence ends at a stop before a space, or at a stop glued to a capital after a word ("... over
-# networks.You agree ...", "... of cookies.QuranReading.com does not ..."; not "www.Example.com",
-# "e.g.The", "St.Louis", "menuItem.CaloriesEnd": see ``_glued_end``).
-_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]*_]*(?=\s+|$)|(?<=[a-z]{2})[.!?](?=[A-Z])")
-# The word before a glued stop that ends a sentence: a plain word after a space, not part of an address.
-_GLUED_WORD = re.compile(r"[\"“(]*[A-Za-z][a-z]+")
+# A sentence ends at a stop before a space, or at a stop glued to the next sentence's first word when a
+# word ends before it ("... over networks.You agree ..."; not "www.Example.com", "e.g.The", "St.Louis").
+_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]*_]*(?=\s+|$)|(?<=[a-z]{2})[.!?](?=[A-Z][a-z]*\s)")
 
 
 def _blocks(text: str, start: int, end: int) -> list[Span]:
@@ -240,12 +237,10 @@ def _regex_sentences(text: str, block: Span) -> list[Span]:
     for match in _SENTENCE_END.finditer(text, block.start, block.end):
         word = _word_before(text, cursor, match.start())
         last = word.lower().lstrip("(\"“*_")
-        if not _glued_end(text, match, word, last):
-            continue
         after = _next_char(text, match.end(), block.end)
         if last in _ENDS_NAMES and _next_word(text, match.end(), block.end) in _OPENERS:
             pass  # "... the web site of Solutionz, Inc. Our postal address is ...": a sentence ends
-        elif last in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last) or re.search(r"(?:^|[-/])(?:[a-z]\.)+[a-z]$", last):
+        elif last in _ABBREVIATIONS or re.fullmatch(r"[a-z]", last) or re.fullmatch(r"(?:[a-z]\.)+[a-z]", last):
             continue
         if _NUMBER.fullmatch(last) and not text[text.rfind("\n", 0, match.start()) + 1:match.start() - len(word)].strip():
             continue  # "24. NOTICE", "6.2. Updates": the number of a heading or an item opens its line
@@ -256,20 +251,6 @@ def _regex_sentences(text: str, block: Span) -> list[Span]:
     if cursor < block.end and text[cursor:block.end].strip():
         sentences.append(_trim(text, Span(cursor, block.end)))
     return sentences
-
-
-def _glued_end(text: str, match: re.Match, word: str, last: str) -> bool:
-    """Whether a stop ends a sentence: any stop before a space, a glued one after a plain word.
-
-    A glued stop ("networks.You") ends one before a capitalised word and a space, or after a word
-    that a space opens and no address or code runs through ("cookies.QuranReading.com").
-    """
-    end = match.end()
-    if end >= len(text) or text[end].isspace() or not text[end].isupper():
-        return True
-    if re.match(r"[A-Z][a-z]*\s", text[end:end + 40]):
-        return True
-    return bool(_GLUED_WORD.fullmatch(word)) and last != "www"
 
 
 def _has_words(markdown: str) -> bool:
