@@ -47,9 +47,12 @@ _AUXILIARIES = frozenset("do does did will would can could shall should may migh
 _CLAUSE_WORDS = frozenset("but however unless except although though whereas while if when which who that so "
                           "because since where".split())
 _CONDITIONS = frozenset(("if",))
-# Clauses that state no practice of their own: a condition, a reason or a concession ("Because the
-# standard has yet to gain acceptance, we don't respond to those signals").
+# Clauses a comma closes: a condition, a reason or a concession.
 _SUBORDINATE = _CONDITIONS | frozenset(("because", "although", "though", "whereas"))
+# Of those, the ones that state no practice of their own: a condition or a reason ("Because the standard
+# has yet to gain acceptance, we don't respond to those signals"). A concession states one: "Although our
+# servers don't respond to do-not-track requests, you can block tracking in other ways."
+_NO_PRACTICE = _CONDITIONS | frozenset(("because",))
 _RELATIVE = frozenset(("that", "which", "who"))
 # After a comma, a new clause starts with its subject: "..., we will remove it".
 _SUBJECTS = frozenset("we you they it i he she our your their this these those".split())
@@ -227,7 +230,7 @@ def read_lead(understood: Understood, evidence: str) -> LeadReading | None:
     opener = _clause_openers(tokens, clause)
     # A condition or a reason states no practice: "You cannot open an account if you are under the age of
     # 13" answers with its main clause, however many of the question's words the condition holds.
-    held = {c: ws for c, ws in held.items() if opener.get(c) not in _SUBORDINATE}
+    held = {c: ws for c, ws in held.items() if opener.get(c) not in _NO_PRACTICE}
     if not held:
         return None
     focus = _focus(held)

@@ -209,6 +209,20 @@ def test_a_reason_states_no_practice_and_a_denied_introduction_denies_its_list()
     assert read_lead(sell, numbered).said == "No"  # the list number's full stop ends nothing
 
 
+def test_a_concession_states_a_practice():
+    from qa.polarity import read_lead
+    from qa.question import Understood
+
+    dnt = Understood(question="Does Acme respond to Do Not Track requests?", companies=["Acme"],
+                     content_words=["respond", "dnt", "requests"])
+    concession = ('Although our servers currently don\'t respond to "do-not-track" requests, you can block '
+                  "tracking in other ways.")
+    assert read_lead(dnt, concession).said == "No"
+    sell = Understood(question="Does Acme sell my data?", companies=["Acme"], content_words=["sell", "data"])
+    assert read_lead(sell, "Although we never sell your data, we may provide it to our service providers.").said == "No"
+    assert read_lead(sell, "Though we sell your data to partners, we never rent it.") is None  # clauses disagree
+
+
 def test_the_reading_says_whether_the_sentence_speaks_to_the_whole_question():
     from dataclasses import replace
 
