@@ -82,8 +82,11 @@ _OPENERS = frozenset("""we you our your this these those the it its if in for to
 they their there such each no i""".split())
 _NUMBER = re.compile(r"\d{1,3}(?:\\?\.\d{1,3})*\\?")
 # A sentence ends at a stop before a space, or at a stop glued to the next sentence's first word when a
-# word ends before it ("... over networks.You agree ..."; not "www.Example.com", "e.g.The", "St.Louis").
-_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]*_]*(?=\s+|$)|(?<=[a-z]{2})[.!?](?=[A-Z][a-z]*\s)")
+# word ends before it ("... over networks.You agree ..."; not "www.Example.com", "e.g.The", "St.Louis"),
+# or to a site's name after a lower-case word ("... of cookies.QuranReading.com privacy policy does not ...";
+# not "Public.Resource.org").
+_SENTENCE_END = re.compile(r"[.!?]+[\"'”’)\]*_]*(?=\s+|$)|(?<=[a-z]{2})[.!?](?=[A-Z][a-z]*\s)"
+                           r"|(?<=[a-z]{2})(?P<site>\.)(?=[A-Z][\w-]*\.(?:com|org|net|edu|gov|info|biz|co|io|us|uk|ca)\b)")
 
 
 def _blocks(text: str, start: int, end: int) -> list[Span]:
@@ -237,6 +240,8 @@ def _regex_sentences(text: str, block: Span) -> list[Span]:
     for match in _SENTENCE_END.finditer(text, block.start, block.end):
         word = _word_before(text, cursor, match.start())
         last = word.lower().lstrip("(\"“*_")
+        if match.group("site") and (not re.fullmatch(r"[\"“(]*[a-z]{2,}", word) or last == "www"):
+            continue  # "Public.Resource.org", "www.Example.com": a site's own name, no sentence's end
         after = _next_char(text, match.end(), block.end)
         if last in _ENDS_NAMES and _next_word(text, match.end(), block.end) in _OPENERS:
             pass  # "... the web site of Solutionz, Inc. Our postal address is ...": a sentence ends

@@ -271,8 +271,6 @@ def find_companies(text: str, policies: list[PolicyInfo]) -> list[str]:
 
 # Names written as one list ("Azalead and Azendoo", "Azalead's, Azendoo's or Axosoft's", "Azalead vs Azendoo").
 _LISTED = re.compile(r"^(?:['’]s)?\s*(?:,|/|&|and|or|nor|vs\.?|versus|,\s*(?:and|or))?\s*$", re.I)
-# A company's name followed by a capitalised word names one of its products: "Google Analytics".
-_NAME_GOES_ON = re.compile(r"\s+[A-Z][a-z]")
 # A question that compares the companies it names ("longer than Azendoo", "do both ...").
 _COMPARES = re.compile(r"\b(?:than|compar\w*|differ\w*|both|either|neither|unlike|versus|vs|same|similar\w*)\b", re.I)
 
@@ -287,17 +285,18 @@ def asked_about(question: str, policies: list[PolicyInfo], writes=None) -> list[
     to one named whole ("How often can a California resident ask Advair for a copy?" asks Advair); where
     every company is named by a word, the first decides nothing: each is asked, as a comparison.
 
-    A first company whose name goes on as a product's ("Google Analytics") is the one asked about
-    when ``writes(company, name)`` (whether that company's policies write the name) says the other
-    company's policies write it and its own do not write the other's ("How can I opt out of Google
-    Analytics on the Incline Press Service?" asks Incline Press)."""
+    A first company is the one asked about when ``writes(company, name)`` (whether that company's
+    policies write the name) says the other company's policies write it and its own do not write the
+    other's, unless the two are listed together: "How can I opt out of Google Analytics on the Incline
+    Press Service?" and "Which cookie does Google use to serve ads on Packagetrackr?" ask Incline
+    Press and Packagetrackr, whose policies speak of Google; Google's does not name them."""
     mentions = companies.company_mentions(question, policies, _EVERYDAY, _written_as_name)
     whole = [m for m in mentions if not m.by_word]
     mentions = whole or mentions
     if len(mentions) < 2 or _COMPARES.search(question) or mentions[0].by_word:
         return [m.company for m in mentions]
     first, other = mentions[0], mentions[1]
-    if (writes and _NAME_GOES_ON.match(question, first.end)
+    if (writes and not _LISTED.match(question[first.end:other.start])
             and writes(other.company, question[first.start:first.end])
             and not writes(first.company, question[other.start:other.end])):
         return [other.company]

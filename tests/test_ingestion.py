@@ -155,6 +155,11 @@ def test_a_stop_glued_to_the_next_sentence_still_ends_one():
     # Not inside a web address, after an abbreviation's dots or a short title.
     assert _sentences("Visit www.Example.com for more, e.g.The Guide. We are in St.Louis now.") == [
         "Visit www.Example.com for more, e.g.The Guide.", "We are in St.Louis now."]
+    # A stop glued to a site's name after a lower-case word ends one; a site's name with a dot in it does not.
+    assert _sentences("We use cookies.QuranReading.com privacy policy does not cover other sites. Copies go to "
+                      "Public.Resource.org today.") == [
+        "We use cookies.", "QuranReading.com privacy policy does not cover other sites.",
+        "Copies go to Public.Resource.org today."]
 
 
 def test_abbreviations_numbers_and_company_forms_in_sentences():

@@ -466,7 +466,7 @@ def test_a_company_named_only_by_a_word_of_its_name_yields_to_one_named_whole():
     assert asked_about("Is Life Melbourne's cafe open?", policies) == ["SEA LIFE Melbourne"]
 
 
-def test_a_company_named_first_by_its_product_is_asked_about_by_the_policy_that_writes_it():
+def test_a_company_named_first_is_asked_about_by_the_policy_that_writes_it():
     from index.retrieval import PolicyInfo
     from qa.question import asked_about
 
@@ -480,6 +480,11 @@ def test_a_company_named_first_by_its_product_is_asked_about_by_the_policy_that_
     question = "How can users opt out of Google Analytics tracking on the Incline Press Service?"
     assert asked_about(question, policies, writes) == ["Incline Press"]
     assert asked_about(question, policies) == ["Google"]  # without the policies' words: the first named
+    # Named by itself, not by a product: "Which cookie does Google use to serve ads on Incline Press?"
+    assert asked_about("Which cookie does Google use to serve ads on Incline Press?", policies, writes) == [
+        "Incline Press"]
+    # Listed together, both are asked.
+    assert asked_about("Do Google and Incline Press use cookies?", policies, writes) == ["Google", "Incline Press"]
     # Google's own policy naming Incline Press would make it a question to Google, as named first.
     written.add(("Google", "incline press"))
     assert asked_about(question, policies, writes) == ["Google"]
