@@ -60,6 +60,7 @@ class Judge:
     shortlist: dict = field(default_factory=dict)  # weights over SHORTLIST; empty: every candidate is read
     shortlisted: int = 16  # how many of the shortlist's likeliest candidates are encoded and judged
     overview: float | None = None  # the overview's cells: the sentence at least this likely (None: ``answers``)
+    denies: float | None = None  # ... and a cell that denies the practice: at least this likely (None: ``answers``)
     lead_gate: dict = field(default_factory=dict)  # weights over qa.polarity.LEAD_FEATURES; empty: the reading decides
     lead_gate_at: float = 0.5  # the gate's probability a Yes/No lead needs
     lead_gate_speaks_at: float = 0.5  # ... or, from a sentence that speaks to the whole question, this one
@@ -76,6 +77,7 @@ class Judge:
                        cross_encoded=int(values.get("cross_encoded", 16)), ce_fill=float(values.get("ce_fill", 0.0)),
                        shortlist=shortlist, shortlisted=int(values.get("shortlisted", 16)),
                        overview=float(values["overview"]) if values.get("overview") is not None else None,
+                       denies=float(values["denies"]) if values.get("denies") is not None else None,
                        lead_gate={k: float(v) for k, v in values.get("lead_gate", {}).items()},
                        lead_gate_at=float(values.get("lead_gate_at", 0.5)),
                        lead_gate_speaks_at=float(values.get("lead_gate_speaks_at", values.get("lead_gate_at", 0.5))))
@@ -105,6 +107,11 @@ class Judge:
     def states(self) -> float:
         """The probability an overview cell's sentence needs (``overview``, else ``answers``)."""
         return self.answers if self.overview is None else self.overview
+
+    @property
+    def states_denial(self) -> float:
+        """The probability an overview cell that denies the practice needs (``denies``, else ``answers``)."""
+        return self.answers if self.denies is None else self.denies
 
     def shortlisted_rows(self, rows: list[dict]) -> list[int]:
         """Indices of the candidates (rows of SHORTLIST features) that are encoded and judged."""

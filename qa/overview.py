@@ -457,9 +457,9 @@ class _Asker:
 
     def cell(self, info: PolicyInfo, practice: Practice) -> Cell:
         """The cell of ``practice`` for one policy version: the first candidate the judge finds likely
-        enough (``Judge.states``). A denial needs the answers' own threshold (``Judge.answers``): a cell
-        that says the opposite of the policy costs more than one that says "not stated"."""
-        found = deciding(self.candidates(info, practice), practice, self.judge.states, self.judge.answers)
+        enough (``Judge.states``). A denial needs more (``Judge.states_denial``): a cell that says the
+        opposite of the policy costs more than one that says "not stated"."""
+        found = deciding(self.candidates(info, practice), practice, self.judge.states, self.judge.states_denial)
         if found is None:
             return Cell(practice.id, NOT_STATED)
         probability, verdict, citation = found

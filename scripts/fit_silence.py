@@ -1,0 +1,108 @@
+"""Fit the silence threshold (``answers`` in ``qa/data/judge.json``) on blind sets the judge never learnt from
+(nothing here is imported by the product).
+
+1. Every question of the spent blind sets ``eval/unseen-38..100`` is answered as ``qa.ask`` answers it, and the
+   judge's probability of its best sentence is kept (none where the answer is silent before the judge reads a
+   sentence: no passage, or a name no policy writes). The cross-encoder and the judge's weights learnt from
+   sets 13-37 (``scripts/train_cross_encoder.py``, ``scripts/fit_judge.py``), so these are policies they never met.
+2. The threshold is the largest multiple of ``STEP`` at which at most ``MAX_FALSE_ABSTENTIONS`` of the
+   answerable questions go unanswered: the recipe's own rule (``fit_judge.py`` applies it out of fold), on
+   3,750 questions over 300 companies instead of 25 sets.
+3. ``--write``: ``answers`` goes into ``qa/data/judge.json``. The overview's denial cells keep their own
+   threshold (``denies``), which this script does not change.
+
+    .venv/bin/python scripts/fit_silence.py [--write qa/data/judge.json] [--cache build/silence-rows.json]   # ~8 min
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SETS = [ROOT / "eval" / f"unseen-{n}.jsonl" for n in range(38, 101)]
+MAX_FALSE_ABSTENTIONS = 0.05
+STEP = 0.005
+
+
+def collect(paths: list[Path]) -> list[dict]:
+    """One row per question: whether it is answerable and the judge's probability of its best sentence."""
+    import qa.evidence as evidence
+    from evaluation.scoring import load_questions
+    from evaluation.unseen import prepare
+    from index.config import get_config, quiet_third_parties
+    from qa.answer import ask
+
+    quiet_third_parties()
+    config = get_config()
+    corpus, index_dir = prepare(config.data_dir / "eval", ROOT.parent / "shared")
+    config = replace(config, corpus_dir=corpus.resolve(), data_dir=index_dir.resolve(), collection="policyqa-unseen")
+    seen: dict = {}
+    real = evidence.best_of_passages
+
+    def recording(sentences, hits):
+        judged = real(sentences, hits)
+        seen["p"] = judged[0].probability if judged else 0.0
+        return judged
+
+    evidence.best_of_passages = recording
+    rows = []
+    try:
+        for path in paths:
+            for q in load_questions(path):
+                seen.clear()
+                ask(q.question, config=config)
+                rows.append({"id": q.id, "answerable": q.answerable, "p": seen.get("p")})
+    finally:
+        evidence.best_of_passages = real
+    return rows
+
+
+def rates(rows: list[dict], threshold: float) -> tuple[float, float]:
+    """(false abstentions, unanswerable questions answered "not stated") at ``threshold``."""
+    def silent(row):
+        return row["p"] is None or row["p"] < threshold
+
+    answerable = [r for r in rows if r["answerable"]]
+    unanswerable = [r for r in rows if not r["answerable"]]
+    return (sum(map(silent, answerable)) / len(answerable), sum(map(silent, unanswerable)) / len(unanswerable))
+
+
+def fit(rows: list[dict]) -> float:
+    """The largest multiple of ``STEP`` whose false abstentions stay within ``MAX_FALSE_ABSTENTIONS``."""
+    threshold = STEP
+    while rates(rows, threshold + STEP)[0] <= MAX_FALSE_ABSTENTIONS:
+        threshold += STEP
+    return round(threshold, 4)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--write", type=Path, help="the judge file whose 'answers' to set")
+    parser.add_argument("--cache", type=Path, help="keep (or reuse) the collected rows here")
+    args = parser.parse_args()
+    if args.cache and args.cache.exists():
+        rows = json.loads(args.cache.read_text())
+    else:
+        rows = collect(SETS)
+        if args.cache:
+            args.cache.parent.mkdir(parents=True, exist_ok=True)
+            args.cache.write_text(json.dumps(rows))
+    threshold = fit(rows)
+    print(f"{len(rows)} questions; threshold {threshold}")
+    for t in sorted({0.085, threshold - STEP, threshold, threshold + STEP}):
+        false_abstentions, silence = rates(rows, t)
+        print(f"  {t:.3f}: false abstentions {100 * false_abstentions:.1f} %, unanswerable -> not stated {100 * silence:.1f} %")
+    if args.write:
+        judge = json.loads(args.write.read_text())
+        judge["answers"] = threshold
+        args.write.write_text(json.dumps(judge, indent=2) + "\n")
+        print(f"wrote answers = {threshold} to {args.write}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
