@@ -216,13 +216,17 @@ def test_a_name_of_three_words_or_more_may_be_written_as_its_initials():
     assert _absent([["United", "States"]], [_text_forms("Contact us with questions.")]) == ["United States"]
 
 
-def test_vague_policy_questions_are_still_answered(seed_index):
+@pytest.mark.parametrize("question,company", [
+    ("What choices do I have about cookies?", "comindware"),
+    pytest.param("What scope does the user choice apply to?", "azalead.com",
+                 marks=pytest.mark.xfail(strict=True, reason="round 35's silence threshold (0.11): its best sentence "
+                                         "is under it; 0.085 answered it (docs/quality.md, round 35)")),
+    ("Does the collected data reveal my identity?", "Azendoo"),
+])
+def test_vague_policy_questions_are_still_answered(seed_index, question, company):
     """Words like 'choices' or 'scope' shape a question; a policy need not use them to answer it."""
-    for question, company in (("What choices do I have about cookies?", "comindware"),
-                              ("What scope does the user choice apply to?", "azalead.com"),
-                              ("Does the collected data reveal my identity?", "Azendoo")):
-        answer = ask(question, company=company)
-        assert answer.found and answer.citations, (question, answer.text)
+    answer = ask(question, company=company)
+    assert answer.found and answer.citations, (question, answer.text)
 
 
 def test_company_from_domain_name_or_argument(seed_index):
