@@ -34,10 +34,45 @@ def prepare(data: Path, shared: Path) -> tuple[Path, Path]:
             shutil.copyfile(source, target)
         overrides[target.name] = {"company": company}
     index_dir = data / "unseen-index"
-    config = replace(get_config(), corpus_dir=corpus.resolve(), data_dir=index_dir.resolve(),
-                     collection="policyqa-unseen")
-    build(config, progress=False, overrides=overrides)
+    build(_over(get_config(), corpus, index_dir), progress=False, overrides=overrides)
     return corpus, index_dir
+
+
+def _over(config, corpus: Path, index_dir: Path):
+    return replace(config, corpus_dir=corpus.resolve(), data_dir=index_dir.resolve(), collection="policyqa-unseen")
+
+
+def unseen_config(config=None):
+    """``config`` (default: the configured one) answering over the unseen policies' index, built if needed."""
+    from index.config import get_config
+
+    config = config or get_config()
+    return _over(config, *prepare(config.data_dir / "eval", ROOT.parent / "shared"))
+
+
+def answers_recording(paths: list[Path], config, module, name: str):
+    """Each question of the sets ``paths``, answered by ``qa.ask`` with ``config``, with what ``module.name``
+    saw meanwhile: ``(set path, question, {"args": ..., "result": ...})`` of its last call, an empty dict
+    when it was not called. The function is restored when the iteration ends."""
+    from evaluation.scoring import load_questions
+    from qa.answer import ask
+
+    real, seen = getattr(module, name), {}
+
+    def recording(*args):
+        seen["args"] = args
+        seen["result"] = real(*args)
+        return seen["result"]
+
+    setattr(module, name, recording)
+    try:
+        for path in paths:
+            for q in load_questions(path):
+                seen.clear()
+                ask(q.question, config=config)
+                yield path, q, dict(seen)
+    finally:
+        setattr(module, name, real)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -38,42 +37,23 @@ def collect(paths: list[Path], seed: bool = False) -> list[dict]:
     """One row per question whose answer could lead: its set, the expected lead, the reading and its features.
     ``seed``: the questions are over the seed corpus (the default index), else over the blind sets' policies."""
     import qa.compose as compose
-    from evaluation.scoring import load_questions
-    from evaluation.unseen import prepare
+    from evaluation.unseen import answers_recording, unseen_config
     from index.config import get_config, quiet_third_parties
-    from qa.answer import ask
     from qa.polarity import lead_features, read_lead
 
     quiet_third_parties()
-    config = get_config()
-    if not seed:
-        corpus, index_dir = prepare(config.data_dir / "eval", ROOT.parent / "shared")
-        config = replace(config, corpus_dir=corpus.resolve(), data_dir=index_dir.resolve(), collection="policyqa-unseen")
-    seen: dict = {}
-    real = compose._lead
-
-    def recording(understood, evidence, probability, judge):
-        seen["call"] = (understood, evidence, probability, judge)
-        return real(understood, evidence, probability, judge)
-
-    compose._lead = recording
+    config = get_config() if seed else unseen_config()
     rows = []
-    try:
-        for path in paths:
-            for q in load_questions(path):
-                seen.clear()
-                ask(q.question, config=config)
-                if "call" not in seen:
-                    continue
-                understood, evidence, probability, judge = seen["call"]
-                reading = read_lead(understood, evidence)
-                if probability is None or probability < judge.lead or reading is None:
-                    continue
-                rows.append({"set": int(path.stem.split("-")[-1]) + (100 if seed else 0), "id": q.id, "expected": q.lead, "said": reading.said,
-                             "question": q.question, "evidence": evidence,
-                             "features": lead_features(understood, evidence, reading, probability)})
-    finally:
-        compose._lead = real
+    for path, q, seen in answers_recording(paths, config, compose, "_lead"):
+        if "args" not in seen:
+            continue
+        understood, evidence, probability, judge = seen["args"]
+        reading = read_lead(understood, evidence)
+        if probability is None or probability < judge.lead or reading is None:
+            continue
+        rows.append({"set": int(path.stem.split("-")[-1]) + (100 if seed else 0), "id": q.id,
+                     "expected": q.lead, "said": reading.said, "question": q.question, "evidence": evidence,
+                     "features": lead_features(understood, evidence, reading, probability)})
     return rows
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,33 +30,15 @@ STEP = 0.005
 def collect(paths: list[Path]) -> list[dict]:
     """One row per question: whether it is answerable and the judge's probability of its best sentence."""
     import qa.evidence as evidence
-    from evaluation.scoring import load_questions
-    from evaluation.unseen import prepare
-    from index.config import get_config, quiet_third_parties
-    from qa.answer import ask
+    from evaluation.unseen import answers_recording, unseen_config
+    from index.config import quiet_third_parties
 
     quiet_third_parties()
-    config = get_config()
-    corpus, index_dir = prepare(config.data_dir / "eval", ROOT.parent / "shared")
-    config = replace(config, corpus_dir=corpus.resolve(), data_dir=index_dir.resolve(), collection="policyqa-unseen")
-    seen: dict = {}
-    real = evidence.best_of_passages
-
-    def recording(sentences, hits):
-        judged = real(sentences, hits)
-        seen["p"] = judged[0].probability if judged else 0.0
-        return judged
-
-    evidence.best_of_passages = recording
     rows = []
-    try:
-        for path in paths:
-            for q in load_questions(path):
-                seen.clear()
-                ask(q.question, config=config)
-                rows.append({"id": q.id, "answerable": q.answerable, "p": seen.get("p")})
-    finally:
-        evidence.best_of_passages = real
+    for _, q, seen in answers_recording(paths, unseen_config(), evidence, "best_of_passages"):
+        judged = seen.get("result")
+        p = None if "result" not in seen else (judged[0].probability if judged else 0.0)
+        rows.append({"id": q.id, "answerable": q.answerable, "p": p})
     return rows
 
 
