@@ -408,15 +408,15 @@ CSV_FIELDS = ("company", "version", "doc", "previous_date", "has_previous", "pra
 # --- computing cells ------------------------------------------------------------------------------
 
 
-def deciding(candidates: Iterable[tuple], practice: Practice, threshold: float, answers: float) -> tuple | None:
+def deciding(candidates: Iterable[tuple], practice: Practice, threshold: float, denies: float) -> tuple | None:
     """The candidate that decides a cell: of ``candidates`` ((probability, verdict, ...), most probable first),
-    the first at least ``threshold`` likely with a verdict, where a denial (the practice's "no") needs ``answers``
+    the first at least ``threshold`` likely with a verdict, where a denial (the practice's "no") needs ``denies``
     however low ``threshold`` is. None: the cell is not stated."""
     for candidate in candidates:
         probability, verdict = candidate[0], candidate[1]
         if probability < threshold:
             break
-        if verdict == NOT_STATED or (verdict == practice.no and probability < answers):
+        if verdict == NOT_STATED or (verdict == practice.no and probability < denies):
             continue
         return candidate
     return None

@@ -4,9 +4,9 @@ The answer judge's silence threshold (``answers`` in ``qa/data/judge.json``) was
 questions; the overview asks fourteen fixed practice questions of every policy. This reads every labelled
 cell's candidates (``qa.overview._Asker.candidates``: each judged sentence's probability and verdict) once,
 then scores each threshold as ``_Asker.cell`` decides: the first candidate at least that likely with a
-verdict, where a denial (the practice's "no") needs ``answers`` whatever the threshold. The threshold with
-the most cells right wins (the higher one on a tie) as long as no more cells say the opposite of their
-label than at the judge's own threshold.
+verdict, where a denial (the practice's "no") needs ``Judge.states_denial`` (``denies``, else ``answers``)
+whatever the threshold. The threshold with the most cells right wins (the higher one on a tie) as long as no
+more cells say the opposite of their label than at the denial threshold itself.
 
     .venv/bin/python scripts/fit_overview.py eval/overview/grid.jsonl ... [--write qa/data/judge.json]
 """
@@ -47,21 +47,21 @@ def cells_of(grids: list[Path], data: Path) -> list[dict]:
     return out
 
 
-def verdict_at(cell: dict, threshold: float, answers: float) -> str:
-    """The cell's verdict as ``qa.overview._Asker.cell`` gives it at ``threshold``."""
+def verdict_at(cell: dict, threshold: float, denies: float) -> str:
+    """The cell's verdict as ``qa.overview._Asker.cell`` gives it at ``threshold`` (a denial at ``denies``)."""
     from qa.overview import NOT_STATED, deciding, practice
 
-    found = deciding(cell["candidates"], practice(cell["practice"]), threshold, answers)
+    found = deciding(cell["candidates"], practice(cell["practice"]), threshold, denies)
     return found[1] if found else NOT_STATED
 
 
-def score(cells: list[dict], threshold: float, answers: float) -> tuple[int, int]:
+def score(cells: list[dict], threshold: float, denies: float) -> tuple[int, int]:
     """Cells right and cells saying the opposite of their label, at ``threshold``."""
     from evaluation.overview import is_opposite
 
     right = opposite = 0
     for cell in cells:
-        verdict = verdict_at(cell, threshold, answers)
+        verdict = verdict_at(cell, threshold, denies)
         right += verdict == cell["label"]
         opposite += is_opposite(verdict, cell["label"])
     return right, opposite
@@ -78,14 +78,16 @@ def main() -> None:
     from index.config import get_config
     from qa.judge import get_judge
 
-    own = get_judge(get_config()).answers
+    # As ``_Asker.cell``: a denial needs the overview's own denial threshold, not the answers' silence one
+    # (round 35 raised that to 0.11 and kept the overview's denials at 0.085).
+    denies = get_judge(get_config()).states_denial
     with tempfile.TemporaryDirectory() as tmp:
         cells = cells_of(args.grids, Path(tmp))
-    base_right, base_opposite = score(cells, own, own)
-    print(f"{len(cells)} cells; at the judge's own threshold {own}: {base_right} right, {base_opposite} opposite")
-    best = (base_right, own)
+    base_right, base_opposite = score(cells, denies, denies)
+    print(f"{len(cells)} cells; at the denial threshold {denies}: {base_right} right, {base_opposite} opposite")
+    best = (base_right, denies)
     for threshold in np.round(np.arange(0.0, 0.41, 0.01), 3):
-        right, opposite = score(cells, float(threshold), own)
+        right, opposite = score(cells, float(threshold), denies)
         print(f"  {threshold:.2f} | {right} right | {opposite} opposite")
         if opposite <= base_opposite and (right, threshold) > best:
             best = (right, float(threshold))
