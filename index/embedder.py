@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 
@@ -206,6 +207,21 @@ def _encode_int8(name: str, texts: list[str], adapter: bool | str):
     return np.vstack(list(workers().map(one, texts)))
 
 
+# Texts whose word vectors ``embed_words`` keeps, newest use last. Questions about one company meet
+# the same sentences again (on the seed corpus half of the judge's encodings repeat one made for an
+# earlier question); a text is encoded alone, so a kept encoding is exactly a new one. About 40 KB
+# each: 1,024 texts hold about 40 MB.
+WORDS_KEPT = 1024
+_words: "OrderedDict[tuple[str, str], tuple]" = OrderedDict()
+_words_lock = threading.Lock()
+
+
+def forget_words() -> None:
+    """Empty ``embed_words``' store (a benchmark measuring encodings made afresh calls it)."""
+    with _words_lock:
+        _words.clear()
+
+
 def embed_words(name: str, texts: list[str]):
     """Each text's unit-length vector and its words' own vectors, from one int8 pass per text.
 
@@ -213,12 +229,13 @@ def embed_words(name: str, texts: list[str]):
     each text a list of ``(word, unit vector)``, a word's vector being the mean of its word pieces'
     final states (they read each word in its sentence: "delete" near "erase", "retain" near "keep").
     Always the int8 encoder (the answer judge's features were fitted on it), whatever the engine.
+    The last ``WORDS_KEPT`` texts' results are kept and given again; treat them as read-only.
     """
     import numpy as np
 
     from .engine import last_hidden_state, mean_pool
 
-    encoder = _encoder(name, False)
+    encoder = None
 
     def one(text: str):
         encoding = encoder.tokenizer.encode(text)
@@ -236,7 +253,21 @@ def embed_words(name: str, texts: list[str]):
             words.append((text[start:end], vector / max(float(np.linalg.norm(vector)), 1e-12)))
         return mean_pool(hidden, mask)[0], words
 
-    done = [one(texts[0])] if len(texts) == 1 else list(workers().map(one, texts))
+    with _words_lock:
+        known = {t: _words[(name, t)] for t in texts if (name, t) in _words}
+        for t in known:
+            _words.move_to_end((name, t))
+    new = list(dict.fromkeys(t for t in texts if t not in known))
+    if new:
+        encoder = _encoder(name, False)
+    made = [one(new[0])] if len(new) == 1 else list(workers().map(one, new))
+    known.update(zip(new, made))
+    if WORDS_KEPT:
+        with _words_lock:
+            _words.update(((name, t), m) for t, m in zip(new, made))
+            while len(_words) > WORDS_KEPT:
+                _words.popitem(last=False)
+    done = [known[t] for t in texts]
     vectors = np.vstack([d[0] for d in done]) if done else _empty(name)
     return vectors, [d[1] for d in done]
 

@@ -90,6 +90,30 @@ def test_words_read_in_context_meet_their_synonyms():
     assert near["delete"] > near["Cookies"] and near["delete"] > near["files"], near
 
 
+def test_kept_word_vectors_are_the_ones_a_fresh_encoding_makes(monkeypatch):
+    import numpy as np
+
+    import index.embedder as embedder
+    from index.config import get_config
+
+    model = get_config().model
+    texts = ["We keep your order history for 30 days.", "You may ask us to erase it.", "Cookies are small files."]
+    embedder.forget_words()
+    fresh_vectors, fresh_words = embedder.embed_words(model, texts)
+    monkeypatch.setattr(embedder, "WORDS_KEPT", 2)
+    embedder.forget_words()
+    embedder.embed_words(model, texts[:2])
+    assert set(embedder._words) == {(model, t) for t in texts[:2]}
+    vectors, words = embedder.embed_words(model, [texts[2], texts[0], texts[2]])  # texts[1] is the oldest: dropped
+    assert set(embedder._words) == {(model, texts[0]), (model, texts[2])}
+    assert np.array_equal(vectors, fresh_vectors[[2, 0, 2]])
+    for got, want in zip(words, [fresh_words[2], fresh_words[0], fresh_words[2]]):
+        assert [w for w, _ in got] == [w for w, _ in want]
+        assert all(np.array_equal(a, b) for (_, a), (_, b) in zip(got, want))
+    embedder.forget_words()
+    assert not embedder._words
+
+
 def test_a_named_third_party_is_found(acme):
     answer = ask("Does Acme share my email with Mailchimp?")
     assert answer.found
