@@ -147,6 +147,28 @@ def test_lines_of_plain_text_are_sentences_unless_hard_wrapped():
         == ["This web site uses TLS 1.2 to encrypt the communication between your browser and\nour server."]
 
 
+def test_a_line_in_lower_case_goes_on_from_a_long_line_menus_stay_apart():
+    # Lines cut at odd widths (not hard-wrapped: too few reach the widest) still make one sentence.
+    text = ("Use\nfeatures of our websites that may ask you to\ngrant us access to the camera.\n"
+            "Postal address, phone number, or date of birth. When you contact us\n"
+            "by phone, your call may be monitored or recorded and you are notified\nof such at the time of your call.")
+    assert _sentences(text) == [
+        "Use\nfeatures of our websites that may ask you to\ngrant us access to the camera.",
+        "Postal address, phone number, or date of birth.",
+        "When you contact us\nby phone, your call may be monitored or recorded and you are notified\n"
+        "of such at the time of your call."]
+    # Short lines of a menu or a list stay apart, whatever their case.
+    assert _sentences("View\ntrademarkclaim.ca (sold)\nabout us\nrandom posts") == [
+        "View", "trademarkclaim.ca (sold)", "about us", "random posts"]
+
+
+def test_a_cited_article_or_section_number_ends_no_sentence():
+    assert _sentences("Processing is based on Art. 6 para. 1 lit. f GDPR. See Sec. 4 below. It is state of the art. "
+                      "Write to Dept. T, Weilerweg 13.") == [
+        "Processing is based on Art. 6 para. 1 lit. f GDPR.", "See Sec. 4 below.", "It is state of the art.",
+        "Write to Dept. T, Weilerweg 13."]
+
+
 def test_a_stop_glued_to_the_next_sentence_still_ends_one():
     # Copied text often loses the space: "networks.You" would join a "not" to the encryption sentence.
     assert _sentences("Credit card information is always encrypted during transfer over networks.You agree not to "
