@@ -231,13 +231,19 @@ def is_stale(config: Config | None = None) -> bool:
     config = config or get_config()
     summary = load_summary(config)
     if (recorded_encoder(summary) != current_encoder(config) or summary.get("store") != store_identity(config)
-            or summary.get("parser") != parser_signature() or not (config.data_dir / "lexical" / "ids.json").exists()):
+            or summary.get("parser") != parser_signature() or summary.get("at") != _where(config)
+            or not (config.data_dir / "lexical" / "ids.json").exists()):
         return True
     try:
         entries = all_entries(config)
     except ConfigError:
         return True
     return not _same_files(entries, summary)
+
+
+def _where(config: Config) -> list[str]:
+    """The corpus and data folders an index was built in: its entries name files there."""
+    return [str(config.corpus_dir), str(config.data_dir)]
 
 
 def _same_files(entries: list, summary: dict) -> bool:
@@ -257,7 +263,7 @@ def summarise(manifest: dict) -> dict:
     files.update({rel: [e.get("size"), e.get("mtime_ns")] for rel, e in manifest.get("skipped_stats", {}).items()})
     return {
         "model": manifest.get("model"), "encoder": manifest.get("encoder"), "store": manifest.get("store"), "parser": manifest.get("parser"),
-        "files": files,
+        "at": [manifest.get("corpus"), manifest.get("data")], "files": files,
         "overrides": manifest.get("overrides", {}), "skipped": manifest.get("skipped", {}),
         "documents": len(docs), "sections": sum(e["sections"] for e in docs.values()),
         "chunks": sum(len(e["chunks"]) for e in docs.values()),
@@ -437,8 +443,10 @@ def _plan(config: Config, old_docs: dict, old: dict, overrides: dict[str, dict])
     old_overrides = old.get("overrides", {})
     merged = {**old_overrides, **overrides}
     old_skips = old.get("skipped_stats", {})
-    if old.get("parser") != parser_signature():
-        old_docs, old_skips = {}, {}  # other rules: every file is read again
+    if old.get("parser") != parser_signature() or [old.get("corpus"), old.get("data")] != _where(config):
+        # Other rules, or folders moved since (the entries name the sources where they were): every file is
+        # read again; the vectors of unchanged chunks are kept.
+        old_docs, old_skips = {}, {}
     files = []
     for rel, path, key in all_entries(config):
         previous = old_docs.get(rel) or (None if rel not in old_skips else {"skipped": old_skips[rel]})
@@ -460,7 +468,8 @@ def _plan(config: Config, old_docs: dict, old: dict, overrides: dict[str, dict])
 def _unchanged(config: Config, summary: dict, overrides: dict[str, dict]) -> bool:
     """True when the last build still stands: same model, store, overrides and files (by stat)."""
     if (recorded_encoder(summary) != current_encoder(config) or summary.get("store") != store_identity(config)
-            or summary.get("parser") != parser_signature() or (config.data_dir / PENDING_MARK).exists()
+            or summary.get("parser") != parser_signature() or summary.get("at") != _where(config)
+            or (config.data_dir / PENDING_MARK).exists()
             or summary.get("lexical") is None or summary.get("lexical") != _folder_stamp(config.data_dir / "lexical")
             or {**summary["overrides"], **overrides} != summary["overrides"]
             or not (config.chroma_url or _store_files_present(config))):
@@ -615,6 +624,7 @@ def _build(config: Config, old: dict, old_docs: dict, model_changed: bool, plan:
         "store": store_identity(config),
         "parser": parser_signature(),
         "corpus": str(config.corpus_dir),
+        "data": str(config.data_dir),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "documents": documents,
         "skipped": skipped,

@@ -52,6 +52,34 @@ def test_build_is_idempotent_and_incremental(corpus_copy):
     assert VectorStore(config).count() == removed.chunks
 
 
+def test_corpus_and_data_folders_moved_together_still_answer(tmp_path, monkeypatch):
+    import shutil
+
+    from qa import ask
+
+    old = tmp_path / "old"
+    shutil.copytree(CORPUS, old / "corpus")
+    (old / "corpus" / "acme.html").write_text(
+        "<html><body><h1>Acme privacy policy</h1><h2>Sale</h2><p>Acme does not sell your personal data.</p>"
+        "</body></html>")
+    monkeypatch.setenv("POLICYQA_CORPUS", str(old / "corpus"))
+    monkeypatch.setenv("POLICYQA_DATA", str(old / "data"))
+    first = build(get_config(), progress=False)
+    assert first.embedded == first.chunks > 50
+
+    new = tmp_path / "new"
+    shutil.move(old, new)  # the cited files (and the HTML's extracted text) were recorded under old/
+    monkeypatch.setenv("POLICYQA_CORPUS", str(new / "corpus"))
+    monkeypatch.setenv("POLICYQA_DATA", str(new / "data"))
+    for question, words in [("Does Comindware share data with Salesforce?", "Salesforce"),
+                            ("Does Acme sell my personal data?", "does not sell")]:
+        answer = ask(question)
+        assert answer.found and words in answer.citations[0].highlight, answer.text
+        assert str(new) in answer.citations[0].source and str(old) not in answer.citations[0].source
+    again = build(get_config(), progress=False)
+    assert (again.embedded, again.reused) == (0, first.chunks)  # no vector was made again
+
+
 def test_model_change_rebuilds(corpus_copy, monkeypatch):
     for extra in list(corpus_copy.iterdir())[1:]:
         extra.unlink()
