@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from .boilerplate import boilerplate_blocks
 from .policies import Policy, Section
-from .structure import is_bare_heading
+from .structure import is_heading_line
 
 MAX_CHUNK_TOKENS = 120  # cl100k tokens of body text; leaves room under MiniLM's 256 word pieces
 MAX_PREFIX_TOKENS = 24
@@ -349,7 +349,7 @@ def _heading_tail(group: list[tuple[Span, str]]) -> list[tuple[Span, str]]:
     """The bare headings ending ``group`` ("Contact Us", "4. Cookies"), when short enough to carry."""
     tail: list[tuple[Span, str]] = []
     for span, plain in reversed(group):
-        if not is_bare_heading(plain):
+        if not is_heading_line(plain):
             break
         tail.insert(0, (span, plain))
     return tail if sum(count_tokens(plain) for _, plain in tail) <= MAX_CARRIED_TOKENS else []

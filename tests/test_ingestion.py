@@ -230,6 +230,9 @@ def test_html_headings_become_sections(tmp_path):
     ("5.2 Deleting your Information.", True), ("What kinds of information do we collect?", True),
     ("INFORMATION WE COLLECT", True), ("Sharing of Information with Third Parties", True),
     ("We collect your name.", False), ("We may share:", False), ("Do you sell my data? No, we never do.", False),
+    # The common template's headings, often over an empty section; not a list item opened by "When".
+    ("How we protect your data", True), ("What data breach procedures we have in place", True),
+    ("When necessary for scientific or historical research", False), ("What we collect depends on you.", False),
 ])
 def test_bare_heading_shapes(sentence, bare):
     assert is_bare_heading(sentence) is bare
