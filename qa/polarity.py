@@ -30,7 +30,7 @@ _LEAD_IN = r"[^?,]{0,120},\s*"
 YES_NO_START = re.compile(
     rf"^\s*(?:{_LEAD_IN}(?:and\s+|so\s+|then\s+)?)?"
     r"(?:does|do|did|is|are|was|were|can|could|will|would|has|have|had|should|may|might|must)\b", re.I)
-_NEGATION = frozenset("not never no cannot can't won't don't doesn't didn't isn't aren't wasn't weren't "
+_NEGATION = frozenset("not never no cannot unable can't won't don't doesn't didn't isn't aren't wasn't weren't "
                       "shouldn't wouldn't couldn't neither nor none nothing nobody without".split())
 # A question asked in the negative ("Doesn't X ...?", "Does X not ...?") has no plain Yes or No; one that
 # names a condition ("... without my consent?", "... at no cost?") has.

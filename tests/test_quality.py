@@ -65,6 +65,9 @@ POLICIES = [PolicyInfo(name, name, f"{name.lower()}.com", "2019-01-01", None, ""
                                                         "simply unsubscribe using the link in each email.", "Yes"),
     ("Does Acme share my data with advertisers?", "If you do not consent, we will not share your data with "
                                                   "advertisers.", "No"),
+    # "unable to" denies as "cannot" does (the overview reads it so too)
+    ("Can I shop on Acme's site with cookies turned off?", "For your safety, you will be unable to shop on our site "
+                                                           "if your browser is not set to accept cookies.", "No"),
     # the clause holding most of the question's words answers it
     # a definition states no practice of the company's: no lead
     ("Can Acme's cookies read other data on my computer?", "Cookies are small text files that your browser stores; "
