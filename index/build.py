@@ -230,9 +230,7 @@ def is_stale(config: Config | None = None) -> bool:
     """True when the corpus, the model or the stored index no longer match the manifest."""
     config = config or get_config()
     summary = load_summary(config)
-    if (recorded_encoder(summary) != current_encoder(config) or summary.get("store") != store_identity(config)
-            or summary.get("parser") != parser_signature() or summary.get("at") != _where(config)
-            or not (config.data_dir / "lexical" / "ids.json").exists()):
+    if not _built_as_configured(config, summary) or not (config.data_dir / "lexical" / "ids.json").exists():
         return True
     try:
         entries = all_entries(config)
@@ -241,9 +239,20 @@ def is_stale(config: Config | None = None) -> bool:
     return not _same_files(entries, summary)
 
 
+def _built_as_configured(config: Config, summary: dict) -> bool:
+    """The summary's build used ``config``'s encoder, store and folders, and today's parsing rules."""
+    return (recorded_encoder(summary) == current_encoder(config) and summary.get("store") == store_identity(config)
+            and summary.get("parser") == parser_signature() and summary.get("at") == _where(config))
+
+
 def _where(config: Config) -> list[str]:
-    """The corpus and data folders an index was built in: its entries name files there."""
+    """The corpus and data folders an index is built in: its entries name files there."""
     return [str(config.corpus_dir), str(config.data_dir)]
+
+
+def _built_where(manifest: dict) -> list[str | None]:
+    """The corpus and data folders ``manifest`` was built in (``_where`` then)."""
+    return [manifest.get("corpus"), manifest.get("data")]
 
 
 def _same_files(entries: list, summary: dict) -> bool:
@@ -263,7 +272,7 @@ def summarise(manifest: dict) -> dict:
     files.update({rel: [e.get("size"), e.get("mtime_ns")] for rel, e in manifest.get("skipped_stats", {}).items()})
     return {
         "model": manifest.get("model"), "encoder": manifest.get("encoder"), "store": manifest.get("store"), "parser": manifest.get("parser"),
-        "at": [manifest.get("corpus"), manifest.get("data")], "files": files,
+        "at": _built_where(manifest), "files": files,
         "overrides": manifest.get("overrides", {}), "skipped": manifest.get("skipped", {}),
         "documents": len(docs), "sections": sum(e["sections"] for e in docs.values()),
         "chunks": sum(len(e["chunks"]) for e in docs.values()),
@@ -443,7 +452,7 @@ def _plan(config: Config, old_docs: dict, old: dict, overrides: dict[str, dict])
     old_overrides = old.get("overrides", {})
     merged = {**old_overrides, **overrides}
     old_skips = old.get("skipped_stats", {})
-    if old.get("parser") != parser_signature() or [old.get("corpus"), old.get("data")] != _where(config):
+    if old.get("parser") != parser_signature() or _built_where(old) != _where(config):
         # Other rules, or folders moved since (the entries name the sources where they were): every file is
         # read again; the vectors of unchanged chunks are kept.
         old_docs, old_skips = {}, {}
@@ -467,9 +476,7 @@ def _plan(config: Config, old_docs: dict, old: dict, overrides: dict[str, dict])
 
 def _unchanged(config: Config, summary: dict, overrides: dict[str, dict]) -> bool:
     """True when the last build still stands: same model, store, overrides and files (by stat)."""
-    if (recorded_encoder(summary) != current_encoder(config) or summary.get("store") != store_identity(config)
-            or summary.get("parser") != parser_signature() or summary.get("at") != _where(config)
-            or (config.data_dir / PENDING_MARK).exists()
+    if (not _built_as_configured(config, summary) or (config.data_dir / PENDING_MARK).exists()
             or summary.get("lexical") is None or summary.get("lexical") != _folder_stamp(config.data_dir / "lexical")
             or {**summary["overrides"], **overrides} != summary["overrides"]
             or not (config.chroma_url or _store_files_present(config))):

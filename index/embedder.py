@@ -235,7 +235,12 @@ def embed_words(name: str, texts: list[str]):
 
     from .engine import last_hidden_state, mean_pool
 
-    encoder = None
+    with _words_lock:
+        known = {t: _words[(name, t)] for t in texts if (name, t) in _words}
+        for t in known:
+            _words.move_to_end((name, t))
+    new = list(dict.fromkeys(t for t in texts if t not in known))
+    encoder = _encoder(name, False) if new else None
 
     def one(text: str):
         encoding = encoder.tokenizer.encode(text)
@@ -253,14 +258,7 @@ def embed_words(name: str, texts: list[str]):
             words.append((text[start:end], vector / max(float(np.linalg.norm(vector)), 1e-12)))
         return mean_pool(hidden, mask)[0], words
 
-    with _words_lock:
-        known = {t: _words[(name, t)] for t in texts if (name, t) in _words}
-        for t in known:
-            _words.move_to_end((name, t))
-    new = list(dict.fromkeys(t for t in texts if t not in known))
-    if new:
-        encoder = _encoder(name, False)
-    made = [one(new[0])] if len(new) == 1 else list(workers().map(one, new))
+    made = list(workers().map(one, new)) if len(new) > 1 else [one(t) for t in new]
     known.update(zip(new, made))
     if WORDS_KEPT:
         with _words_lock:

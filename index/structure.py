@@ -80,9 +80,13 @@ def heading_level(line: str) -> int | None:
     return None
 
 
+def _unmarked(sentence: str) -> str:
+    return " ".join(re.sub(r"[*_#>`]+", " ", sentence).split())
+
+
 def is_heading_line(sentence: str) -> bool:
     """A sentence shaped like a heading ("5.2 Deleting your Information.", "What We Collect")."""
-    plain = " ".join(re.sub(r"[*_#>`]+", " ", sentence).split())
+    plain = _unmarked(sentence)
     return bool(plain) and heading_level(plain) is not None
 
 
@@ -95,9 +99,9 @@ _STATEMENT_ORDER_HEADING = re.compile(r"^(?:How|What|Who|Where|Why|Which)\s[^.!?
 def is_bare_heading(sentence: str) -> bool:
     """A sentence that is only a heading ("5.2 Deleting your Information.", "What We Collect", "How we
     protect your data"): never evidence."""
-    plain = " ".join(re.sub(r"[*_#>`]+", " ", sentence).split())
-    return is_heading_line(plain) or (bool(_STATEMENT_ORDER_HEADING.match(plain))
-                                      and len(plain.split()) <= MAX_HEADING_WORDS)
+    plain = _unmarked(sentence)
+    return bool(plain) and (heading_level(plain) is not None or (
+        bool(_STATEMENT_ORDER_HEADING.match(plain)) and len(plain.split()) <= MAX_HEADING_WORDS))
 
 
 def plain_headings(text: str, skip_until: int = 0) -> list[PlainHeading]:
