@@ -99,7 +99,7 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
     if not hits:
         answer.text = silent_text(understood, view, docs, [])
         return answer
-    from .evidence import best_of_passages, judge_sentences, prefer_newest
+    from .evidence import FURTHER_PASSAGES, FURTHER_SENTENCES, best_of_passages, judge_sentences, prefer_newest
     from .judge import get_judge
 
     # A name no searched policy writes makes them silent on it, before the judge reads a sentence.
@@ -110,6 +110,10 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
     judge = get_judge(config)
     sentences = judge_sentences(view, understood, hits, config, query_vector)
     judged = best_of_passages(sentences, hits)
+    if not judged or judged[0].probability < judge.answers:
+        # Before saying the policy is silent, the judge reads further down the retrieved passages.
+        sentences = judge_sentences(view, understood, hits, config, query_vector, FURTHER_PASSAGES, FURTHER_SENTENCES)
+        judged = best_of_passages(sentences, hits)
     if not judged or judged[0].probability < judge.answers:
         answer.text = silent_text(understood, view, docs, [])
         return answer

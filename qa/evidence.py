@@ -17,7 +17,9 @@ Only the candidates that a shortlist over the features known before encoding fin
 encoded and judged (``plain_features``, ``Judge.shortlisted_rows``).
 
 Each passage is represented by its most probable sentence; the best probability decides whether
-the policy answers at all (``Judge.answers``).
+the policy answers at all (``Judge.answers``). Where no sentence of the first passages is likely
+enough, ``qa.answer.ask`` reads further down them (``FURTHER_PASSAGES``) before saying the policy
+is silent.
 """
 from __future__ import annotations
 
@@ -39,6 +41,9 @@ from .question import VAGUE, Understood
 # Passages whose sentences are judged, and at most how many sentences in all (the judge's cost).
 JUDGED_PASSAGES = 6
 MAX_JUDGED_SENTENCES = 16
+# Before an answer says the policy is silent, the judge reads this far down the retrieved passages.
+FURTHER_PASSAGES = 10
+FURTHER_SENTENCES = 32
 # A question asking how long, and the shape of its answer: a period, or how it ends. Fitted with the
 # other features, it gained 2.7 points of silence at the same false abstentions (docs/quality.md).
 HOW_LONG = re.compile(r"\bhow long\b", re.I)
@@ -105,7 +110,8 @@ def plain_features(view: IndexView, understood: Understood, hits: list[Hit],
             "coverage": sum(w for s, w in weight.items() if s in found) / total,
             "names": (sum(n in lower for n in names) / len(names)) if names else 1.0,
             "duration": (1.0 if DURATION.search(text) else -1.0) if asks_duration else 0.0,
-            "position": place / MAX_JUDGED_SENTENCES,
+            # The shortlist learnt the places of 16 candidates: one read further counts as the last.
+            "position": min(place, MAX_JUDGED_SENTENCES) / MAX_JUDGED_SENTENCES,
         })
     return rows
 

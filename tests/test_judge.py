@@ -347,3 +347,32 @@ def test_a_quoted_do_not_track_is_a_name_not_a_negation():
     understood = understand("Does JBS honour Do Not Track signals?", [])
     assert sentence_stance(understood, "If you turn on the “do not track” setting in your web browser, JBS will honor that setting.") == "yes"
     assert sentence_stance(understood, "We do not track you across websites, and we do not honor Do Not Track signals.") == "no"
+
+
+def test_the_judge_reads_further_before_saying_not_stated(seed_index):
+    """Azalead's 2017 policy lists a merger among the cases it discloses data in, past the sentences
+    the judge reads first: before answering "not stated" it reads further down the retrieved passages."""
+    from index.config import get_config
+    from index.embedder import embed_query
+    from qa import ask
+    from qa.answer import ensure_index
+    from qa.evidence import judge_sentences
+    from qa.judge import get_judge
+    from qa.question import search_text, understand
+    from qa.retrieve import RETRIEVED, choose_versions, query_stems
+
+    question = "Does Azalead disclose my information if it merges with another company?"
+    config = get_config()
+    view = ensure_index(config, progress=False)
+    policies = list(view.policies.values())
+    understood = understand(question, policies)
+    docs, _, _ = choose_versions(understood, policies)
+    named = [p for p in policies if p.company in understood.companies]
+    vector = embed_query(config.model, search_text(question, named), config.query_adapter)
+    hits = view.hits(vector, query_stems(understood), docs, k=RETRIEVED)
+    first = judge_sentences(view, understood, hits, config, vector)
+    assert first[0].probability < get_judge(config).answers  # the first look alone says "not stated"
+
+    answer = ask(question)
+    assert answer.found
+    assert "should we plan to merge with, or be acquired by, that business entity" in answer.citations[0].highlight
