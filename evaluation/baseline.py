@@ -58,6 +58,19 @@ def paragraphs(text: str, min_words: int = MIN_PARAGRAPH_WORDS) -> list[tuple[in
     return out
 
 
+def _indexed_companies(config: Config) -> dict[str, str]:
+    """The company the product's index gives each file: a harness names the unseen policies' companies
+    when it indexes them (a DMOZ file's text names only its site), and the baseline's company filter must
+    meet the same names. Empty when there is no index."""
+    from index.errors import PolicyQAError
+    from index.retrieval import open_index
+
+    try:
+        return {p.doc: p.company for p in open_index(config).policies.values()}
+    except PolicyQAError:
+        return {}
+
+
 class NaiveBaseline:
     """Paragraphs + MiniLM + cosine top-k over one corpus folder."""
 
@@ -67,18 +80,20 @@ class NaiveBaseline:
         self.config = config
         self.paragraphs: list[Paragraph] = []
         texts: list[str] = []
+        named = _indexed_companies(config)
         for path in corpus_files(config.corpus_dir):
             try:
                 doc = read_document(path)
             except Unreadable:
                 continue
             policy = parse_policy(doc.text, path.name)
+            company = named.get(path.relative_to(config.corpus_dir).as_posix(), policy.company)
             source = str(path) if doc.is_verbatim else self._write_source(path, doc.text)
             for start, end in paragraphs(doc.text):
                 words = plain_text(doc.text[start:end])
                 if not words:
                     continue
-                self.paragraphs.append(Paragraph(path.relative_to(config.corpus_dir).as_posix(), policy.company,
+                self.paragraphs.append(Paragraph(path.relative_to(config.corpus_dir).as_posix(), company,
                                                  policy.domain, policy.policy_date, source, start, end))
                 texts.append(words)
         self._texts: dict[str, str] = {}

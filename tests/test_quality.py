@@ -410,6 +410,26 @@ def test_eval_cli_compares_with_the_baseline(seed_index, tmp_path):
         assert 0 <= system["hit_at_1"] <= system["hit_at_3"] <= system["hit_at_5"] <= 1
 
 
+def test_the_baseline_names_companies_as_the_index_does(tmp_path, monkeypatch):
+    """The unseen-policy harness names each file's company when it indexes it (a DMOZ file's text names
+    only its site): the baseline's company filter meets the same name instead of finding no policy."""
+    from evaluation.baseline import NaiveBaseline
+    from index.build import build
+    from index.config import get_config
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "www-example-org-1.txt").write_text(
+        "https://www.example.org/privacy\nWe never sell your email address to anyone, and we keep it only while your "
+        "account with the garden club is open; ask us and we delete it within thirty days of your request.\n")
+    monkeypatch.setenv("POLICYQA_CORPUS", str(corpus))
+    config = get_config()
+    build(config, progress=False, overrides={"www-example-org-1.txt": {"company": "Example Garden Club"}})
+    answer = NaiveBaseline(config).ask("Does Example Garden Club sell my email?", company="Example Garden Club")
+    assert answer.found and answer.citations[0].company == "Example Garden Club"
+    assert "We never sell your email address" in answer.citations[0].excerpt
+
+
 def test_eval_cli_reports_bad_input(tmp_path):
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"question": "ok?"}\nnot json\n')
