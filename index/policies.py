@@ -323,9 +323,11 @@ _DOCUMENT_NAME = re.compile(r"\b(?:privacy|policy|policies|notice|statement|term
 
 def _is_title(text: str, skip_until: int, heading: _Heading) -> bool:
     """A document's only Markdown heading is its title when it names the document ("Flickr Privacy
-    Policy") and little text comes before it."""
+    Policy"), is as short as a heading and little text comes before it. A page saved as text can put a
+    lone "-" under its whole body, which Markdown reads as one long heading: that is no title."""
     before = len(text[skip_until:heading.start].split())
-    return bool(_DOCUMENT_NAME.search(heading.title)) and (before < 150 or before < 0.1 * len(text[skip_until:].split()))
+    return (bool(_DOCUMENT_NAME.search(heading.title)) and len(heading.title.split()) <= MAX_HEADING_WORDS
+            and (before < 150 or before < 0.1 * len(text[skip_until:].split())))
 
 
 def _words(text: str) -> int:

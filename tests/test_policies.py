@@ -93,6 +93,19 @@ def test_plain_text_policy(tmp_path):
     assert any("We never sell your data." in c.text for c in chunk_policy(policy))
 
 
+def test_a_page_body_over_a_lone_dash_is_text_not_its_title():
+    """A shop page saved as text: its whole body on one line, then cart lines and a lone "-", which
+    Markdown reads as the underline of one long heading. That body is the policy, not a title."""
+    body = ("TERMS OF SERVICE----OVERVIEW This website is operated by Acme Knits. " +
+            "Your submission of personal information through the store is governed by our Privacy Policy. " * 3 +
+            "Credit card information is always encrypted during transfer over networks.")
+    text = f"http://www.acmeknits.com/pages/terms-of-service\nSkip to content\n{body}\nClose Cart\n-\nSubtotal\n"
+    policy = parse_policy(text, "acmeknits.txt")
+    sentence = "Credit card information is always encrypted during transfer over networks."
+    assert any(sentence in text[s.start:s.end] for s in policy.sections)
+    assert any(sentence in plain_text(text[c.start:c.end]) for c in chunk_policy(policy))
+
+
 def test_plain_text_headings_become_sections(tmp_path):
     prose = "We may collect your name and email address when you sign up for an account on our website."
     path = tmp_path / "acme.txt"
