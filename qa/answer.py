@@ -111,10 +111,8 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
     sentences = judge_sentences(view, understood, hits, config, query_vector)
     judged = best_of_passages(sentences, hits)
     if not judged or judged[0].probability < judge.answers:
-        # Before saying the policy is silent, the judge reads the sentences further down the retrieved
-        # passages that it has not judged yet.
-        sentences = judge_sentences(view, understood, hits, config, query_vector, FURTHER_PASSAGES, FURTHER_SENTENCES,
-                                    besides=sentences)
+        # Before saying the policy is silent, the judge reads further down the retrieved passages.
+        sentences = judge_sentences(view, understood, hits, config, query_vector, FURTHER_PASSAGES, FURTHER_SENTENCES)
         judged = best_of_passages(sentences, hits)
     if not judged or judged[0].probability < judge.answers:
         answer.text = silent_text(understood, view, docs, [])

@@ -18,8 +18,8 @@ encoded and judged (``plain_features``, ``Judge.shortlisted_rows``).
 
 Each passage is represented by its most probable sentence; the best probability decides whether
 the policy answers at all (``Judge.answers``). Where no sentence of the first passages is likely
-enough, ``qa.answer.ask`` reads further down them (``FURTHER_PASSAGES``), the sentences it has not
-judged yet, before saying the policy is silent.
+enough, ``qa.answer.ask`` reads further down them (``FURTHER_PASSAGES``) before saying the policy
+is silent.
 """
 from __future__ import annotations
 
@@ -181,13 +181,10 @@ def _topic_words(words: list, weight: dict[str, float]) -> tuple[np.ndarray, np.
 
 def judge_sentences(view: IndexView, understood: Understood, hits: list[Hit], config: Config, query_vector,
                     passages: int = JUDGED_PASSAGES, limit: int = MAX_JUDGED_SENTENCES,
-                    memo: dict | None = None, cross_encoded: int | None = None,
-                    besides: list[Judged] = ()) -> list[Judged]:
+                    memo: dict | None = None, cross_encoded: int | None = None) -> list[Judged]:
     """Every candidate sentence of the first ``passages`` hits with the judge's probability, most
-    probable first (``memo``, ``cross_encoded``: see ``sentence_features``). ``besides``: sentences
-    judged already (a first look), which are not read again and join the result."""
-    read = {(j.hit.doc, j.sentence) for j in besides}
-    candidates = [c for c in candidate_sentences(view, hits, passages, limit) if (hits[c[0]].doc, c[1]) not in read]
+    probable first (``memo``, ``cross_encoded``: see ``sentence_features``)."""
+    candidates = candidate_sentences(view, hits, passages, limit)
     plain = plain_features(view, understood, hits, candidates)
     # Each policy version gets its own shortlist and its own cross-encoded sentences: choosing between
     # versions (``prefer_newest``) needs the newest version's likeliest sentences read in full even where
@@ -206,7 +203,6 @@ def judge_sentences(view: IndexView, understood: Understood, hits: list[Hit], co
     candidates = [candidates[n] for n in kept]
     probabilities = judge.probabilities(rows)
     judged = [Judged(hits[i], span, float(p), i, text) for (i, span, text), p in zip(candidates, probabilities)]
-    judged += besides
     return sorted(judged, key=lambda j: (-j.probability, j.rank))
 
 

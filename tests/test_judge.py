@@ -314,7 +314,7 @@ def test_only_shortlisted_sentences_are_judged(tmp_path, monkeypatch):
     from index.config import get_config
     from index.embedder import embed_query
     from qa.answer import ensure_index
-    from qa.evidence import FURTHER_PASSAGES, FURTHER_SENTENCES, candidate_sentences, judge_sentences
+    from qa.evidence import candidate_sentences, judge_sentences
     from qa.judge import get_judge
     from qa.question import understand
     from qa.retrieve import query_stems
@@ -338,11 +338,6 @@ def test_only_shortlisted_sentences_are_judged(tmp_path, monkeypatch):
     judged = judge_sentences(view, understood, hits, config, vector)
     assert len(judged) == shortlisted
     assert judged[0].text == "Acme does not sell your personal information to anyone."
-    # The look further before silence reads only sentences not judged yet, and keeps the first look's.
-    further = judge_sentences(view, understood, hits, config, vector, FURTHER_PASSAGES, FURTHER_SENTENCES, besides=judged)
-    read = [(j.hit.doc, j.sentence) for j in further]
-    assert len(read) == len(set(read)) == 2 * shortlisted
-    assert {(j.hit.doc, j.sentence) for j in judged} < set(read)
 
 
 def test_a_quoted_do_not_track_is_a_name_not_a_negation():
