@@ -87,13 +87,14 @@ class NaiveBaseline:
             except Unreadable:
                 continue
             policy = parse_policy(doc.text, path.name)
-            company = named.get(path.relative_to(config.corpus_dir).as_posix(), policy.company)
+            rel = path.relative_to(config.corpus_dir).as_posix()
+            company = named.get(rel, policy.company)
             source = str(path) if doc.is_verbatim else self._write_source(path, doc.text)
             for start, end in paragraphs(doc.text):
                 words = plain_text(doc.text[start:end])
                 if not words:
                     continue
-                self.paragraphs.append(Paragraph(path.relative_to(config.corpus_dir).as_posix(), company,
+                self.paragraphs.append(Paragraph(rel, company,
                                                  policy.domain, policy.policy_date, source, start, end))
                 texts.append(words)
         self._texts: dict[str, str] = {}

@@ -108,11 +108,13 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
         answer.text = silent_text(understood, view, docs, missing)
         return answer
     judge = get_judge(config)
-    sentences = judge_sentences(view, understood, hits, config, query_vector)
+    memo: dict = {}  # what the first look computed, for the second
+    sentences = judge_sentences(view, understood, hits, config, query_vector, memo=memo)
     judged = best_of_passages(sentences, hits)
     if not judged or judged[0].probability < judge.answers:
         # Before saying the policy is silent, the judge reads further down the retrieved passages.
-        sentences = judge_sentences(view, understood, hits, config, query_vector, FURTHER_PASSAGES, FURTHER_SENTENCES)
+        sentences = judge_sentences(view, understood, hits, config, query_vector, FURTHER_PASSAGES, FURTHER_SENTENCES,
+                                    memo=memo)
         judged = best_of_passages(sentences, hits)
     if not judged or judged[0].probability < judge.answers:
         answer.text = silent_text(understood, view, docs, [])

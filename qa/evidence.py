@@ -121,11 +121,13 @@ def sentence_features(view: IndexView, understood: Understood, hits: list[Hit],
                       memo: dict | None = None, cross_encoded: int | None = None,
                       plain: list[dict] | None = None) -> list[dict]:
     """The judge's inputs for each candidate sentence (see the module docstring). ``memo`` (text ->
-    its encoding) spares a caller that judges the same sentences for many questions re-encoding them;
+    its encoding; question and sentence -> the cross-encoder's score) spares a caller that judges the
+    same sentences again, for this question or for others, encoding them again;
     ``cross_encoded`` reads fewer sentences with the cross-encoder than the judge's own number;
     ``plain``: the candidates' ``plain_features``, when already known."""
     if not candidates:
         return []
+    memo = {} if memo is None else memo
     rows = [dict(row) for row in (plain or plain_features(view, understood, hits, candidates))]
     # The question is encoded beside its sentences (each text alone, on the pool's threads).
     vectors, sentence_words = _encoded(config, [c[2] for c in candidates] + [understood.question], memo)
@@ -141,11 +143,15 @@ def sentence_features(view: IndexView, understood: Understood, hits: list[Hit],
     # The cross-encoder reads the sentences the screen finds likeliest; the others get the judge's low fill.
     judge = get_judge(config)
     chosen = judge.screened(rows, cross_encoded)
-    paired = cross_encoder.scores(understood.question, [candidates[i][2] for i in chosen], config) / cross_encoder.SCALE
+    pairs = [(understood.question, candidates[i][2]) for i in chosen]
+    new = list(dict.fromkeys(sentence for question, sentence in pairs if (question, sentence) not in memo))
+    if new:
+        scores = cross_encoder.scores(understood.question, new, config) / cross_encoder.SCALE
+        memo.update(((understood.question, sentence), float(score)) for sentence, score in zip(new, scores))
     for row in rows:
         row["ce"] = judge.ce_fill
-    for i, score in zip(chosen, paired):
-        rows[i]["ce"] = float(score)
+    for i, pair in zip(chosen, pairs):
+        rows[i]["ce"] = memo[pair]
     return rows
 
 

@@ -435,9 +435,10 @@ class _Asker:
         self.view, self.config, self.judge = view, config, get_judge(config)
         self.strict = replace(self.judge, lead_gate={})
         self._queries: dict[str, object] = {}
-        # Sentence text -> its encoding (qa.evidence), for one policy at a time: its practices share
-        # sentences, other policies rarely do, and each encoding holds a vector per word.
-        self._sentences: dict[str, tuple] = {}
+        # What the judge computed (qa.evidence: a sentence's encoding, a question and sentence's
+        # cross-encoder score), for one policy at a time: its practices share sentences, other policies
+        # rarely do, and each encoding holds a vector per word.
+        self._sentences: dict = {}
         self._policy: str | None = None
 
     def query_vector(self, text: str):
