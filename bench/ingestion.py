@@ -22,9 +22,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = next((p for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if p.is_dir()), ROOT.parent / "shared")
-# Companies kept for blind evaluation: never read here.
-HELD_BACK = ("canary", "filefactory", "fitbit", "github", "gitlab", "pastebin", "researchgate", "xing",
-             "facebook", "spotify", "twitter", "uber", "airbnb")
+sys.path.insert(0, str(ROOT))  # ``--code`` goes before it: ``index`` is imported from there
+
+from evaluation.overview import held_back  # noqa: E402  (standard library only: not the measured code)
 
 
 def policy_files(shared: Path, seed: Path) -> list[Path]:
@@ -32,8 +32,7 @@ def policy_files(shared: Path, seed: Path) -> list[Path]:
     files = []
     for folder in (shared / "corpora" / "tosdr", shared / "corpora" / "dmoz-2000", seed):
         for path in sorted(folder.iterdir()):
-            squashed = re.sub(r"[^a-z0-9]", "", path.name.lower())
-            if path.is_file() and not any(squashed.startswith(name) for name in HELD_BACK):
+            if path.is_file() and not held_back(path.name):  # kept for blind evaluation: never read here
                 files.append(path)
     return files
 

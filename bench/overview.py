@@ -19,7 +19,6 @@ import argparse
 import json
 import os
 import platform
-import re
 import resource
 import shutil
 import subprocess
@@ -31,8 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-HELD_BACK = ("canary", "filefactory", "fitbit", "github", "gitlab", "pastebin", "researchgate", "xing",
-             "facebook", "spotify", "twitter", "uber", "airbnb")
+from evaluation.overview import held_back  # noqa: E402
+
 
 
 def open_corpus(bench: Path, shared: Path) -> Path:
@@ -43,7 +42,7 @@ def open_corpus(bench: Path, shared: Path) -> Path:
     target = bench / "corpora" / "tosdr-open"
     target.mkdir(parents=True, exist_ok=True)
     wanted = {p.name for p in source.iterdir() if p.is_file()
-              and not any(re.sub(r"[^a-z0-9]", "", p.name.lower()).startswith(h) for h in HELD_BACK)}
+              and not held_back(p.name)}
     for stale in set(os.listdir(target)) - wanted:
         (target / stale).unlink()
     for name in wanted:

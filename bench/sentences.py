@@ -17,14 +17,13 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import re
 import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
-from ingestion import HELD_BACK, SHARED  # noqa: E402
+from ingestion import SHARED, held_back  # noqa: E402
 
 SAMPLES = ("sentences-tune.json", "sentences-check.json")
 
@@ -109,7 +108,7 @@ def speed(split, shared: Path, files: int = 60) -> dict:
     from index.chunking import _blocks
 
     paths = [p for folder in ("tosdr", "dmoz-2000") for p in sorted((shared / "corpora" / folder).iterdir())
-             if not any(re.sub(r"[^a-z0-9]", "", p.name.lower()).startswith(h) for h in HELD_BACK)]
+             if not held_back(p.name)]
     random.Random(7).shuffle(paths)
     texts = [p.read_text(errors="replace") for p in paths[:files]]
     started = time.process_time()

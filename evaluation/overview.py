@@ -124,7 +124,8 @@ def read_grid(path: Path) -> tuple[list[Label], list[str]]:
     return labels, problems
 
 
-def _held_back(name: str) -> bool:
+def held_back(name: str) -> bool:
+    """Whether ``name`` (a company or a file name) is one of the companies kept for blind measurement."""
     import re
 
     squashed = re.sub(r"[^a-z0-9]", "", name.lower())
@@ -160,7 +161,7 @@ def prepare(labels: list[Label], data: Path, shared: Path) -> tuple[object, list
     overrides: dict[str, dict] = {}
     wanted: set[str] = set()
     for label in labels:
-        if _held_back(label.company) or (label.source and _held_back(Path(label.source).name)):
+        if held_back(label.company) or (label.source and held_back(Path(label.source).name)):
             problems.append(f"line {label.line}: {label.company} is a held-back company: not scored")
             continue
         sources = _find_sources(label, shared)
@@ -259,7 +260,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     shared = shared_folder()
     config, more = prepare(labels, args.data or get_config().data_dir / "overview-eval", shared)
-    report = score([label for label in labels if not _held_back(label.company)], config)
+    report = score([label for label in labels if not held_back(label.company)], config)
     report.problems = problems + more + report.problems
     print(format_report(report, args.show))
     if args.json:
