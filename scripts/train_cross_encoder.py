@@ -49,6 +49,20 @@ def pairs_of(questions: list[dict], negatives: int) -> list[tuple[str, str, floa
     return out
 
 
+def batches(pairs: list, size: int, epoch: int) -> list[list]:
+    """The epoch's batches in a seeded random order, each of pairs of about one length: the pairs are
+    shuffled, then sorted by length within blocks of 50 batches, so a batch pads little."""
+    rng = random.Random(epoch)
+    pairs = list(pairs)
+    rng.shuffle(pairs)
+    out = []
+    for i in range(0, len(pairs), size * 50):
+        block = sorted(pairs[i:i + size * 50], key=lambda p: len(p[0]) + len(p[1]))
+        out += [block[j:j + size] for j in range(0, len(block), size)]
+    rng.shuffle(out)
+    return out
+
+
 def train(pairs: list[tuple[str, str, float]], args):
     """A cross-encoder (encoder, head) trained on ``pairs``; the same seed gives the same model."""
     import torch
@@ -68,12 +82,11 @@ def train(pairs: list[tuple[str, str, float]], args):
             p.requires_grad = False
     trained = [p for p in encoder.parameters() if p.requires_grad]
     optimiser = torch.optim.AdamW([{"params": trained, "lr": args.lr}, {"params": head.parameters(), "lr": 1e-3}])
-    pairs = list(pairs)
     started = time.time()
     for epoch in range(args.epochs):
-        random.Random(epoch).shuffle(pairs)
-        for i in range(0, len(pairs), 32):
-            chunk = pairs[i:i + 32]
+        for n, chunk in enumerate(batches(pairs, 32, epoch)):
+            if n % 200 == 0:
+                print(f"  epoch {epoch + 1}, batch {n}: {time.time() - started:.0f} s", file=sys.stderr, flush=True)
             logits = score(tokenizer, encoder, head, [p[0] for p in chunk], [p[1] for p in chunk], args.max_length)
             loss = torch.nn.functional.binary_cross_entropy_with_logits(
                 logits, torch.tensor([p[2] for p in chunk]), pos_weight=torch.tensor(3.0))
