@@ -22,7 +22,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 SHARED = ROOT.parent / "shared"
-UNSEEN_SETS = [ROOT / "eval" / f"unseen-{n}.jsonl" for n in range(13, 101)]
+UNSEEN_SETS = [ROOT / "eval" / f"unseen-{n}.jsonl" for n in range(13, 38)]
 FOLDS = 8
 SEED_SETS = sorted((ROOT / "eval").glob("heldout-seed*.jsonl")) + [SHARED / "eval" / "seed-questions.jsonl"]
 
