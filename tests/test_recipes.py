@@ -1,0 +1,42 @@
+"""The fitting scripts' small decisions, on inline data (the scripts build the shipped weights; the product
+does not import them)."""
+import random
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+import fit_silence  # noqa: E402
+import train_cross_encoder  # noqa: E402
+
+# One answerable question judged unlikely, nineteen likely; half the unanswerable ones judged at 0.1, half at 0.2975.
+ROWS = ([{"answerable": True, "p": 0.02}] + [{"answerable": True, "p": 0.2025}] * 19
+        + [{"answerable": False, "p": 0.1}] * 5 + [{"answerable": False, "p": 0.2975}] * 5)
+
+
+def test_silence_threshold_keeps_false_abstentions_within_five_percent():
+    assert fit_silence.fit(ROWS) == 0.2
+    assert fit_silence.rates(ROWS, 0.2) == (0.05, 0.5)
+
+
+def test_silence_floor_raises_the_threshold_until_enough_questions_are_silent():
+    assert fit_silence.fit(ROWS, min_silence=0.9) == 0.3
+    assert fit_silence.fit(ROWS, min_silence=0.5) == 0.2  # already silent enough: the floor changes nothing
+
+
+def test_default_batches_are_the_shipped_recipes():
+    pairs = [(f"q{i}", "s" * i, 0.0) for i in range(100)]
+    expected, kept = [], list(pairs)
+    for epoch in range(2):  # the recipe shuffled one list in place, epoch after epoch
+        random.Random(epoch).shuffle(kept)
+        expected.append([kept[i:i + 32] for i in range(0, 100, 32)])
+    mine = list(pairs)
+    assert [train_cross_encoder.batches(mine, 32, epoch) for epoch in range(2)] == expected
+
+
+def test_batches_by_length_hold_every_pair_once_and_pad_little():
+    pairs = [(f"q{i}", "s" * random.Random(i).randrange(200), 0.0) for i in range(320)]
+    batches = train_cross_encoder.batches(pairs, 32, 0, by_length=True)
+    assert sorted(p for b in batches for p in b) == sorted(pairs)
+    assert [len(b) for b in batches] == [32] * 10
+    spread = [max(len(p[1]) for p in b) - min(len(p[1]) for p in b) for b in batches]
+    assert max(spread) < 50  # sorted within the block: a batch's lengths are close
