@@ -5,10 +5,11 @@ seed, n = int(sys.argv[1]), int(sys.argv[2])
 pool = sys.argv[3] if len(sys.argv) > 3 else "dmoz"
 S = Path(__file__).resolve().parents[3] / 'shared'  # ../shared beside the checkout
 used = set(json.load(open(Path(__file__).resolve().parents[1] / 'unseen-sources.json')).values())
-used |= {json.loads(line).get('source') for grid in (Path(__file__).resolve().parents[1] / 'overview').glob('*.jsonl')
-         for line in open(grid) if line.strip()}  # and no file a blind grid has labelled
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from evaluation.overview import HELD_BACK  # noqa: E402
+from evaluation.overview import HELD_BACK, read_grid  # noqa: E402
+# and no file a blind grid has labelled
+used |= {label.source for grid in (Path(__file__).resolve().parents[1] / 'overview').glob('*.jsonl')
+         for label in read_grid(grid)[0]}
 # Besides the held-back companies: Hearst (held back with them), and files that repeat a policy a set has spent.
 held = [*HELD_BACK, *"hearst yahoo cbs paypal steam privateinternetaccess imdb genetics fosstodon wugtodon".split()]
 files = []
