@@ -52,16 +52,16 @@ def unseen_config(config=None):
 
 def answers_recording(paths: list[Path], config, module, name: str):
     """Each question of the sets ``paths``, answered by ``qa.ask`` with ``config``, with what ``module.name``
-    saw meanwhile: ``(set path, question, {"args": ..., "result": ...})`` of its last call, an empty dict
+    saw meanwhile: ``(set path, question, {"args": ..., "kwargs": ..., "result": ...})`` of its last call, an empty dict
     when it was not called. The function is restored when the iteration ends."""
     from evaluation.scoring import load_questions
     from qa.answer import ask
 
     real, seen = getattr(module, name), {}
 
-    def recording(*args):
-        seen["args"] = args
-        seen["result"] = real(*args)
+    def recording(*args, **kwargs):
+        seen["args"], seen["kwargs"] = args, kwargs
+        seen["result"] = real(*args, **kwargs)
         return seen["result"]
 
     setattr(module, name, recording)

@@ -112,9 +112,12 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
     sentences = judge_sentences(view, understood, hits, config, query_vector, memo=memo)
     judged = best_of_passages(sentences, hits)
     if not judged or judged[0].probability < judge.answers:
-        # Before saying the policy is silent, the judge reads further down the retrieved passages.
+        # Before saying the policy is silent, the judge reads further down the retrieved passages, and reads
+        # them all: the first reading's shortlist keeps the sentences that write the question's words, and an
+        # answer in other words ("You may visit our site anonymously") is what it drops (docs/quality.md, round 42).
         sentences = judge_sentences(view, understood, hits, config, query_vector, FURTHER_PASSAGES, FURTHER_SENTENCES,
-                                    memo=memo)
+                                    memo=memo, cross_encoded=judge.further_cross_encoded,
+                                    shortlisted=judge.further_shortlisted)
         judged = best_of_passages(sentences, hits)
     if not judged or judged[0].probability < judge.answers:
         answer.text = silent_text(understood, view, docs, [])

@@ -123,7 +123,7 @@ def sentence_features(view: IndexView, understood: Understood, hits: list[Hit],
     """The judge's inputs for each candidate sentence (see the module docstring). ``memo`` (text ->
     its encoding; question and sentence -> the cross-encoder's score) spares a caller that judges the
     same sentences again, for this question or for others, encoding them again;
-    ``cross_encoded`` reads fewer sentences with the cross-encoder than the judge's own number;
+    ``cross_encoded``: how many sentences the cross-encoder reads, if not the judge's own number;
     ``plain``: the candidates' ``plain_features``, when already known."""
     if not candidates:
         return []
@@ -187,9 +187,11 @@ def _topic_words(words: list, weight: dict[str, float]) -> tuple[np.ndarray, np.
 
 def judge_sentences(view: IndexView, understood: Understood, hits: list[Hit], config: Config, query_vector,
                     passages: int = JUDGED_PASSAGES, limit: int = MAX_JUDGED_SENTENCES,
-                    memo: dict | None = None, cross_encoded: int | None = None) -> list[Judged]:
+                    memo: dict | None = None, cross_encoded: int | None = None,
+                    shortlisted: int | None = None) -> list[Judged]:
     """Every candidate sentence of the first ``passages`` hits with the judge's probability, most
-    probable first (``memo``, ``cross_encoded``: see ``sentence_features``)."""
+    probable first (``memo``, ``cross_encoded``: see ``sentence_features``; ``shortlisted``: how many
+    candidates of each policy version are encoded and judged, if not the judge's own number)."""
     candidates = candidate_sentences(view, hits, passages, limit)
     plain = plain_features(view, understood, hits, candidates)
     # Each policy version gets its own shortlist and its own cross-encoded sentences: choosing between
@@ -202,7 +204,7 @@ def judge_sentences(view: IndexView, understood: Understood, hits: list[Hit], co
     kept, rows = [], []
     memo = {} if memo is None else memo  # the question is encoded once for all versions
     for group in by_doc.values():
-        chosen = [group[k] for k in judge.shortlisted_rows([plain[n] for n in group])]
+        chosen = [group[k] for k in judge.shortlisted_rows([plain[n] for n in group], shortlisted)]
         kept += chosen
         rows += sentence_features(view, understood, hits, [candidates[n] for n in chosen], config, query_vector,
                                   memo, cross_encoded, [plain[n] for n in chosen])

@@ -59,6 +59,10 @@ class Judge:
     ce_fill: float = 0.0  # the "ce" feature of a sentence it does not read
     shortlist: dict = field(default_factory=dict)  # weights over SHORTLIST; empty: every candidate is read
     shortlisted: int = 16  # how many of the shortlist's likeliest candidates are encoded and judged
+    # Before the answer says the policy is silent (``qa.answer.ask``'s second reading): how many candidates
+    # are encoded and judged, and how many cross-encoded (None: ``shortlisted``, ``cross_encoded``).
+    further_shortlisted: int | None = None
+    further_cross_encoded: int | None = None
     overview: float | None = None  # the overview's cells: the sentence at least this likely (None: ``answers``)
     denies: float | None = None  # ... and a cell that denies the practice: at least this likely (None: ``answers``)
     lead_gate: dict = field(default_factory=dict)  # weights over qa.polarity.LEAD_FEATURES; empty: the reading decides
@@ -76,6 +80,8 @@ class Judge:
             return cls(weights=weights, answers=float(values["answers"]), lead=float(values["lead"]), screen=screen,
                        cross_encoded=int(values.get("cross_encoded", 16)), ce_fill=float(values.get("ce_fill", 0.0)),
                        shortlist=shortlist, shortlisted=int(values.get("shortlisted", 16)),
+                       further_shortlisted=_whole(values.get("further_shortlisted")),
+                       further_cross_encoded=_whole(values.get("further_cross_encoded")),
                        overview=float(values["overview"]) if values.get("overview") is not None else None,
                        denies=float(values["denies"]) if values.get("denies") is not None else None,
                        lead_gate={k: float(v) for k, v in values.get("lead_gate", {}).items()},
@@ -92,9 +98,9 @@ class Judge:
         return probabilities(rows, self.weights)
 
     def screened(self, rows: list[dict], limit: int | None = None) -> list[int]:
-        """Indices of the rows (features without "ce") whose sentences the cross-encoder reads (at most
-        ``limit``, if fewer than the judge's own number)."""
-        return screened(rows, self.screen, min(limit or self.cross_encoded, self.cross_encoded))
+        """Indices of the rows (features without "ce") whose sentences the cross-encoder reads: the judge's own
+        number, or ``limit``."""
+        return screened(rows, self.screen, limit or self.cross_encoded)
 
     def lead_probability(self, features: dict) -> float:
         """How likely a Yes/No lead read from a sentence (``qa.polarity.lead_features``) is the right one."""
@@ -113,9 +119,14 @@ class Judge:
         """The probability an overview cell that denies the practice needs (``denies``, else ``answers``)."""
         return self.answers if self.denies is None else self.denies
 
-    def shortlisted_rows(self, rows: list[dict]) -> list[int]:
-        """Indices of the candidates (rows of SHORTLIST features) that are encoded and judged."""
-        return screened(rows, self.shortlist, self.shortlisted, SHORTLIST)
+    def shortlisted_rows(self, rows: list[dict], limit: int | None = None) -> list[int]:
+        """Indices of the candidates (rows of SHORTLIST features) that are encoded and judged: the judge's own
+        number, or ``limit``."""
+        return screened(rows, self.shortlist, limit or self.shortlisted, SHORTLIST)
+
+
+def _whole(value) -> int | None:
+    return None if value is None else int(value)
 
 
 def screened(rows: list[dict], weights: dict, limit: int, features: tuple[str, ...] = SCREEN) -> list[int]:

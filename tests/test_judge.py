@@ -338,6 +338,39 @@ def test_only_shortlisted_sentences_are_judged(tmp_path, monkeypatch):
     judged = judge_sentences(view, understood, hits, config, vector)
     assert len(judged) == shortlisted
     assert judged[0].text == "Acme does not sell your personal information to anyone."
+    every = judge_sentences(view, understood, hits, config, vector, shortlisted=len(candidate_sentences(view, hits)))
+    assert len(every) == len(candidate_sentences(view, hits))
+
+
+def test_before_saying_not_stated_the_judge_reads_every_further_candidate(tmp_path, monkeypatch):
+    """The first reading judges the shortlist; the second, made before the answer says "not stated", encodes
+    and judges every candidate of the passages it reads (``further_shortlisted`` of qa/data/judge.json): an
+    answer in other words than the question's is what the shortlist drops (docs/quality.md, round 42)."""
+    import qa.evidence as evidence
+    from qa.evidence import FURTHER_PASSAGES, FURTHER_SENTENCES
+    from qa.judge import get_judge
+
+    topics = ["orders", "newsletters", "support tickets", "reviews", "wish lists", "gift cards"]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "acme.md").write_text("# Acme privacy policy\n\n" + "\n".join(
+        f"## {t.title()}\n\nWe store your {t} on our servers in Ireland. Staff read your {t} only to help you. "
+        f"You can export your {t} from your account page. Your {t} are kept while your account is open.\n"
+        for t in topics))
+    monkeypatch.setenv("POLICYQA_CORPUS", str(corpus))
+    judge = get_judge()
+    assert judge.further_shortlisted >= FURTHER_SENTENCES > judge.shortlisted
+    real, readings = evidence.judge_sentences, []
+
+    def reading(*args, **kwargs):
+        readings.append(real(*args, **kwargs))
+        return readings[-1]
+
+    monkeypatch.setattr(evidence, "judge_sentences", reading)
+    answer = ask("Does Acme use facial recognition on my photos?")
+    assert not answer.found and len(readings) == 2
+    assert len(readings[0]) == judge.shortlisted
+    assert len(readings[1]) == min(len(topics) * 4, FURTHER_SENTENCES)  # every sentence of the further passages
 
 
 def test_a_quoted_do_not_track_is_a_name_not_a_negation():

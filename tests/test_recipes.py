@@ -23,6 +23,19 @@ def test_silence_floor_raises_the_threshold_until_enough_questions_are_silent():
     assert fit_silence.fit(ROWS, min_silence=0.5) == 0.2  # already silent enough: the floor changes nothing
 
 
+def test_a_silence_target_picks_the_smallest_threshold_that_meets_it():
+    assert fit_silence.fit(ROWS, silence=0.5) == 0.105  # half the unanswerable ones (at 0.1) are under 0.105, none under 0.1
+    assert fit_silence.fit(ROWS, silence=1.0) == 0.3
+
+
+def test_a_question_is_silent_only_when_the_second_reading_finds_nothing_either():
+    rows = [{"answerable": True, "p": 0.05, "further": 0.4}, {"answerable": True, "p": None, "further": None},
+            {"answerable": False, "p": 0.05, "further": 0.08}, {"answerable": False, "p": 0.3, "further": 0.0}]
+    assert fit_silence.rates(rows, 0.1) == (0.5, 0.5)  # the second reading answers the first; the first the last
+    assert fit_silence.rates(rows, 0.5) == (1.0, 1.0)
+    assert fit_silence.rates(rows, 0.07) == (0.5, 0.0)
+
+
 def test_default_batches_are_the_shipped_recipes():
     pairs = [(f"q{i}", "s" * i, 0.0) for i in range(100)]
     expected, kept = [], list(pairs)
