@@ -306,12 +306,19 @@ def answer_text(understood: Understood, citations: list[Citation], view: IndexVi
     return text
 
 
+def lead_floor(judge) -> float:
+    """How likely a sentence must be before its Yes/No reading is weighed: with a lead gate, which reads the
+    judge's probability itself, any sentence that answers (docs/quality.md, round 43); without, ``Judge.lead``."""
+    return judge.answers if judge.lead_gate else judge.lead
+
+
 def _lead(understood: Understood, evidence: str, probability: float | None, judge) -> str | None:
-    """"Yes", "No" or None: the sentence's reading (``qa.polarity.read_lead``), given when the judge
-    finds the sentence at least ``Judge.lead`` likely and the lead gate finds the reading at least
-    ``Judge.lead_gate_at`` likely, or ``Judge.lead_gate_speaks_at`` where the sentence speaks to the whole
-    question (without a gate: whenever it does). No probability: no lead."""
-    if probability is None or judge is None or probability < judge.lead:
+    """"Yes", "No" or None: the sentence's reading (``qa.polarity.read_lead``), given when the lead gate
+    finds the reading at least ``Judge.lead_gate_at`` likely, or ``Judge.lead_gate_speaks_at`` where the
+    sentence speaks to the whole question. The gate weighs the judge's probability of the sentence, so any
+    sentence that answers (``Judge.answers``) may lead; without a gate, one at least ``Judge.lead`` likely
+    that speaks to the whole question does. No probability: no lead."""
+    if probability is None or judge is None or probability < lead_floor(judge):
         return None
     reading = read_lead(understood, evidence)
     if reading is None:

@@ -53,7 +53,7 @@ class Judge:
 
     weights: dict = field(default_factory=dict)
     answers: float = 0.5  # the best sentence at least this likely: the policy answers the question
-    lead: float = 0.8  # the best sentence at least this likely: a Yes/No lead may be given
+    lead: float = 0.8  # a sentence at least this likely joins a highlight beside it; without a gate, may lead
     screen: dict = field(default_factory=dict)  # weights over SCREEN; empty: every sentence is cross-encoded
     cross_encoded: int = 16  # how many of the screen's likeliest sentences the cross-encoder reads
     ce_fill: float = 0.0  # the "ce" feature of a sentence it does not read

@@ -2,7 +2,7 @@
 imported by the product).
 
 1. Every question of the spent blind sets (``eval/unseen-13..50``) is answered as ``qa.ask`` answers it;
-   where the first quoted sentence is at least ``Judge.lead`` likely and ``qa.polarity.read_lead`` reads a
+   where the first quoted sentence is likely enough to lead (``qa.compose.lead_floor``) and ``qa.polarity.read_lead`` reads a
    Yes or No from it, its ``lead_features`` are kept, labelled right when the set expects that lead. The
    seed-style sets that expect leads (``eval/heldout-seed-2/3/5/6``, over the seed corpus) are read the same
    way, as a check only.
@@ -49,9 +49,9 @@ def collect(paths: list[Path], seed: bool = False) -> list[dict]:
             continue
         understood, evidence, probability, judge = seen["args"]
         reading = read_lead(understood, evidence)
-        if probability is None or probability < judge.lead or reading is None:
+        if probability is None or probability < compose.lead_floor(judge) or reading is None:
             continue
-        rows.append({"set": int(path.stem.split("-")[-1]) + (100 if seed else 0), "id": q.id,
+        rows.append({"set": int(path.stem.split("-")[-1]) + (1000 if seed else 0), "id": q.id,
                      "expected": q.lead, "said": reading.said, "question": q.question, "evidence": evidence,
                      "features": lead_features(understood, evidence, reading, probability)})
     return rows

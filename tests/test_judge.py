@@ -285,6 +285,8 @@ def test_the_lead_gate_trusts_a_plain_denial_more_than_a_hedged_exception():
 
 
 def test_a_lead_needs_the_judge_and_the_gate(acme):
+    from dataclasses import replace
+
     from qa.compose import _lead
     from qa.judge import get_judge
     from qa.question import Understood
@@ -292,8 +294,12 @@ def test_a_lead_needs_the_judge_and_the_gate(acme):
     judge = get_judge()
     sell = Understood(question="Does Acme sell my data?", companies=["Acme"], content_words=["sell", "data"])
     assert _lead(sell, "We do not sell your data.", 0.9, judge) == "No"
-    assert _lead(sell, "We do not sell your data.", judge.lead / 2, judge) is None  # the sentence itself unsure
+    assert _lead(sell, "We do not sell your data.", judge.answers / 2, judge) is None  # the sentence does not answer
     assert _lead(sell, "We do not sell your data.", None, judge) is None
+    # Without a gate (the overview's strict reading) a sentence needs ``lead`` before its reading counts.
+    strict = replace(judge, lead_gate={})
+    assert _lead(sell, "We do not sell your data.", judge.lead, strict) == "No"
+    assert _lead(sell, "We do not sell your data.", (judge.answers + judge.lead) / 2, strict) is None
 
 
 def test_the_shortlist_keeps_a_late_candidate_that_writes_the_questions_words():
