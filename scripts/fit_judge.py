@@ -82,9 +82,10 @@ def fit(questions: list[dict], features: tuple[str, ...]) -> dict[str, float]:
     return weights
 
 
-# A Yes/No lead needs the judged sentence this likely. Chosen on the development sets 13-25 (every
-# run with `POLICYQA_JUDGE` set to a copy of judge.json with another "lead"), counting a wrong lead
-# as three right ones lost (docs/quality.md, round 12): 0.25 was best for any cost from 2 to 5.
+# A sentence this likely joins a highlight beside it, and without a lead gate may lead. Chosen as the lead's
+# floor on the development sets 13-25 (every run with `POLICYQA_JUDGE` set to a copy of judge.json with another
+# "lead"), counting a wrong lead as three right ones lost (docs/quality.md, round 12): 0.25 was best for any cost
+# from 2 to 5. Since round 43 the lead gate alone decides a lead from any answering sentence.
 LEAD = 0.25
 # Out of fold, the cross-encoder reading the screen's 4, 6, 8 or 10 likeliest of 16 sentences: silent at <= 5 %
 # false abstentions 73.0, 73.5, 74.3, 73.5 % (all 16: 72.1 %); 6 halved its cost (docs/quality.md, round 14).
