@@ -52,8 +52,8 @@ def unseen_config(config=None):
 
 def answers_recording(paths: list[Path], config, module, name: str):
     """Each question of the sets ``paths``, answered by ``qa.ask`` with ``config``, with what ``module.name``
-    saw meanwhile: ``(set path, question, {"args": ..., "kwargs": ..., "result": ...})`` of its last call, an empty dict
-    when it was not called. The function is restored when the iteration ends."""
+    saw meanwhile: ``(set path, question, {"args": ..., "kwargs": ..., "result": ...})`` of its last call, an
+    empty dict when it was not called. The function is restored when the iteration ends."""
     from evaluation.scoring import load_questions
     from qa.answer import ask
 

@@ -2,10 +2,10 @@
 imported by the product).
 
 1. Every question of the spent blind sets (``eval/unseen-13..50``) is answered as ``qa.ask`` answers it;
-   where the first quoted sentence is likely enough to lead (``qa.compose.lead_floor``) and ``qa.polarity.read_lead`` reads a
-   Yes or No from it, its ``lead_features`` are kept, labelled right when the set expects that lead. The
-   seed-style sets that expect leads (``eval/heldout-seed-2/3/5/6``, over the seed corpus) are read the same
-   way, as a check only.
+   where the first quoted sentence is likely enough to lead (``qa.compose.lead_floor``) and
+   ``qa.polarity.read_lead`` reads a Yes or No from it, its ``lead_features`` are kept, labelled right when the
+   set expects that lead. The seed-style sets that expect leads (``eval/heldout-seed-2/3/5/6``, over the seed
+   corpus) are read the same way, as a check only.
 2. A logistic model over those features, scored out of fold (each set by a model fitted on the others).
    A lead is given at ``GATE_AT``, or at ``GATE_SPEAKS_AT`` where the sentence speaks to the whole question.
 3. ``--write``: the weights fitted on every blind set and both thresholds go into ``qa/data/judge.json``

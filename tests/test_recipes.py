@@ -24,7 +24,8 @@ def test_silence_floor_raises_the_threshold_until_enough_questions_are_silent():
 
 
 def test_a_silence_target_picks_the_smallest_threshold_that_meets_it():
-    assert fit_silence.fit(ROWS, silence=0.5) == 0.105  # half the unanswerable ones (at 0.1) are under 0.105, none under 0.1
+    # half the unanswerable ones (at 0.1) are under 0.105, none under 0.1
+    assert fit_silence.fit(ROWS, silence=0.5) == 0.105
     assert fit_silence.fit(ROWS, silence=1.0) == 0.3
 
 
