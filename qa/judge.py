@@ -64,6 +64,7 @@ class Judge:
     further_shortlisted: int | None = None
     further_cross_encoded: int | None = None
     overview: float | None = None  # the overview's cells: the sentence at least this likely (None: ``answers``)
+    overview_lead: float | None = None  # ... and its Yes/No read (no gate) from one this likely (None: ``lead``)
     denies: float | None = None  # ... and a cell that denies the practice: at least this likely (None: ``answers``)
     lead_gate: dict = field(default_factory=dict)  # weights over qa.polarity.LEAD_FEATURES; empty: the reading decides
     lead_gate_at: float = 0.5  # the gate's probability a Yes/No lead needs
@@ -84,6 +85,8 @@ class Judge:
                        further_cross_encoded=_whole(values.get("further_cross_encoded")),
                        overview=float(values["overview"]) if values.get("overview") is not None else None,
                        denies=float(values["denies"]) if values.get("denies") is not None else None,
+                       overview_lead=(float(values["overview_lead"]) if values.get("overview_lead") is not None
+                                      else None),
                        lead_gate={k: float(v) for k, v in values.get("lead_gate", {}).items()},
                        lead_gate_at=float(values.get("lead_gate_at", 0.5)),
                        lead_gate_speaks_at=float(values.get("lead_gate_speaks_at", values.get("lead_gate_at", 0.5))))

@@ -433,7 +433,9 @@ class _Asker:
         from .judge import get_judge
 
         self.view, self.config, self.judge = view, config, get_judge(config)
-        self.strict = replace(self.judge, lead_gate={})
+        # The overview reads Yes/No strictly, without the lead gate (round 19), from a sentence at least
+        # ``overview_lead`` likely (docs/overview-practices.md, round 43).
+        self.strict = replace(self.judge, lead_gate={}, lead=self.judge.overview_lead or self.judge.lead)
         self._queries: dict[str, object] = {}
         # What the judge computed (qa.evidence: a sentence's encoding, a question and sentence's
         # cross-encoder score), for one policy at a time: its practices share sentences, other policies
