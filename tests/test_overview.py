@@ -341,3 +341,30 @@ def test_index_commands_compute_the_new_policies_cells_once(tmp_path):
     assert added["overview_cells"] == len(PRACTICES) and added["added"][0]["company"] == "Maysell"
     cache = json.loads((data / "overview.json").read_text())
     assert sorted(p["company"] for p in cache["policies"].values()) == ["Maysell", "Nosell"]
+
+
+def test_a_yes_no_verdict_needs_a_sentence_at_least_the_overviews_lead_floor(small, tmp_path):
+    """Sale takes its verdict only from the engine's strict Yes/No (``needs_lead``), read from a sentence at least
+    ``overview_lead`` likely: with the floor out of reach, Maysell's "We may sell your personal information"
+    decides nothing; with the shipped floor it says the policy may sell."""
+    from dataclasses import replace
+
+    from qa.judge import CALIBRATION
+    from qa.overview import _Asker
+    from qa.retrieve import ensure_index
+
+    config = get_config()
+    view = ensure_index(config, progress=False)
+    info = next(p for p in view.policies.values() if p.company.lower() == "maysell")
+    sale = practice("sale")
+
+    def verdicts(floor):
+        judge = json.loads(CALIBRATION.read_text())
+        judge["overview_lead"] = floor
+        path = tmp_path / f"judge-{floor}.json"
+        path.write_text(json.dumps(judge))
+        return {v for _, v, _ in _Asker(view, replace(config, judge=path)).candidates(info, sale)}
+
+    shipped = json.loads(CALIBRATION.read_text())["overview_lead"]
+    assert sale.yes in verdicts(shipped)
+    assert sale.yes not in verdicts(1.0)
