@@ -222,8 +222,9 @@ def test_a_name_of_three_words_or_more_may_be_written_as_its_initials():
 @pytest.mark.parametrize("question,company", [
     ("What choices do I have about cookies?", "comindware"),
     pytest.param("What scope does the user choice apply to?", "azalead.com",
-                 marks=pytest.mark.xfail(strict=True, reason="round 35's silence threshold (0.11): its best sentence "
-                                         "is under it; 0.085 answered it (docs/quality.md, round 35)")),
+                 marks=pytest.mark.xfail(strict=True, reason="the silence threshold (0.11 since round 35, 0.115 since "
+                                         "round 42): its best sentence is under it; 0.085 answered it "
+                                         "(docs/quality.md, round 35)")),
     ("Does the collected data reveal my identity?", "Azendoo"),
 ])
 def test_vague_policy_questions_are_still_answered(seed_index, question, company):
