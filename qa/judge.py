@@ -81,12 +81,10 @@ class Judge:
             return cls(weights=weights, answers=float(values["answers"]), lead=float(values["lead"]), screen=screen,
                        cross_encoded=int(values.get("cross_encoded", 16)), ce_fill=float(values.get("ce_fill", 0.0)),
                        shortlist=shortlist, shortlisted=int(values.get("shortlisted", 16)),
-                       further_shortlisted=_whole(values.get("further_shortlisted")),
-                       further_cross_encoded=_whole(values.get("further_cross_encoded")),
-                       overview=float(values["overview"]) if values.get("overview") is not None else None,
-                       denies=float(values["denies"]) if values.get("denies") is not None else None,
-                       overview_lead=(float(values["overview_lead"]) if values.get("overview_lead") is not None
-                                      else None),
+                       further_shortlisted=_optional(values, "further_shortlisted", int),
+                       further_cross_encoded=_optional(values, "further_cross_encoded", int),
+                       overview=_optional(values, "overview", float), denies=_optional(values, "denies", float),
+                       overview_lead=_optional(values, "overview_lead", float),
                        lead_gate={k: float(v) for k, v in values.get("lead_gate", {}).items()},
                        lead_gate_at=float(values.get("lead_gate_at", 0.5)),
                        lead_gate_speaks_at=float(values.get("lead_gate_speaks_at", values.get("lead_gate_at", 0.5))))
@@ -128,8 +126,9 @@ class Judge:
         return screened(rows, self.shortlist, limit or self.shortlisted, SHORTLIST)
 
 
-def _whole(value) -> int | None:
-    return None if value is None else int(value)
+def _optional(values: dict, key: str, kind: type):
+    """``values[key]`` as ``kind``, None where it is missing or null."""
+    return None if values.get(key) is None else kind(values[key])
 
 
 def screened(rows: list[dict], weights: dict, limit: int, features: tuple[str, ...] = SCREEN) -> list[int]:

@@ -435,7 +435,8 @@ class _Asker:
         self.view, self.config, self.judge = view, config, get_judge(config)
         # The overview reads Yes/No strictly, without the lead gate (round 19), from a sentence at least
         # ``overview_lead`` likely (docs/overview-practices.md, round 43).
-        self.strict = replace(self.judge, lead_gate={}, lead=self.judge.overview_lead or self.judge.lead)
+        lead = self.judge.lead if self.judge.overview_lead is None else self.judge.overview_lead
+        self.strict = replace(self.judge, lead_gate={}, lead=lead)
         self._queries: dict[str, object] = {}
         # What the judge computed (qa.evidence: a sentence's encoding, a question and sentence's
         # cross-encoder score), for one policy at a time: its practices share sentences, other policies
