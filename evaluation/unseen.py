@@ -52,8 +52,9 @@ def unseen_config(config=None):
 
 def answers_recording(paths: list[Path], config, module, name: str):
     """Each question of the sets ``paths``, answered by ``qa.ask`` with ``config``, with what ``module.name``
-    saw meanwhile: ``(set path, question, {"args": ..., "kwargs": ..., "result": ...})`` of its last call, an
-    empty dict when it was not called. The function is restored when the iteration ends."""
+    saw meanwhile: ``(set path, question, {"args": ..., "kwargs": ..., "result": ..., "results": [...]})``: the
+    arguments and result of its last call and the results of every call, an empty dict when it was not called.
+    The function is restored when the iteration ends."""
     from evaluation.scoring import load_questions
     from qa.answer import ask
 
@@ -62,6 +63,7 @@ def answers_recording(paths: list[Path], config, module, name: str):
     def recording(*args, **kwargs):
         seen["args"], seen["kwargs"] = args, kwargs
         seen["result"] = real(*args, **kwargs)
+        seen.setdefault("results", []).append(seen["result"])
         return seen["result"]
 
     setattr(module, name, recording)

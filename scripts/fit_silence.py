@@ -50,23 +50,11 @@ def collect(paths: list[Path]) -> list[dict]:
         always = Path(folder) / "judge.json"  # no sentence is likely enough: every question is read twice
         always.write_text(json.dumps({**judge, "answers": 1.01}))
         config = dataclasses.replace(config, judge=always)
-        best = evidence.best_of_passages
-        readings: list[float] = []
-
-        def recording(sentences, hits):
-            judged = best(sentences, hits)
-            readings.append(judged[0].probability if judged else 0.0)
-            return judged
-
-        evidence.best_of_passages = recording
         rows = []
-        try:
-            for _, q, seen in answers_recording(paths, config, evidence, "judge_sentences"):
-                rows.append({"id": q.id, "answerable": q.answerable, "p": readings[0] if "result" in seen else None,
-                             "further": readings[-1] if "result" in seen else None})
-                readings.clear()
-        finally:
-            evidence.best_of_passages = best
+        for _, q, seen in answers_recording(paths, config, evidence, "best_of_passages"):
+            readings = [judged[0].probability if judged else 0.0 for judged in seen.get("results", [])]
+            rows.append({"id": q.id, "answerable": q.answerable, "p": readings[0] if readings else None,
+                         "further": readings[-1] if readings else None})
     return rows
 
 
