@@ -316,6 +316,20 @@ def test_the_shortlist_keeps_a_late_candidate_that_writes_the_questions_words():
     assert Judge().shortlisted_rows(rows) == list(range(16))
 
 
+TOPICS = ["orders", "newsletters", "support tickets", "reviews", "wish lists", "gift cards"]
+
+
+def _many_sections_policy(tmp_path, monkeypatch, extra: str = "") -> None:
+    """Acme's policy of one four-sentence section per topic of ``TOPICS`` (and ``extra``), as the corpus."""
+    sections = [f"## {t.title()}\n\nWe store your {t} on our servers in Ireland. Staff read your {t} only to help you. "
+                f"You can export your {t} from your account page. Your {t} are kept while your account is open.\n"
+                for t in TOPICS]
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "acme.md").write_text("# Acme privacy policy\n\n" + "\n".join(sections) + extra)
+    monkeypatch.setenv("POLICYQA_CORPUS", str(corpus))
+
+
 def test_only_shortlisted_sentences_are_judged(tmp_path, monkeypatch):
     from index.config import get_config
     from index.embedder import embed_query
@@ -325,15 +339,8 @@ def test_only_shortlisted_sentences_are_judged(tmp_path, monkeypatch):
     from qa.question import understand
     from qa.retrieve import query_stems
 
-    topics = ["orders", "newsletters", "support tickets", "reviews", "wish lists", "gift cards"]
-    sections = [f"## {t.title()}\n\nWe store your {t} on our servers in Ireland. Staff read your {t} only to help you. "
-                f"You can export your {t} from your account page. Your {t} are kept while your account is open.\n"
-                for t in topics]
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "acme.md").write_text("# Acme privacy policy\n\n" + "\n".join(sections) +
-                                    "\n## Selling data\n\nAcme does not sell your personal information to anyone.\n")
-    monkeypatch.setenv("POLICYQA_CORPUS", str(corpus))
+    _many_sections_policy(tmp_path, monkeypatch,
+                          "\n## Selling data\n\nAcme does not sell your personal information to anyone.\n")
     config = get_config()
     view = ensure_index(config, progress=False)
     understood = understand("Does Acme sell my data?", list(view.policies.values()))
@@ -356,14 +363,7 @@ def test_before_saying_not_stated_the_judge_reads_every_further_candidate(tmp_pa
     from qa.evidence import FURTHER_PASSAGES, FURTHER_SENTENCES
     from qa.judge import get_judge
 
-    topics = ["orders", "newsletters", "support tickets", "reviews", "wish lists", "gift cards"]
-    corpus = tmp_path / "corpus"
-    corpus.mkdir()
-    (corpus / "acme.md").write_text("# Acme privacy policy\n\n" + "\n".join(
-        f"## {t.title()}\n\nWe store your {t} on our servers in Ireland. Staff read your {t} only to help you. "
-        f"You can export your {t} from your account page. Your {t} are kept while your account is open.\n"
-        for t in topics))
-    monkeypatch.setenv("POLICYQA_CORPUS", str(corpus))
+    _many_sections_policy(tmp_path, monkeypatch)
     judge = get_judge()
     assert judge.further_shortlisted >= FURTHER_SENTENCES > judge.shortlisted
     real, readings = evidence.judge_sentences, []
@@ -376,7 +376,7 @@ def test_before_saying_not_stated_the_judge_reads_every_further_candidate(tmp_pa
     answer = ask("Does Acme use facial recognition on my photos?")
     assert not answer.found and len(readings) == 2
     assert len(readings[0]) == judge.shortlisted
-    assert len(readings[1]) == min(len(topics) * 4, FURTHER_SENTENCES)  # every sentence of the further passages
+    assert len(readings[1]) == min(len(TOPICS) * 4, FURTHER_SENTENCES)  # every sentence of the further passages
 
 
 def test_a_quoted_do_not_track_is_a_name_not_a_negation():
