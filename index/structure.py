@@ -219,23 +219,28 @@ MAX_ITEM_CHARS = 300
 def list_end(text: str, end: int, following: list[tuple[int, int]], limit: int) -> int:
     """Where the list introduced by a lead-in sentence ending at ``end`` ("We collect:") ends.
 
-    ``following`` are the sentences after it, in order; an item is a marked list line ("* ...",
-    "1. ...", "• ...", "(a) ...") or, in text without markers, a short line of its own. Items are
-    taken while the quote stays within ``limit`` characters of the lead-in's end; ``end`` when
-    no item follows.
+    ``following`` are the sentences after it, in order; items (``is_list_item``) are taken while the
+    quote stays within ``limit`` characters of the lead-in's end; ``end`` when no item follows.
     """
     last = end
     for a, b in following:
-        line_start = text.rfind("\n", 0, a) + 1
-        marked = bool(_ITEM.match(text, line_start)) and line_start <= a
-        own_line = text[line_start:a].strip() == "" and "\n" in text[last:a]
-        sentence_like = text[a:b].rstrip().endswith(".") and len(text[a:b].split()) > MAX_HEADING_WORDS
-        is_item = marked or (own_line and b - a <= MAX_ITEM_CHARS and not sentence_like
-                             and not _ends_paragraph_gap(text, last, a))
-        if not is_item or b - end > limit:
+        if not is_list_item(text, last, a, b) or b - end > limit:
             break
         last = b
     return last
+
+
+def is_list_item(text: str, previous_end: int, start: int, end: int) -> bool:
+    """Whether the sentence ``text[start:end]``, after one ending at ``previous_end``, belongs to a list: a
+    marked list line ("* ...", "1. ...", "• ...", "(a) ...") or, in text without markers, a short line
+    of its own that is not a sentence."""
+    line_start = text.rfind("\n", 0, start) + 1
+    if _ITEM.match(text, line_start):
+        return True
+    own_line = text[line_start:start].strip() == "" and "\n" in text[previous_end:start]
+    sentence_like = text[start:end].rstrip().endswith(".") and len(text[start:end].split()) > MAX_HEADING_WORDS
+    return (own_line and end - start <= MAX_ITEM_CHARS and not sentence_like
+            and not _ends_paragraph_gap(text, previous_end, start))
 
 
 def _ends_paragraph_gap(text: str, before: int, after: int) -> bool:

@@ -8,7 +8,7 @@ from index.dates import date_label
 from index.lexical import stems
 from index.retrieval import Hit, IndexView
 from index.chunking import plain_text
-from index.structure import is_bare_heading, list_end
+from index.structure import is_bare_heading, is_list_item, list_end
 
 from .polarity import lead_features, read_lead
 from .question import Understood
@@ -264,18 +264,19 @@ def _grow_towards_question(start: int, end: int, sentences: list[tuple[int, int]
 
 
 def _list_intro(view: IndexView, citation: Citation) -> str | None:
-    """For a highlight that is a list item, the sentence introducing the list ("We may disclose your
-    information:"): the item alone does not say who does what."""
+    """For a highlight that is a list item (``index.structure.is_list_item``, marked or a short line of its
+    own), the sentence introducing the list ("We may disclose your information:", "In these cases we never
+    share your information unless you give us written permission:"): the item alone does not say who does what."""
     text = view.source_text(citation.doc)
-    if not _LIST_ITEM.match(text, citation.highlight_start - _line_offset(text, citation.highlight_start)):
-        return None
-    sentences = [tuple(s) for c in view.doc_chunks.get(citation.doc, []) if c["section"] == citation.section
-                 for s in c["sentences"] if s[1] <= citation.highlight_start]
-    for start, end in reversed(sentences[-MAX_LIST_ITEMS:]):
+    before = [tuple(s) for c in view.doc_chunks.get(citation.doc, []) if c["section"] == citation.section
+              for s in c["sentences"] if s[1] <= citation.highlight_start][-MAX_LIST_ITEMS:]
+    item = (citation.highlight_start, citation.highlight_end)
+    for start, end in reversed(before):
+        if not is_list_item(text, end, *item):
+            return None
         if text[start:end].rstrip().endswith(":"):
             return text[start:end]
-        if not _LIST_ITEM.match(text, start - _line_offset(text, start)):
-            return None
+        item = (start, end)
     return None
 
 

@@ -415,3 +415,22 @@ def test_the_judge_reads_further_before_saying_not_stated(seed_index):
     answer = ask(question)
     assert answer.found
     assert "should we plan to merge with, or be acquired by, that business entity" in answer.citations[0].highlight
+
+
+def test_an_item_of_an_unmarked_list_is_quoted_and_read_with_the_sentence_introducing_it(tmp_path, monkeypatch):
+    # Plain text without list markers: the items are short lines of their own after a sentence ending with
+    # ':'. "Sale of your information" alone reads as a practice; its introduction denies it.
+    corpus = tmp_path / "clinic-corpus"
+    corpus.mkdir()
+    (corpus / "acme.txt").write_text(
+        "Acme Clinic notice of privacy practices\n\n"
+        "We use your health information to treat you and to run our clinic.\n"
+        "In these cases we never share your information unless you give us written permission:\n"
+        "Marketing purposes\nSale of your information\nMost sharing of psychotherapy notes\n"
+        "We keep your records for seven years after your last visit.\n", encoding="utf-8")
+    monkeypatch.setenv("POLICYQA_CORPUS", str(corpus))
+    answer = ask("Does Acme sell my personal information?")
+    assert answer.found
+    assert answer.citations[0].highlight == "Sale of your information"
+    assert "“In these cases we never share your information unless you give us written permission: … Sale of your information”" in answer.text
+    assert not answer.text.startswith("Yes")
