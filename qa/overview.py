@@ -513,7 +513,7 @@ _cache_lock = threading.Lock()
 _DEPENDS_ON = ("qa/overview.py", "qa/evidence.py", "qa/judge.py", "qa/data/judge.json", "qa/cross_encoder.py",
                "qa/data/cross_encoder.safetensors", "qa/polarity.py",
                "qa/compose.py", "qa/question.py", "qa/names.py", "qa/retrieve.py", "index/retrieval.py",
-               "index/lexical.py")
+               "index/lexical.py", "index/structure.py")
 
 
 def grid_version(config: Config) -> str:
