@@ -219,28 +219,33 @@ MAX_ITEM_CHARS = 300
 def list_end(text: str, end: int, following: list[tuple[int, int]], limit: int) -> int:
     """Where the list introduced by a lead-in sentence ending at ``end`` ("We collect:") ends.
 
-    ``following`` are the sentences after it, in order; items (``is_list_item``) are taken while the
-    quote stays within ``limit`` characters of the lead-in's end; ``end`` when no item follows.
+    ``following`` are the sentences after it, in order; items (``list_item``) of the first item's kind
+    are taken while the quote stays within ``limit`` characters of the lead-in's end; ``end`` when no
+    item follows.
     """
-    last = end
+    last, kind = end, None
     for a, b in following:
-        if not is_list_item(text, last, a, b) or b - end > limit:
+        item = list_item(text, last, a, b)
+        if not item or item != (kind or item) or b - end > limit:
             break
-        last = b
+        last, kind = b, item
     return last
 
 
-def is_list_item(text: str, previous_end: int, start: int, end: int) -> bool:
-    """Whether the sentence ``text[start:end]``, after one ending at ``previous_end``, belongs to a list: a
-    marked list line ("* ...", "1. ...", "• ...", "(a) ...") or, in text without markers, a short line
-    of its own that is not a sentence."""
+def list_item(text: str, previous_end: int, start: int, end: int) -> str | None:
+    """Whether the sentence ``text[start:end]``, after one ending at ``previous_end``, belongs to a list:
+    "marked" on a marked list line ("* ...", "1. ...", "• ...", "(a) ..."), "line" for a short line of
+    its own that is not a sentence (a list in text without markers), else None. A list's items are of
+    one kind: "5. Links to other Websites." after unmarked lines is not one of them."""
     line_start = text.rfind("\n", 0, start) + 1
     if _ITEM.match(text, line_start):
-        return True
+        return "marked"
     own_line = text[line_start:start].strip() == "" and "\n" in text[previous_end:start]
     sentence_like = text[start:end].rstrip().endswith(".") and len(text[start:end].split()) > MAX_HEADING_WORDS
-    return (own_line and end - start <= MAX_ITEM_CHARS and not sentence_like
-            and not _ends_paragraph_gap(text, previous_end, start))
+    if (own_line and end - start <= MAX_ITEM_CHARS and not sentence_like
+            and not _ends_paragraph_gap(text, previous_end, start)):
+        return "line"
+    return None
 
 
 def _ends_paragraph_gap(text: str, before: int, after: int) -> bool:

@@ -8,7 +8,7 @@ from index.dates import date_label
 from index.lexical import stems
 from index.retrieval import Hit, IndexView
 from index.chunking import plain_text
-from index.structure import is_bare_heading, is_list_item, list_end
+from index.structure import is_bare_heading, list_end, list_item
 
 from .polarity import lead_features, read_lead
 from .question import Understood
@@ -264,19 +264,22 @@ def _grow_towards_question(start: int, end: int, sentences: list[tuple[int, int]
 
 
 def _list_intro(view: IndexView, citation: Citation) -> str | None:
-    """For a highlight that is a list item (``index.structure.is_list_item``, marked or a short line of its
+    """For a highlight that is a list item (``index.structure.list_item``, marked or a short line of its
     own), the sentence introducing the list ("We may disclose your information:", "In these cases we never
-    share your information unless you give us written permission:"): the item alone does not say who does what."""
+    share your information unless you give us written permission:"): the item alone does not say who
+    does what. A label ("Mailchimp:") introduces nothing."""
     text = view.source_text(citation.doc)
     before = [tuple(s) for c in view.doc_chunks.get(citation.doc, []) if c["section"] == citation.section
               for s in c["sentences"] if s[1] <= citation.highlight_start][-MAX_LIST_ITEMS:]
-    item = (citation.highlight_start, citation.highlight_end)
+    item, kind = (citation.highlight_start, citation.highlight_end), None
     for start, end in reversed(before):
-        if not is_list_item(text, end, *item):
+        found = list_item(text, end, *item)
+        if not found or found != (kind or found):
             return None
-        if text[start:end].rstrip().endswith(":"):
-            return text[start:end]
-        item = (start, end)
+        intro = text[start:end].rstrip()
+        if intro.endswith(":"):
+            return None if is_bare_heading(intro[:-1]) else text[start:end]
+        item, kind = (start, end), found
     return None
 
 
