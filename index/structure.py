@@ -219,24 +219,21 @@ MAX_ITEM_CHARS = 300
 def list_end(text: str, end: int, following: list[tuple[int, int]], limit: int) -> int:
     """Where the list introduced by a lead-in sentence ending at ``end`` ("We collect:") ends.
 
-    ``following`` are the sentences after it, in order; items (``list_item``) of the first item's kind
-    are taken while the quote stays within ``limit`` characters of the lead-in's end; ``end`` when no
-    item follows.
+    ``following`` are the sentences after it, in order; items (``list_item``, of either kind) are taken
+    while the quote stays within ``limit`` characters of the lead-in's end; ``end`` when no item follows.
     """
-    last, kind = end, None
+    last = end
     for a, b in following:
-        item = list_item(text, last, a, b)
-        if not item or item != (kind or item) or b - end > limit:
+        if not list_item(text, last, a, b) or b - end > limit:
             break
-        last, kind = b, item
+        last = b
     return last
 
 
 def list_item(text: str, previous_end: int, start: int, end: int) -> str | None:
     """Whether the sentence ``text[start:end]``, after one ending at ``previous_end``, belongs to a list:
     "marked" on a marked list line ("* ...", "1. ...", "• ...", "(a) ..."), "line" for a short line of
-    its own that is not a sentence (a list in text without markers), else None. A list's items are of
-    one kind: "5. Links to other Websites." after unmarked lines is not one of them."""
+    its own that is not a sentence (a list in text without markers), else None."""
     line_start = text.rfind("\n", 0, start) + 1
     if _ITEM.match(text, line_start):
         return "marked"

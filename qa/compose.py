@@ -267,7 +267,8 @@ def _list_intro(view: IndexView, citation: Citation) -> str | None:
     """For a highlight that is a list item (``index.structure.list_item``, marked or a short line of its
     own), the sentence introducing the list ("We may disclose your information:", "In these cases we never
     share your information unless you give us written permission:"): the item alone does not say who
-    does what. A label ("Mailchimp:") introduces nothing."""
+    does what. The items between are of the highlight's kind ("5. Links to other Websites." after unmarked
+    lines is no item of theirs), and a label ("Mailchimp:") introduces nothing."""
     text = view.source_text(citation.doc)
     before = [tuple(s) for c in view.doc_chunks.get(citation.doc, []) if c["section"] == citation.section
               for s in c["sentences"] if s[1] <= citation.highlight_start][-MAX_LIST_ITEMS:]

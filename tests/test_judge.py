@@ -434,3 +434,27 @@ def test_an_item_of_an_unmarked_list_is_quoted_and_read_with_the_sentence_introd
     assert answer.citations[0].highlight == "Sale of your information"
     assert "“In these cases we never share your information unless you give us written permission: … Sale of your information”" in answer.text
     assert not answer.text.startswith("Yes")
+
+
+def test_a_list_introduction_reaches_its_item_through_items_of_its_kind_and_is_no_label():
+    from types import SimpleNamespace
+
+    from qa.compose import _list_intro
+
+    lines = ["Browsers explain their cookie settings at the following websites:", "Mozilla Firefox: mozilla.org",
+             "5. Links to other Websites.", "Parts of our site link to other sites.", "Mailchimp:",
+             "We use Mailchimp for our newsletters.", "We collect:", "Your name", "Your e-mail address"]
+    text = "\n".join(lines[:3]) + " " + "\n".join(lines[3:]) + "\n"
+    spans = [[text.index(s), text.index(s) + len(s)] for s in lines]
+    view = SimpleNamespace(source_text=lambda doc: text,
+                           doc_chunks={"acme": [{"section": ("Privacy",), "sentences": spans}]})
+
+    def intro(sentence):
+        start = text.index(sentence)
+        return _list_intro(view, SimpleNamespace(doc="acme", section=("Privacy",), highlight_start=start,
+                                                 highlight_end=start + len(sentence)))
+
+    assert intro("Your e-mail address") == "We collect:"
+    assert intro("Mozilla Firefox: mozilla.org") == lines[0]
+    assert intro("Parts of our site link to other sites.") is None  # the unmarked line is no numbered item
+    assert intro("We use Mailchimp for our newsletters.") is None  # a label introduces nothing
