@@ -126,7 +126,7 @@ def ask(question: str, company: str | None = None, k: int = 5, config: Config | 
     likely = {(j.hit.doc, *j.sentence) for j in sentences if j.probability >= judge.lead}
     answer.citations = cite(view, ranked, k, query_vector, topic_share(view, understood), likely)
     answer.found = bool(answer.citations)
-    answer.text = answer_text(understood, answer.citations, view, newest, ranked[0].probability, judge)
+    answer.text = answer_text(understood, answer.citations, view, newest, ranked[0].probability, judge, config)
     if answer.found:
         from .versions import add_earlier_version_line
 

@@ -8,6 +8,7 @@ from index.dates import date_label
 from index.lexical import stems
 from index.retrieval import Hit, IndexView
 from index.chunking import plain_text
+from index.config import Config
 from index.structure import is_bare_heading, list_end, list_item
 
 from .polarity import lead_features, read_lead
@@ -292,8 +293,9 @@ def quote(text: str) -> str:
 
 
 def answer_text(understood: Understood, citations: list[Citation], view: IndexView, newest: set[str],
-                probability: float | None, judge) -> str:
-    """The answer's words: a Yes/No lead where one is sure (``_lead``), whose policy says it, the quote."""
+                probability: float | None, judge, config: Config | None = None) -> str:
+    """The answer's words: a Yes/No lead where one is sure (``_lead``; ``config``: the lead's second reader may
+    weigh in), whose policy says it, the quote."""
     first = citations[0]
     who = f"{first.company}'s policy ({date_label(first.policy_date)}) says"
     if first.doc not in newest:
@@ -302,7 +304,7 @@ def answer_text(understood: Understood, citations: list[Citation], view: IndexVi
             who = (f"{first.company}'s current policy ({date_label(current[0].policy_date)}) does not say this directly; "
                    f"its earlier version ({date_label(first.policy_date)}) says")
     intro = _list_intro(view, first)
-    lead = _lead(understood, f"{intro} {first.highlight}" if intro else first.highlight, probability, judge)
+    lead = _lead(understood, f"{intro} {first.highlight}" if intro else first.highlight, probability, judge, config)
     said = f"{quote(intro)} … {quote(first.highlight)}" if intro else quote(first.highlight)
     text = f"{lead + '. ' if lead else ''}{who}: “{said}” [1]"
     more = [c for c in citations[1:3] if c.company != first.company or c.section != first.section]
@@ -317,12 +319,19 @@ def lead_floor(judge) -> float:
     return judge.answers if judge.lead_gate else judge.lead
 
 
-def _lead(understood: Understood, evidence: str, probability: float | None, judge) -> str | None:
+def _lead(understood: Understood, evidence: str, probability: float | None, judge,
+          config: Config | None = None) -> str | None:
     """"Yes", "No" or None: the sentence's reading (``qa.polarity.read_lead``), given when the lead gate
     finds the reading at least ``Judge.lead_gate_at`` likely, or ``Judge.lead_gate_speaks_at`` where the
     sentence speaks to the whole question. The gate weighs the judge's probability of the sentence, so any
     sentence that answers (``Judge.answers``) may lead; without a gate, one at least ``Judge.lead`` likely
-    that speaks to the whole question does. No probability: no lead."""
+    that speaks to the whole question does. No probability: no lead.
+
+    With ``config`` and a judge that has them, a second reader (``qa.cross_encoder.yes_probability``, learnt
+    from the blind sets' leads) has the last word: it drops a trusted reading it finds under
+    ``Judge.polarity_veto`` likely, and gives one the gate withholds that it finds at least
+    ``Judge.polarity_adds`` likely from a sentence at least ``Judge.polarity_floor`` likely (docs/quality.md,
+    round 45)."""
     if probability is None or judge is None or probability < lead_floor(judge):
         return None
     reading = read_lead(understood, evidence)
@@ -331,7 +340,16 @@ def _lead(understood: Understood, evidence: str, probability: float | None, judg
     if not judge.lead_gate:
         return reading.said if reading.speaks else None
     sure = judge.lead_probability(lead_features(understood, evidence, reading, probability))
-    return reading.said if sure >= (judge.lead_gate_speaks_at if reading.speaks else judge.lead_gate_at) else None
+    trusted = sure >= (judge.lead_gate_speaks_at if reading.speaks else judge.lead_gate_at)
+    if config is None or judge.polarity_veto is None:
+        return reading.said if trusted else None
+    if not trusted and probability < judge.polarity_floor:
+        return None
+    from .cross_encoder import yes_probability
+
+    yes = yes_probability(understood.question, evidence, config)
+    agrees = yes if reading.said == "Yes" else 1.0 - yes
+    return reading.said if agrees >= (judge.polarity_veto if trusted else judge.polarity_adds) else None
 
 
 def silent_text(understood: Understood, view: IndexView, docs: list[str], missing: list[str]) -> str:

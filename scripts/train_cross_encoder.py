@@ -152,16 +152,21 @@ def main() -> None:
         pairs = pairs_of(questions, args.negatives)
         print(f"final model: {len(pairs)} pairs of {len(questions)} questions", file=sys.stderr, flush=True)
         _, encoder, head = train(pairs, args)
-        from safetensors.torch import save_file
+        save(encoder, head, args.write, args)
 
-        trained = tuple(f"encoder.layer.{i}." for i in range(args.freeze, encoder.config.num_hidden_layers))
-        state = {k: v.detach().half().contiguous() for k, v in encoder.state_dict().items() if k.startswith(trained)}
-        state["head.weight"] = head.weight.detach().half().contiguous()
-        state["head.bias"] = head.bias.detach().float().contiguous()
-        args.write.parent.mkdir(parents=True, exist_ok=True)
-        save_file(state, str(args.write), metadata={"base": "all-MiniLM-L6-v2", "pooling": "mean",
-                                                    "max_length": str(args.max_length)})
-        print(f"wrote {args.write} ({args.write.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
+
+def save(encoder, head, path: Path, args) -> None:
+    """Write what training changed (the layers above ``args.freeze`` and the head, fp16) to ``path``."""
+    from safetensors.torch import save_file
+
+    trained = tuple(f"encoder.layer.{i}." for i in range(args.freeze, encoder.config.num_hidden_layers))
+    state = {k: v.detach().half().contiguous() for k, v in encoder.state_dict().items() if k.startswith(trained)}
+    state["head.weight"] = head.weight.detach().half().contiguous()
+    state["head.bias"] = head.bias.detach().float().contiguous()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_file(state, str(path), metadata={"base": "all-MiniLM-L6-v2", "pooling": "mean",
+                                          "max_length": str(args.max_length)})
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -458,3 +458,36 @@ def test_a_list_introduction_reaches_its_item_through_items_of_its_kind_and_is_n
     assert intro("Mozilla Firefox: mozilla.org") == lines[0]
     assert intro("Parts of our site link to other sites.") is None  # the unmarked line is no numbered item
     assert intro("We use Mailchimp for our newsletters.") is None  # a label introduces nothing
+
+
+def test_the_leads_second_reader_reads_yes_and_no():
+    from index.config import get_config
+    from qa.cross_encoder import yes_probability
+
+    config = get_config()
+    assert yes_probability("Does Acme sell my data?", "Acme never sells your personal data to anyone.", config) < 0.1
+    assert yes_probability("Does Acme use cookies?", "We use cookies to remember your preferences.", config) > 0.9
+    assert yes_probability("Will Acme pass my email address on to other companies?",
+                           "Such addresses are not used for any other purpose and are not shared with outside parties.",
+                           config) < 0.5
+
+
+def test_the_second_reader_drops_a_lead_it_doubts_and_gives_one_the_gate_withholds(monkeypatch):
+    import qa.cross_encoder
+    from index.config import get_config
+    from qa.compose import _lead
+    from qa.judge import get_judge
+    from qa.question import Understood
+
+    judge, config = get_judge(), get_config()
+    assert judge.polarity_veto is not None and judge.polarity_adds is not None
+    sell = Understood(question="Does Acme sell my data?", companies=["Acme"], content_words=["sell", "data"])
+    denial = "Acme does not sell your personal data to anyone."
+    assert _lead(sell, denial, 0.9, judge) == "No"  # no config: the gate alone
+    assert _lead(sell, denial, 0.9, judge, config) == "No"  # the reader agrees
+    monkeypatch.setattr(qa.cross_encoder, "yes_probability", lambda question, sentence, config: 0.99)
+    assert _lead(sell, denial, 0.9, judge, config) is None  # it finds "No" 1 % likely: dropped
+    withheld = "We may share or sell aggregated information about our visitors with partners, except where you opt out."
+    assert _lead(sell, withheld, 0.9, judge) is None  # the gate does not trust a hedged "may ... except"
+    assert _lead(sell, withheld, 0.9, judge, config) == "Yes"
+    assert _lead(sell, withheld, judge.polarity_floor - 0.01, judge, config) is None  # the sentence is too unlikely
