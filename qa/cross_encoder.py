@@ -42,10 +42,16 @@ def base_model_dir() -> Path:
 def build_module(weights: Path = WEIGHTS):
     """The trained encoder as a ``transformers`` BertModel (torch): the shipped MiniLM with the
     layers of ``weights`` replaced. Used to export the inference model, and by the training script."""
+    from safetensors import safe_open
     from safetensors.torch import load_file
     from transformers import AutoModel
 
     module = AutoModel.from_pretrained(str(base_model_dir()))
+    with safe_open(str(weights), "pt") as handle:
+        layers = int((handle.metadata() or {}).get("layers", module.config.num_hidden_layers))
+    if layers < module.config.num_hidden_layers:  # a shallower model: the shipped model's first layers
+        module.encoder.layer = module.encoder.layer[:layers]
+        module.config.num_hidden_layers = layers
     trained = {k: v.float() for k, v in load_file(str(weights)).items() if not k.startswith("head.")}
     missing = set(trained) - set(module.state_dict())
     if missing:

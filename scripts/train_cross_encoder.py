@@ -79,6 +79,10 @@ def train(pairs: list[tuple[str, str, float]], args):
     torch.manual_seed(0)
     tokenizer = AutoTokenizer.from_pretrained(str(base_model_dir()))
     encoder = AutoModel.from_pretrained(str(base_model_dir()))
+    layers = getattr(args, "layers", None)
+    if layers:  # a shallower reader: the shipped model's first ``layers`` layers
+        encoder.encoder.layer = encoder.encoder.layer[:layers]
+        encoder.config.num_hidden_layers = layers
     head = torch.nn.Linear(encoder.config.hidden_size, 1)
     for p in encoder.embeddings.parameters():
         p.requires_grad = False
@@ -165,7 +169,8 @@ def save(encoder, head, path: Path, args) -> None:
     state["head.bias"] = head.bias.detach().float().contiguous()
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file(state, str(path), metadata={"base": "all-MiniLM-L6-v2", "pooling": "mean",
-                                          "max_length": str(args.max_length)})
+                                          "max_length": str(args.max_length),
+                                          "layers": str(encoder.config.num_hidden_layers)})
     print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
 
 

@@ -86,8 +86,10 @@ def main() -> int:
     parser.add_argument("--rows", type=Path, help="answers that could lead (fit_lead.collect rows), scored out of fold")
     parser.add_argument("--write", type=Path, help="the weights file (qa/data/polarity.safetensors)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--layers", type=int, default=6, help="the shipped model's first LAYERS layers")
+    parser.add_argument("--freeze", type=int, default=3, help="of which the first FREEZE stay as shipped")
     args = parser.parse_args()
-    args.freeze, args.epochs, args.lr, args.max_length, args.by_length = 3, 3, 1e-4, 96, True
+    args.epochs, args.lr, args.max_length, args.by_length = 3, 1e-4, 96, True
     if args.rows:
         data = json.loads(args.rows.read_text())
         rows = data["blind"] if isinstance(data, dict) else data
