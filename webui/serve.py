@@ -49,6 +49,10 @@ class Warmup:
                     config=self.config)
             except PolicyQAError:
                 pass
+            from qa.cross_encoder import yes_probability
+
+            # The lead's second reader reads only answers with a Yes/No reading, which that one may not have.
+            yes_probability("Does this company sell data?", "We do not sell data.", self.config)
         except BaseException as exc:  # reported by wait(), in the main thread
             self.error = exc
         finally:
