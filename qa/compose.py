@@ -339,8 +339,7 @@ def _lead(understood: Understood, evidence: str, probability: float | None, judg
         return None
     if not judge.lead_gate:
         return reading.said if reading.speaks else None
-    sure = judge.lead_probability(lead_features(understood, evidence, reading, probability))
-    trusted = sure >= (judge.lead_gate_speaks_at if reading.speaks else judge.lead_gate_at)
+    trusted = judge.trusts(lead_features(understood, evidence, reading, probability))
     if config is None or judge.polarity_veto is None:
         return reading.said if trusted else None
     if not trusted and probability < judge.polarity_floor:

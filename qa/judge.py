@@ -119,6 +119,11 @@ class Judge:
         score = sum(self.lead_gate.get(f, 0.0) * features[f] for f in LEAD_FEATURES) + self.lead_gate.get("bias", 0.0)
         return float(1.0 / (1.0 + np.exp(-score)))
 
+    def trusts(self, features: dict) -> bool:
+        """Whether the lead gate gives the reading of ``features``: ``lead_probability`` at least ``lead_gate_at``,
+        or ``lead_gate_speaks_at`` where the sentence speaks to the whole question."""
+        return self.lead_probability(features) >= (self.lead_gate_speaks_at if features["speaks"] else self.lead_gate_at)
+
     @property
     def states(self) -> float:
         """The probability an overview cell's sentence needs (``overview``, else ``answers``)."""

@@ -73,13 +73,15 @@ def probabilities(model, rows: list[dict]) -> np.ndarray:
     return model.predict_proba(np.array([[r["features"][f] for f in LEAD_FEATURES] for r in rows]))[:, 1]
 
 
-def table(rows: list[dict], scores: np.ndarray, label: str) -> None:
+def counts(kept: list[dict]) -> tuple[int, int, int]:
     """Right and wrong leads (a Yes/No other than the one expected), and leads where none was expected."""
-    def counts(kept):
-        right = sum(r["expected"] == r["said"] for r in kept)
-        wrong = sum(bool(r["expected"]) and r["expected"] != r["said"] for r in kept)
-        return right, wrong, sum(not r["expected"] for r in kept)
+    right = sum(r["expected"] == r["said"] for r in kept)
+    wrong = sum(bool(r["expected"]) and r["expected"] != r["said"] for r in kept)
+    return right, wrong, sum(not r["expected"] for r in kept)
 
+
+def table(rows: list[dict], scores: np.ndarray, label: str) -> None:
+    """``counts`` of the strict reading, and of the gate's scores at several thresholds."""
     print(f"{label}: strict reading (speaks to the whole question): right %d, wrong %d, unexpected %d"
           % counts([r for r in rows if r["features"]["speaks"]]))
     for at in (0.75, 0.8, 0.85, 0.9):

@@ -57,26 +57,23 @@ def yes_probabilities(model, questions: list[str], sentences: list[str], max_len
 
 def report(rows: list[dict]) -> None:
     """Right / wrong / unexpected leads of the shipped gate, and with the reader's veto and additions."""
+    from fit_lead import counts
     from qa.judge import get_judge
 
     judge = get_judge()
-    gate = [judge.lead_probability(r["features"]) >= (judge.lead_gate_speaks_at if r["features"]["speaks"]
-                                                      else judge.lead_gate_at) for r in rows]
+    gate = [judge.trusts(r["features"]) for r in rows]
     agree = [r["p_yes"] if r["said"] == "Yes" else 1 - r["p_yes"] for r in rows]
 
-    def counts(kept):
-        kept = [r for r, k in zip(rows, kept) if k]
-        right = sum(r["expected"] == r["said"] for r in kept)
-        wrong = sum(bool(r["expected"]) and r["expected"] != r["said"] for r in kept)
-        return f"right {right}, wrong {wrong}, unexpected {sum(not r['expected'] for r in kept)}"
+    def given(kept: list[bool]) -> str:
+        return "right %d, wrong %d, unexpected %d" % counts([r for r, k in zip(rows, kept) if k])
 
-    print(f"{len(rows)} answers that could lead; the gate alone: {counts(gate)}")
+    print(f"{len(rows)} answers that could lead; the gate alone: {given(gate)}")
     for veto in (0.0, 0.05, 0.1, 0.2, 0.3):
         for adds in (0.9, 0.95, 0.98, 1.01):
             for floor in (0.2, 0.3, 0.4, 0.5):
                 kept = [(g and a >= veto) or (not g and a >= adds and r["features"]["probability"] >= floor)
                         for r, g, a in zip(rows, gate, agree)]
-                print(f"  veto < {veto}, adds >= {adds} from p >= {floor}: {counts(kept)}")
+                print(f"  veto < {veto}, adds >= {adds} from p >= {floor}: {given(kept)}")
 
 
 def main() -> int:
