@@ -87,8 +87,7 @@ def _model_path(quantize: bool, cache_dir: Path, weights: Path) -> Path:
     from index.embedder import weight_files
     from index.engine import prepare
 
-    name = "policyqa-cross-encoder" if weights == WEIGHTS else f"policyqa-{weights.stem.replace('_', '-')}"
-    return prepare(name, partial(build_module, weights), weight_files(base_model_dir()) + [weights],
+    return prepare(f"policyqa-{weights.stem.replace('_', '-')}", partial(build_module, weights), weight_files(base_model_dir()) + [weights],
                    cache_dir, quantize=quantize)
 
 
