@@ -16,6 +16,14 @@ an unseen policy. Then one model on everything is written to ``--write``.
     .venv/bin/python scripts/train_cross_encoder.py --folds 3 --write qa/data/cross_encoder.safetensors
     .venv/bin/python scripts/fit_judge.py --write qa/data/judge.json
 
+The shipped weights (round 46) learnt from sets 13-100, and the judge's weights stay those fitted on 13-37's
+(docs/quality.md, round 46); the silence threshold is checked on the sets 101-148 they never met::
+
+    .venv/bin/python scripts/fit_judge.py --fresh --sets 13-100 --cache build/ce-13-100.json
+    .venv/bin/python scripts/train_cross_encoder.py --cache build/ce-13-100.json --by-length \
+        --write qa/data/cross_encoder.safetensors              # about 20 minutes on 2 CPUs
+    .venv/bin/python scripts/fit_silence.py --write qa/data/judge.json
+
 About 10 minutes a model on 2 CPUs (about 45 in all with 3 folds); deterministic on one machine.
 """
 from __future__ import annotations
