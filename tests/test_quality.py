@@ -123,9 +123,8 @@ def test_silent_policies_say_so_and_cite_nothing(seed_index):
 
 @pytest.mark.parametrize("question, company, evidence", [
     ("Can I browse the Azendoo site without saying who I am?", "Azendoo", "without identifying yourself"),
-    pytest.param("Does Axosoft hand my information to other businesses for money?", "Axosoft", "we do not sell it",
-                 marks=pytest.mark.xfail(strict=True, reason="round 17 judge (round 16's weights): under the silence "
-                                         "threshold; round 15's judge answered it (docs/quality.md, round 17)")),
+    # Under the silence threshold from round 17 to round 45; round 46's cross-encoder answers it again.
+    ("Does Axosoft hand my information to other businesses for money?", "Axosoft", "we do not sell it"),
     ("Which chat tool gets my data from Comindware?", "Comindware", "jivochat"),
 ])
 def test_questions_in_everyday_words_are_answered_not_refused(seed_index, question, company, evidence):
@@ -221,10 +220,8 @@ def test_a_name_of_three_words_or_more_may_be_written_as_its_initials():
 
 @pytest.mark.parametrize("question,company", [
     ("What choices do I have about cookies?", "comindware"),
-    pytest.param("What scope does the user choice apply to?", "azalead.com",
-                 marks=pytest.mark.xfail(strict=True, reason="the silence threshold (0.11 since round 35, 0.115 since "
-                                         "round 42): its best sentence is under it; 0.085 answered it "
-                                         "(docs/quality.md, round 35)")),
+    # Under the silence threshold from round 35 to round 45; round 46's cross-encoder answers it.
+    ("What scope does the user choice apply to?", "azalead.com"),
     ("Does the collected data reveal my identity?", "Azendoo"),
 ])
 def test_vague_policy_questions_are_still_answered(seed_index, question, company):
