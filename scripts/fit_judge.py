@@ -25,14 +25,14 @@ SHARED = ROOT.parent / "shared"
 # The blind sets the judge's weights learn from (13-37); the cross-encoder's cache was made with
 # ``--sets 13-100`` (docs/quality.md, round 46).
 UNSEEN_SETS = "13-37"
+FOLDS = 8
+SEED_SETS = sorted((ROOT / "eval").glob("heldout-seed*.jsonl")) + [SHARED / "eval" / "seed-questions.jsonl"]
 
 
 def unseen_sets(numbers: str) -> list[Path]:
     """The blind set files of a range such as "13-100"."""
     first, _, last = numbers.partition("-")
     return [ROOT / "eval" / f"unseen-{n}.jsonl" for n in range(int(first), int(last or first) + 1)]
-FOLDS = 8
-SEED_SETS = sorted((ROOT / "eval").glob("heldout-seed*.jsonl")) + [SHARED / "eval" / "seed-questions.jsonl"]
 
 
 def collect(paths: list[Path], corpus: Path | None, data: Path | None, company_given: bool,

@@ -1,10 +1,10 @@
 """Fit the silence threshold (``answers`` in ``qa/data/judge.json``) on blind sets the judge never learnt from
 (nothing here is imported by the product).
 
-1. Every question of the spent blind sets ``--sets`` (``eval/unseen-101..148``) is answered as ``qa.ask`` answers it, and the
-   judge's probability of its best sentence is kept, from the first reading and from the second one that
-   ``qa.ask`` makes before it says "not stated" (none where the answer is silent before the judge reads a
-   sentence: no passage, or a name no policy writes). The second reading is made for every question, so any
+1. Every question of the spent blind sets ``--sets`` (``eval/unseen-101..148``) is answered as ``qa.ask``
+   answers it, and the judge's probability of its best sentence is kept, from the first reading and from the
+   second one that ``qa.ask`` makes before it says "not stated" (none where the answer is silent before the
+   judge reads a sentence: no passage, or a name no policy writes). The second reading is made for every question, so any
    threshold is scored as the product would meet it. The cross-encoder learnt from sets 13-100 and the judge's
    weights from 13-37 (``scripts/train_cross_encoder.py``, ``scripts/fit_judge.py``), so these are policies
    they never met.
@@ -105,8 +105,9 @@ def main() -> int:
     if args.cache and args.cache.exists():
         rows = json.loads(args.cache.read_text())
     else:
-        first, _, last = args.sets.partition("-")
-        rows = collect([ROOT / "eval" / f"unseen-{n}.jsonl" for n in range(int(first), int(last or first) + 1)])
+        from fit_judge import unseen_sets
+
+        rows = collect(unseen_sets(args.sets))
         if args.cache:
             args.cache.parent.mkdir(parents=True, exist_ok=True)
             args.cache.write_text(json.dumps(rows))
