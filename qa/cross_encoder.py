@@ -48,16 +48,20 @@ def build_module(weights: Path = WEIGHTS):
 
     module = AutoModel.from_pretrained(str(base_model_dir()))
     with safe_open(str(weights), "pt") as handle:
-        layers = int((handle.metadata() or {}).get("layers", module.config.num_hidden_layers))
-    if layers < module.config.num_hidden_layers:  # a shallower model: the shipped model's first layers
-        module.encoder.layer = module.encoder.layer[:layers]
-        module.config.num_hidden_layers = layers
+        keep_first_layers(module, int((handle.metadata() or {}).get("layers", module.config.num_hidden_layers)))
     trained = {k: v.float() for k, v in load_file(str(weights)).items() if not k.startswith("head.")}
     missing = set(trained) - set(module.state_dict())
     if missing:
         raise ValueError(f"{weights} names parameters MiniLM does not have: {sorted(missing)[:3]}")
     module.load_state_dict(trained, strict=False)
     return module
+
+
+def keep_first_layers(module, layers: int) -> None:
+    """Cut a ``transformers`` BertModel down to its first ``layers`` layers (a shallower reader); no-op at full depth."""
+    if layers < module.config.num_hidden_layers:
+        module.encoder.layer = module.encoder.layer[:layers]
+        module.config.num_hidden_layers = layers
 
 
 @lru_cache(maxsize=4)
@@ -87,8 +91,8 @@ def _model_path(quantize: bool, cache_dir: Path, weights: Path) -> Path:
     from index.embedder import weight_files
     from index.engine import prepare
 
-    return prepare(f"policyqa-{weights.stem.replace('_', '-')}", partial(build_module, weights), weight_files(base_model_dir()) + [weights],
-                   cache_dir, quantize=quantize)
+    return prepare(f"policyqa-{weights.stem.replace('_', '-')}", partial(build_module, weights),
+                   weight_files(base_model_dir()) + [weights], cache_dir, quantize=quantize)
 
 
 def scores(question: str, sentences: list[str], config: Config, weights: Path = WEIGHTS) -> np.ndarray:

@@ -81,16 +81,14 @@ def train(pairs: list[tuple[str, str, float]], args):
     import torch
     from transformers import AutoModel, AutoTokenizer
 
-    from qa.cross_encoder import base_model_dir
+    from qa.cross_encoder import base_model_dir, keep_first_layers
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     tokenizer = AutoTokenizer.from_pretrained(str(base_model_dir()))
     encoder = AutoModel.from_pretrained(str(base_model_dir()))
-    layers = getattr(args, "layers", None)
-    if layers:  # a shallower reader: the shipped model's first ``layers`` layers
-        encoder.encoder.layer = encoder.encoder.layer[:layers]
-        encoder.config.num_hidden_layers = layers
+    if getattr(args, "layers", None):  # a shallower reader (scripts/train_polarity.py --layers)
+        keep_first_layers(encoder, args.layers)
     head = torch.nn.Linear(encoder.config.hidden_size, 1)
     for p in encoder.embeddings.parameters():
         p.requires_grad = False
