@@ -314,12 +314,23 @@ def test_scorer_counts_correct_and_opposite_cells(seed_index, tmp_path):
     labels, problems = read_grid(grid)
     assert len(labels) == 6 and problems == ["line 5: not JSON (Expecting value: line 1 column 1 (char 0))"]
     report = score(labels, get_config())
-    assert (report.cells, report.correct) == (5, 4) and report.accuracy == 0.8
+    # Axosoft's sale cell is "not stated" since round 47 (test_axosoft_denies_selling_in_the_overview).
+    assert (report.cells, report.correct) == (5, 3) and report.accuracy == 0.6
     assert [(m["company"], m["practice"], m["verdict"]) for m in report.opposite] == [("Azalead", "sale", "does not sell")]
     assert report.per_practice["dnt"] == [2, 2] and any("nonsense" in p for p in report.problems)
-    assert "accuracy: 80.0%" in format_report(report) and "OPPOSITE Azalead" in format_report(report)
+    assert "accuracy: 60.0%" in format_report(report) and "OPPOSITE Azalead" in format_report(report)
     assert is_opposite("yes", "no") and is_opposite("honours", "does not honour")
     assert not is_opposite("shares", "shares only with service providers or when required by law")
+
+
+@pytest.mark.xfail(strict=True, reason="round 47: the lead's second reader finds 'Yes' 0.19 likely for Axosoft's "
+                   "'We may share information as mentioned below but we do not sell it to third parties', over its "
+                   "veto of 0.1, so the denial decides nothing (docs/quality.md)")
+def test_axosoft_denies_selling_in_the_overview(seed_index):
+    from qa.overview import overview
+
+    cell = overview("Axosoft", config=get_config()).rows[0].cell("sale")
+    assert cell.verdict == "does not sell" and "we do not sell it to third parties" in cell.citation.highlight
 
 
 def test_index_commands_compute_the_new_policies_cells_once(tmp_path):
