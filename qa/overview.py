@@ -503,7 +503,8 @@ class _Asker:
             lead = next((w for w in ("Yes", "No") if text.startswith(w + ". ")), None)
             verdict = decide(practice, lead, sentence_stance(understood, citation.highlight), citation.highlight,
                              item.text, info.company)
-            if verdict == practice.no != practice.yes and not self.denies(question, citation.highlight):
+            # Retention and children name one verdict "yes" and "no" alike: only a true denial is checked.
+            if verdict == practice.no and practice.no != practice.yes and not self.denies(question, citation.highlight):
                 verdict = NOT_STATED
             yield item.probability, verdict, citation
 

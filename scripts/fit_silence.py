@@ -4,8 +4,8 @@
 1. Every question of the spent blind sets ``--sets`` (``eval/unseen-101..148``) is answered as ``qa.ask``
    answers it, and the judge's probability of its best sentence is kept, from the first reading and from the
    second one that ``qa.ask`` makes before it says "not stated" (none where the answer is silent before the
-   judge reads a sentence: no passage, or a name no policy writes). The second reading is made for every question, so any
-   threshold is scored as the product would meet it. The cross-encoder learnt from sets 13-100 and the judge's
+   judge reads a sentence: no passage, or a name no policy writes). The second reading is made for every
+   question, so any threshold is scored as the product would meet it. The cross-encoder learnt from sets 13-100 and the judge's
    weights from 13-37 (``scripts/train_cross_encoder.py``, ``scripts/fit_judge.py``), so these are policies
    they never met.
 2. The threshold is the largest multiple of ``STEP`` at which at most ``MAX_FALSE_ABSTENTIONS`` of the
