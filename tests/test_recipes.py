@@ -54,3 +54,23 @@ def test_batches_by_length_hold_every_pair_once_and_pad_little():
     assert [len(b) for b in batches] == [32] * 10
     spread = [max(len(p[1]) for p in b) - min(len(p[1]) for p in b) for b in batches]
     assert max(spread) < 50  # sorted within the block: a batch's lengths are close
+
+
+def test_relabel_makes_positives_only_of_the_sentences_a_reader_said_answer(tmp_path):
+    import json
+
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text("\n".join(json.dumps(r) for r in [
+        {"set": "unseen-13.jsonl", "id": "u1", "question": "Do you sell data?", "sentence": "We never sell it.",
+         "label": "yes"},
+        {"set": "unseen-13.jsonl", "id": "u1", "question": "Do you sell data?", "sentence": "Sales are final.",
+         "label": "partial"},
+        {"set": "unseen-14.jsonl", "id": "u1", "question": "Do you sell data?", "sentence": "We use cookies.",
+         "label": "yes"}]) + "\n")
+    texts = ["We sell nothing.", "We never sell it.", "Sales are final.", "We use cookies.", "We never sell it."]
+    questions = [{"set": "unseen-13.jsonl", "id": "u1", "question": "Do you sell data?", "texts": texts,
+                  "labels": [True, False, False, False, False]}]
+    assert train_cross_encoder.relabel(questions, labels) == 2  # the sentence each time it is a candidate
+    assert questions[0]["labels"] == [True, True, False, False, True]  # another set's "u1" is another question
+    pairs = train_cross_encoder.pairs_of(questions, negatives=6)
+    assert sorted(t for _, t, y in pairs if y == 1.0) == ["We never sell it.", "We never sell it.", "We sell nothing."]
