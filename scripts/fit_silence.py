@@ -5,9 +5,9 @@
    answers it, and the judge's probability of its best sentence is kept, from the first reading and from the
    second one that ``qa.ask`` makes before it says "not stated" (none where the answer is silent before the
    judge reads a sentence: no passage, or a name no policy writes). The second reading is made for every
-   question, so any threshold is scored as the product would meet it. The cross-encoder learnt from sets 13-100 and the judge's
-   weights from 13-37 (``scripts/train_cross_encoder.py``, ``scripts/fit_judge.py``), so these are policies
-   they never met.
+   question, so any threshold is scored as the product would meet it. The cross-encoder learnt from sets
+   13-100 and the judge's weights from 13-37 (``scripts/train_cross_encoder.py``, ``scripts/fit_judge.py``),
+   so these are policies they never met.
 2. The threshold is the largest multiple of ``STEP`` at which at most ``MAX_FALSE_ABSTENTIONS`` of the
    answerable questions go unanswered: the recipe's own rule (``fit_judge.py`` applies it out of fold), on
    thousands of questions instead of 25 sets. With ``--min-silence S`` the threshold is raised, where needed,

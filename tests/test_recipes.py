@@ -1,5 +1,6 @@
 """The fitting scripts' small decisions, on inline data (the scripts build the shipped weights; the product
 does not import them)."""
+import json
 import random
 import sys
 from pathlib import Path
@@ -57,8 +58,6 @@ def test_batches_by_length_hold_every_pair_once_and_pad_little():
 
 
 def test_relabel_makes_positives_only_of_the_sentences_a_reader_said_answer(tmp_path):
-    import json
-
     labels = tmp_path / "labels.jsonl"
     labels.write_text("\n".join(json.dumps(r) for r in [
         {"set": "unseen-13.jsonl", "id": "u1", "question": "Do you sell data?", "sentence": "We never sell it.",
