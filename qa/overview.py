@@ -9,9 +9,7 @@ the citation and Yes/No lead of ``qa.compose``), mapped onto the practice's verd
   "Yes" lead or none its positive one; and ``hedged`` (a few words, see the table) picks the
   middle verdict of the practices that have one;
 - a yes/no practice's negative verdict stands only where the lead's second reader agrees
-  (``_Asker.denies``); otherwise that sentence decides nothing and the next one is read;
-- a cell left not stated is asked again in the practice's other words (``Practice.also``), and a
-  sharing cell read as "only with service providers" is asked about the broader sharing.
+  (``_Asker.denies``); otherwise that sentence decides nothing and the next one is read.
 
 Cells are cached by policy content (``<data>/overview.json``): an unchanged corpus costs nothing.
 """
@@ -69,9 +67,6 @@ class Practice:
     A definition ("'Personal information' means ...") never decides; a user's right ("you have the
     right to ...") or duty ("you may not share your password") decides only the practices that
     are rights (``rights``).
-
-    ``also`` is the practice's question in other words (everyday ones, or the broader sharing), read
-    when the first question leaves the cell not stated (``_Asker.cell``).
     """
 
     id: str
@@ -90,8 +85,6 @@ class Practice:
     denial: str | None = None
     grant: str | None = None  # the practice offered in the same sentence as a limit on it: not a denial
     rights: bool = False  # a user's right ("you have the right to ...") speaks to it; else only the company's own practice
-    # The question in other words, asked when the first leaves the cell not stated (``_Asker.cell``)
-    also: str | None = None
 
     @property
     def verdicts(self) -> tuple[str, ...]:
@@ -136,37 +129,32 @@ _BUSINESS_TRANSFER = (r"\bmerger|\bacqui|\bbankrupt|\breorgani|\bsuccessor|\bdiv
 PRACTICES: tuple[Practice, ...] = (
     Practice("collection", "First-party collection", "What personal information does {company} collect?",
              r"\bcollect|\bgather|\bobtain|\breceiv|\bprovide (?:us|to us)|\byou (?:give|submit|enter|provide)|"
-             r"\bwe (?:may )?(?:store|record|log|process)\b", "collects",
-             also="What information does {company} gather about its users?"),
+             r"\bwe (?:may )?(?:store|record|log|process)\b", "collects"),
     Practice("sharing", "Sharing with third parties", "Does {company} share personal information with third parties?",
              r"\bshar|\bdisclos|\btransfer|\bprovide|\bmake available|\bsell|\brent\b|\btrade\b|\bgive",
              "shares", "does not share", "shares only with service providers or when required by law", _SERVICE_OR_LAW,
              broader=r"\badvertis|\bmarketing|\bpartners?\b|\baffiliates?\b|\bsponsors?\b|\bsell|\bsold\b|\brent\b",
              other=_BUSINESS_TRANSFER + r"|^(?![\s\S]*\b(?:shar|disclos))[\s\S]*\b(?:countr|outside (?:of )?(?:the )?(?:EU|EEA|Europ))",
-             denial=_NOT_BEFORE + r"(?:share|shared|disclose|provide|give|transfer|distribute|pass|make)",
-             also="Does {company} share personal information with advertisers, business partners or affiliates?"),
+             denial=_NOT_BEFORE + r"(?:share|shared|disclose|provide|give|transfer|distribute|pass|make)"),
     Practice("sale", "Sale of data", "Does {company} sell personal information?",
              r"\b(?:sell|sells|sold|selling|rent|rents|rented|renting|lease|leases|trade|trades|traded)\b(?:\W+\w+){0,8}?\W+"
              r"(?:information|data|details|addresses|lists?|it|them|PII)\b|\bsales? of (?:your |user |users' )?"
              r"(?:personal )?(?:information|data)|\bsell(?:ing)? (?:your|personal|user)", "sells or may sell", "does not sell",
              denial=_OWN_SUBJECT + _NOT_BEFORE + r"(?:sell|sold|rent|trade)\b",
              other=_BUSINESS_TRANSFER + r"|\bminors?\b|\bchildren\b|\bunder (?:the age of )?1[3-8]\b|\bdefines?\b|"
-                                        r"\baggregat|\banonymi[sz]ed|\bde-identified", needs_lead=True,
-             also="Does {company} sell, rent or trade its users' personal data?"),
+                                        r"\baggregat|\banonymi[sz]ed|\bde-identified", needs_lead=True),
     Practice("advertising", "Advertising and tracking", "Does {company} use personal information for advertising?",
              r"\badverti|\bads?\b|\bretarget|\bremarket|\binterest-based|\btargeted", "yes", "no", needs_lead=True,
              denial=_OWN_SUBJECT + _NOT_BEFORE + r"(?:use|show|display|serve|include|allow|permit|run|place|send|target|"
                     r"adverti|ads?\b)|" + _OWN_SUBJECT + _NOT_BEFORE + r"(?:have|carry|contain|feature|accept)\W+"
                     r"(?:\w+\W+){0,2}?(?:ads?\b|adverti)|\bad-free\b|\bno (?:ads|advertising|advertisements)\b|"
-                    r"\b(?:free of|without) (?:any )?(?:ads\b|adverti)",
-             also="Does {company} use cookies or ad networks to show me targeted ads?"),
+                    r"\b(?:free of|without) (?:any )?(?:ads\b|adverti)"),
     Practice("retention", "Retention period", "How long does {company} keep personal information?",
              r"\bas long as\b|\bno longer (?:need|necessary|required|useful)|\bretention (?:period|policy|schedule)|"
              r"\b(?:retain|retained|retains|keep|keeps|kept|store|stores|stored|hold|holds|held|delete|deleted|erase|"
              r"erased|destroy|destroyed|anonymi[sz]e|anonymi[sz]ed)\b(?!\s+(?:track|in mind|you\b|up\b))[^.;]{0,150}?(?:\b(?:until|while|"
              r"necessary|needed|required|reasonabl[ey]|indefinitely|period|after|within|longer)\b|" + _PERIOD + ")",
-             "as long as needed", "as long as needed", "a stated period", _PERIOD,
-             also="How long does {company} retain or store user data before deleting it?"),
+             "as long as needed", "as long as needed", "a stated period", _PERIOD),
     Practice("deletion", "Deletion", "Can users ask {company} to delete their personal information?",
              r"\bdelet|\berase|\berasure|\bremov|\bclose (?:your|their) account|\bdeactivat|\bcancel", "yes", "no",
              other=r"\bcookies?\b|\bbrowser|\bchild|\bminors?\b|\bunder (?:the age of )?1[3-8]\b",
@@ -174,8 +162,7 @@ PRACTICES: tuple[Practice, ...] = (
                     + _SEPARATOR + _CLAUSE_STOP + r"\w+){0,4}?" + _SEPARATOR + r"(?:delet|eras|remov|purg|destroy)",
              grant=r"\b(?:you|users?)\s+(?:can|may|are able to|have the right to)\b[^.;]{0,60}\b(?:delet|eras|remov)|"
                    r"\bright to (?:request |ask )?(?:the |us to )?(?:delet|eras)|\brequest (?:the |that we )?(?:delet|eras)",
-             rights=True,
-             also="Can I get my account and my data deleted by {company}?"),
+             rights=True),
     Practice("access", "Access and export", "Can users access or correct their personal information held by {company}?",
              r"(?s)^(?=.*\b(?:you|your|users?|individuals?|customers?|members?|subjects?|residents?|consumers?|"
              r"accountholders?|visitors?|persons?)\b)(?=.*\b(?:access|correct|updat|rectif|copy|export|portab|review|edit|"
@@ -183,19 +170,16 @@ PRACTICES: tuple[Practice, ...] = (
              other=r"\bunauthori[sz]ed|\bsecur|\bused to access|\baccess (?:times|logs)|\bIP address|\bauthori[sz]ed "
                    r"(?:persons|personnel|employees|staff)|\baccess(?:ed|ible)? (?:only )?by\b|\baccess (?:to )?(?:certain |some |"
                    r"all )?(?:parts|areas|sections|pages|features|content)|\baccess(?:ed|ing)? (?:the|our) (?:site|website|"
-                   r"service)s?\b", rights=True,
-             also="Can I see, get a copy of or update the personal data {company} holds about me?"),
+                   r"service)s?\b", rights=True),
     Practice("choices", "Opt-out choices", "Can users opt out of {company}'s marketing emails, cookies or advertising?",
              r"\bopt|\bunsubscrib|\bdisabl|\bdecline|\bturn off|\bwithdraw|\bchoice|\bchoose|\bpreferences|\bsettings|"
-             r"\breject|\brefuse|\bblock|\bdelete cookies", "yes", rights=True,
-             also="How can I opt out of {company}'s marketing emails, cookies or ads?"),
+             r"\breject|\brefuse|\bblock|\bdelete cookies", "yes", rights=True),
     Practice("dnt", "Do Not Track", "Does {company} respond to Do Not Track signals?",
              r"(?s)^(?=.*\b(?:do[\s-]+not[\s-]+track|DNT)\b)(?=.*\b(?:honou?r|respond|recogni[sz]|compl[yi]|support|"
              r"process|abide|obey|accept|act(?:s|ed)?\s+(?:on|upon)|react|alter|modify|change|treat|ignor|disregard))",
              "honours", "does not honour", needs_lead=True,
              denial=_NOT_FAR_BEFORE + r"(?:honou?r|respond|recogni[sz]|compl[yi]|support|process|abide|obey|accept|act|"
-                                      r"react|alter|modify|change|treat)|\bignor|\bdisregard",
-             also="How does {company} handle the Do Not Track setting in my browser?"),
+                                      r"react|alter|modify|change|treat)|\bignor|\bdisregard"),
     Practice("children", "Children", "Does {company} knowingly collect personal information from children?",
              r"(?s)^(?=.*(?:\bchild|\bminors?\b|\bkids?\b|\bunder (?:the age of )?1[3-8]\b|\bCOPPA\b|\bparental\b|"
              r"\bage of 1[3-8]))(?=.*(?:\bnot\b|n['’]t\b|\bnever\b|\bknowingly|\bintend|\bdirect|\bdesign|\baimed|\bage\b|"
@@ -205,19 +189,16 @@ PRACTICES: tuple[Practice, ...] = (
              r"(?:parental|parents?[\'’]?s?|guardians?[\'’]?s?)\s+(?:consent|permission|approval)|"
              r"(?<!without )\b(?:with )?(?:the )?(?:verifiable )?(?:consent|permission) (?:of|from) (?:a |the |their |his or "
              r"her )?(?:parent|guardian)|\b(?:parent|guardian)s?(?: or (?:legal )?guardian)? (?:has|have) (?:provided|given) "
-             r"(?:\w+ )?(?:consent|permission)",
-             also="Does {company} collect information from children under 13?"),
+             r"(?:\w+ )?(?:consent|permission)"),
     Practice("security", "Security measures", "What security measures does {company} take to protect personal information?",
              r"\bsecur|\bencrypt|\bSSL\b|\bTLS\b|\bHTTPS\b|\bsafeguard|\bfirewall|\bpasswords?\b|\bmeasures\b|"
              r"\bprecautions\b|\bunauthori[sz]ed|\bprotected (?:by|against|from)\b|\bstandards\b", "describes measures",
              other=r"\bprotect(?:ing)? (?:our|the|its|their|your)?\s*(?:legal )?(?:rights|property|safety)|\bsubpoena|"
-                   r"\blaw enforcement|\bdata[- ]protection (?:law|legislation|regulation)",
-             also="How does {company} keep my personal information secure?"),
+                   r"\blaw enforcement|\bdata[- ]protection (?:law|legislation|regulation)"),
     Practice("changes", "Notice of policy changes", "How does {company} notify users of changes to its privacy policy?",
              r"(?s)^(?=.*\b(?:chang|updat|modif|revis|amend))(?=.*\b(?:notif|inform|notice|post|publish|e-?mail|alert|"
              r"let you know|announce|display|prominent|last updated|effective date|revision date|on this page|indicate|"
-             r"tell you|contact you))", "notifies users",
-             also="Will {company} tell me when it changes its privacy policy?"),
+             r"tell you|contact you))", "notifies users"),
     Practice("transfer", "International transfer", "Does {company} transfer personal information to other countries?",
              r"(?s)^(?=.*\b(?:transfer|transmit|stor|process|mov|sen[dt]|export|host|locat|access|held|kept|maintain)\w*)"
              r"(?=.*(?:\b(?:other|third|foreign|different|another|any|multiple|various|many|several)\s+countr|"
@@ -226,14 +207,12 @@ PRACTICES: tuple[Practice, ...] = (
              r"\bUSA\b|\bEurope|\bEEA\b|\bforeign|\boverseas|\bcross-border))", "yes", "no",
              other=_BUSINESS_TRANSFER,
              denial=_NOT_BEFORE + r"(?:transfer|store|stored|process|move|send|sent|leave|export|host)|\bonly (?:with)?in "
-                                  r"(?:the )?(?:EU|EEA|European|UK|United|country)",
-             also="Is my personal data stored or processed in other countries by {company}?"),
+                                  r"(?:the )?(?:EU|EEA|European|UK|United|country)"),
     Practice("contact", "Contact or DPO", "How do I contact {company} if I have questions about this privacy policy?",
              r"\bcontact (?:us|our|the|me|them)\b|\bquestions?\b|\bwrite to\b|\b(?:e-?mail|call|reach|ask) us\b|"
              r"\bget in touch\b|\bprotection officer\b|\bDPO\b|\bprivacy (?:officer|team|office)\b|\bcomplain|"
              r"\bconcerns?\b|\bcontact:|@[\w-]+\.\w|\binquir|\benquir|\bmailto:", "yes",
-             other=r"\bcontact (?:information|details|data|lists?)\b|\bwe (?:may )?(?:collect|contact you)",
-             also="How can I contact {company} or its data protection officer about privacy?"),
+             other=r"\bcontact (?:information|details|data|lists?)\b|\bwe (?:may )?(?:collect|contact you)"),
 )
 _BY_ID = {p.id: p for p in PRACTICES}
 # A denial with an exception ("we do not share ... except with our service providers") is qualified.
@@ -485,19 +464,8 @@ class _Asker:
     def cell(self, info: PolicyInfo, practice: Practice) -> Cell:
         """The cell of ``practice`` for one policy version: the first candidate the judge finds likely
         enough (``Judge.states``). A denial needs more (``Judge.states_denial``): a cell that says the
-        opposite of the policy costs more than one that says "not stated".
-
-        Where that leaves the cell not stated, the practice is asked again in its other words
-        (``Practice.also``); where it gives a practice with ``broader`` sharing its middle verdict ("only
-        with service providers"), the other words ask about the broader sharing, and a "yes" there
-        decides. On the spent grids 1-18 (3,080 cells) this put 2,564 cells right against 2,521, with
-        as many opposite ones (docs/quality.md, rounds 48-49)."""
+        opposite of the policy costs more than one that says "not stated"."""
         found = deciding(self.candidates(info, practice), practice, self.judge.states, self.judge.states_denial)
-        if practice.also and (found is None or (practice.broader and found[1] == practice.middle)):
-            again = deciding(self.candidates(info, replace(practice, question=practice.also)), practice,
-                             self.judge.states, self.judge.states_denial)
-            if again is not None and (found is None or again[1] == practice.yes):
-                found = again
         if found is None:
             return Cell(practice.id, NOT_STATED)
         probability, verdict, citation = found

@@ -268,35 +268,6 @@ def test_a_denial_needs_the_judges_own_threshold_other_verdicts_the_overviews():
     assert Judged(Judge(answers=0.10, lead=0.25), [(0.06, sale.yes, None)]).cell(None, sale).verdict == NOT_STATED
 
 
-def test_a_cell_not_stated_is_asked_again_in_other_words_and_sharing_about_the_broader_kind():
-    from qa.judge import Judge
-    from qa.overview import _Asker
-
-    class Judged(_Asker):
-        """Given candidates for the practice's question (``first``) and for its other words (``again``)."""
-
-        def __init__(self, first, again):
-            self.judge, self.found, self.asked = Judge(answers=0.10, lead=0.25, overview=0.04), (first, again), []
-
-        def candidates(self, info, practice):
-            self.asked.append(practice.question)
-            yield from self.found[practice.question == practice.also]
-
-    sale, sharing, retention = practice("sale"), practice("sharing"), practice("retention")
-    assert all(p.also and p.also != p.question for p in PRACTICES)
-    asker = Judged([(0.08, NOT_STATED, None)], [(0.06, sale.yes, None)])
-    assert asker.cell(None, sale).verdict == sale.yes and asker.asked == [sale.question, sale.also]
-    asker = Judged([(0.2, sale.yes, None)], [(0.3, sale.no, None)])
-    assert asker.cell(None, sale).verdict == sale.yes and asker.asked == [sale.question]  # stated: not asked again
-    # Sharing "only with service providers" gives way to a sentence on the broader sharing, and only to one.
-    assert Judged([(0.3, sharing.middle, None)], [(0.05, sharing.yes, None)]).cell(None, sharing).verdict == sharing.yes
-    assert Judged([(0.3, sharing.middle, None)], [(0.2, sharing.middle, None)]).cell(None, sharing).verdict == sharing.middle
-    assert Judged([(0.3, sharing.middle, None)], [(0.2, sharing.no, None)]).cell(None, sharing).verdict == sharing.middle
-    # Retention's middle verdict (a stated period) is no narrower reading: it is not asked again.
-    asker = Judged([(0.3, retention.middle, None)], [(0.5, retention.yes, None)])
-    assert asker.cell(None, retention).verdict == retention.middle and asker.asked == [retention.question]
-
-
 def test_the_not_in_do_not_track_denies_nothing():
     """The name "Do Not Track" (capitalised or quoted) holds a "not" that is no denial (grid 7's JBS cell)."""
     dnt = practice("dnt")
@@ -343,25 +314,23 @@ def test_scorer_counts_correct_and_opposite_cells(seed_index, tmp_path):
     labels, problems = read_grid(grid)
     assert len(labels) == 6 and problems == ["line 5: not JSON (Expecting value: line 1 column 1 (char 0))"]
     report = score(labels, get_config())
-    assert (report.cells, report.correct) == (5, 4) and report.accuracy == 0.8
+    # Axosoft's sale cell is "not stated" since round 47 (test_axosoft_denies_selling_in_the_overview).
+    assert (report.cells, report.correct) == (5, 3) and report.accuracy == 0.6
     assert [(m["company"], m["practice"], m["verdict"]) for m in report.opposite] == [("Azalead", "sale", "does not sell")]
     assert report.per_practice["dnt"] == [2, 2] and any("nonsense" in p for p in report.problems)
-    assert "accuracy: 80.0%" in format_report(report) and "OPPOSITE Azalead" in format_report(report)
+    assert "accuracy: 60.0%" in format_report(report) and "OPPOSITE Azalead" in format_report(report)
     assert is_opposite("yes", "no") and is_opposite("honours", "does not honour")
     assert not is_opposite("shares", "shares only with service providers or when required by law")
 
 
-def test_seed_cells_read_in_the_practices_other_words(seed_index):
-    """Axosoft's denial of selling was "not stated" in round 47 (the lead's second reader found "Yes" 0.19
-    likely for the sale question, over its veto of 0.1); asked "Does Axosoft sell, rent or trade its users'
-    personal data?" it reads the denial. Comindware's sharing went from "only with service providers" to
-    "shares" when asked about business partners (docs/quality.md, round 48)."""
+@pytest.mark.xfail(strict=True, reason="round 47: the lead's second reader finds 'Yes' 0.19 likely for Axosoft's "
+                   "'We may share information as mentioned below but we do not sell it to third parties', over its "
+                   "veto of 0.1, so the denial decides nothing (docs/quality.md)")
+def test_axosoft_denies_selling_in_the_overview(seed_index):
     from qa.overview import overview
 
     cell = overview("Axosoft", config=get_config()).rows[0].cell("sale")
     assert cell.verdict == "does not sell" and "we do not sell it to third parties" in cell.citation.highlight
-    cell = overview("Comindware", config=get_config()).rows[0].cell("sharing")
-    assert (cell.verdict, cell.citation.highlight) == ("shares", "We can also share data with our business partners.")
 
 
 def test_index_commands_compute_the_new_policies_cells_once(tmp_path):
