@@ -258,6 +258,9 @@ def test_a_denial_needs_the_judges_own_threshold_other_verdicts_the_overviews():
         def candidates(self, info, practice):
             yield from self.found
 
+        def read(self, candidates, practice):
+            yield from candidates  # the verdicts as given, without the learnt reader
+
     judge = Judge(answers=0.10, lead=0.25, overview=0.04)
     sale = practice("sale")
     assert Judged(judge, [(0.06, sale.no, None), (0.05, sale.yes, None)]).cell(None, sale).verdict == sale.yes
@@ -266,6 +269,36 @@ def test_a_denial_needs_the_judges_own_threshold_other_verdicts_the_overviews():
     assert Judged(judge, [(0.08, NOT_STATED, None), (0.03, sale.yes, None)]).cell(None, sale).verdict == NOT_STATED
     # Without an overview threshold every verdict needs the judge's own.
     assert Judged(Judge(answers=0.10, lead=0.25), [(0.06, sale.yes, None)]).cell(None, sale).verdict == NOT_STATED
+
+
+def test_the_shipped_reader_reads_every_practice_in_its_own_verdicts():
+    from qa.practice_reader import NONE, get_reader
+
+    reader = get_reader()
+    assert set(reader.models) == {p.id for p in PRACTICES} and reader.states == 0.1
+    for p in PRACTICES:
+        assert NONE in reader.models[p.id].classes and set(reader.models[p.id].classes) <= set(p.verdicts) | {NONE}
+
+
+def test_the_readers_verdict_decides_and_its_denial_needs_the_words_denial_too(monkeypatch):
+    from qa import practice_reader
+    from qa.overview import _Asker
+
+    class Reader:
+        def __init__(self, verdict):
+            self.verdict = verdict
+
+        def reads(self, practice, vector, probability, verdict):
+            return self.verdict, 0.9
+
+    sale = practice("sale")
+    asker = _Asker.__new__(_Asker)
+    read = lambda reader, found: (monkeypatch.setattr(practice_reader, "get_reader", lambda: reader),
+                                  [v for _, v, _ in asker.read(found, sale)])[1]
+    assert read(Reader(sale.yes), [(0.5, NOT_STATED, None, None)]) == [sale.yes]  # the words missed it
+    assert read(Reader(None), [(0.5, sale.yes, None, None)]) == [NOT_STATED]  # the reader finds no verdict
+    assert read(Reader(sale.no), [(0.5, sale.yes, None, None), (0.5, NOT_STATED, None, None)]) == [NOT_STATED] * 2
+    assert read(Reader(sale.no), [(0.5, sale.no, None, None)]) == [sale.no]
 
 
 def test_the_not_in_do_not_track_denies_nothing():
@@ -374,7 +407,7 @@ def test_a_yes_no_verdict_needs_a_sentence_at_least_the_overviews_lead_floor(sma
         judge["overview_lead"] = floor
         path = tmp_path / f"judge-{floor}.json"
         path.write_text(json.dumps(judge))
-        return {v for _, v, _ in _Asker(view, replace(config, judge=path)).candidates(info, sale)}
+        return {v for _, v, _, _ in _Asker(view, replace(config, judge=path)).candidates(info, sale)}
 
     shipped = json.loads(CALIBRATION.read_text())["overview_lead"]
     assert sale.yes in verdicts(shipped)

@@ -73,3 +73,46 @@ def test_relabel_makes_positives_only_of_the_sentences_a_reader_said_answer(tmp_
     assert questions[0]["labels"] == [True, True, False, False, True]  # another set's "u1" is another question
     pairs = train_cross_encoder.pairs_of(questions, negatives=6)
     assert sorted(t for _, t, y in pairs if y == 1.0) == ["We never sell it.", "We never sell it.", "We sell nothing."]
+
+
+def test_the_practice_reader_learns_which_sentences_state_a_verdict_and_reads_as_scikit_learn():
+    """``fit_practice_reader.fit`` on inline cells whose vectors tell a sale denial from other sentences;
+    the shipped ``Model`` gives scikit-learn's probabilities, and the cell follows the reader's verdict."""
+    import numpy as np
+
+    import fit_practice_reader as fit
+    from qa.overview import NOT_STATED
+    from qa.practice_reader import Model, PracticeReader, features
+
+    rng = np.random.default_rng(5)
+    about_selling, elsewhere = np.eye(384)[0], np.eye(384)[1]
+
+    def vector(direction):
+        v = direction + 0.05 * rng.standard_normal(384)
+        return v / np.linalg.norm(v)
+
+    cells = []
+    for n in range(40):
+        denial = (0.6, "does not sell", vector(about_selling), "does not sell")
+        other = (0.3, NOT_STATED, vector(elsewhere), "none")
+        cells.append({"grid": n % 4, "practice": "sale", "label": "does not sell", "candidates": [other, denial]})
+        cells.append({"grid": n % 4, "practice": "sale", "label": NOT_STATED, "candidates": [other]})
+    model = fit.fit(cells, "sale")
+    assert list(model.classes_) == ["does not sell", "none"]
+    shipped = Model(tuple(model.classes_), model.coef_, model.intercept_)
+    x = features(vector(about_selling), 0.6, "does not sell", ("sells or may sell", "does not sell", NOT_STATED))
+    assert np.allclose(shipped.probabilities(x), model.predict_proba(x[None, :])[0])
+    assert fit.verdict_of(cells[0], model, 0.1, 0.04, 0.085) == "does not sell"
+    assert fit.verdict_of(cells[1], model, 0.1, 0.04, 0.085) == NOT_STATED
+    reader = PracticeReader({"sale": shipped}, states=0.1)
+    from qa.overview import practice
+
+    assert reader.reads(practice("sale"), vector(about_selling), 0.6, "does not sell")[0] == "does not sell"
+    assert reader.reads(practice("sale"), vector(elsewhere), 0.3, NOT_STATED)[0] is None
+    assert reader.reads(practice("dnt"), vector(elsewhere), 0.3, NOT_STATED) == (None, 0.0)  # no model: no verdict
+
+
+def test_grid_numbers_read_ranges_and_lists():
+    import fit_practice_reader as fit
+
+    assert fit.grid_numbers("1-3,7,9-10") == [1, 2, 3, 7, 9, 10]
