@@ -102,6 +102,12 @@ def test_the_practice_reader_learns_which_sentences_state_a_verdict_and_reads_as
     shipped = Model(tuple(model.classes_), model.coef_, model.intercept_)
     x = features(vector(about_selling), 0.6, "does not sell", ("sells or may sell", "does not sell", NOT_STATED))
     assert np.allclose(shipped.probabilities(x), model.predict_proba(x[None, :])[0])
+    selling = [{"grid": 0, "practice": "sale", "label": "sells or may sell",
+                "candidates": [(0.5, "sells or may sell", vector(np.eye(384)[2]), "sells or may sell")]}] * 10
+    three = fit.fit(cells + selling, "sale")
+    assert len(three.classes_) == 3
+    assert np.allclose(Model(tuple(three.classes_), three.coef_, three.intercept_).probabilities(x),
+                       three.predict_proba(x[None, :])[0])
     assert fit.verdict_of(cells[0], model, 0.1, 0.04, 0.085) == "does not sell"
     assert fit.verdict_of(cells[1], model, 0.1, 0.04, 0.085) == NOT_STATED
     reader = PracticeReader({"sale": shipped}, states=0.1)
