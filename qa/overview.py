@@ -479,8 +479,8 @@ class _Asker:
         """(probability, verdict, citation) of ``candidates`` as the learnt reader (``qa.practice_reader``)
         reads them: the verdict it finds at least ``states`` likely, else ``NOT_STATED``. Its "no" stands
         only where the practice's words read the same denial (which the lead's second reader confirmed):
-        on the spent grids 1-24, cross-validated by grid, cells right went from 81.5 to 84.2 % and cells
-        saying the opposite of the label from 27 to 22 (docs/overview-practices.md, round 50)."""
+        on the spent grids 1-24, cross-validated by grid, cells right went from 81.5 to 83.9 % and cells
+        saying the opposite of the label from 27 to 23 (docs/overview-practices.md, round 50)."""
         from .practice_reader import get_reader
 
         reader = get_reader()
