@@ -45,6 +45,7 @@ class Label:
     source: str | None = None
     line: int = 0
     dated: bool = False  # the grid named a version (possibly "undated")
+    evidence: tuple[str, ...] = ()  # the labeller's excerpts of the policy behind the verdict
 
 
 @dataclass
@@ -109,18 +110,20 @@ def read_grid(path: Path) -> tuple[list[Label], list[str]]:
             if verdict is None:
                 problems.append(f"line {number}: no verdict for {item['practice']}")
                 continue
-            cells = {item["practice"]: verdict}
+            cells = {item["practice"]: {"verdict": verdict, "evidence": item.get("evidence")}}
         if not cells:
             problems.append(f"line {number}: no practice labelled")
             continue
         for practice, verdict in cells.items():
-            if isinstance(verdict, dict):  # {"verdict": ..., "sentence": ...}
+            evidence = ()
+            if isinstance(verdict, dict):  # {"verdict": ..., "sentence": ..., "evidence": [...]}
+                evidence = tuple(e for e in verdict.get("evidence") or () if isinstance(e, str))
                 verdict = verdict.get("verdict") or verdict.get("label")
             if not isinstance(verdict, str):
                 problems.append(f"line {number}: {practice}: no verdict")
                 continue
             labels.append(Label(item["company"], date, practice, " ".join(verdict.split()).lower(), source, number,
-                                dated))
+                                dated, evidence))
     return labels, problems
 
 

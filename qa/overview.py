@@ -485,10 +485,7 @@ class _Asker:
 
         reader = get_reader()
         for probability, verdict, citation, vector in candidates:
-            read, _ = reader.reads(practice, vector, probability, verdict)
-            if read is None or (read == practice.no and practice.no != practice.yes and verdict != practice.no):
-                read = NOT_STATED
-            yield probability, read, citation
+            yield probability, reader.verdict(practice, vector, probability, verdict), citation
 
     def candidates(self, info: PolicyInfo, practice: Practice) -> Iterator[tuple[float, str, Citation, object]]:
         """(probability, verdict, citation, vector) of the judged sentences a verdict may come from, most

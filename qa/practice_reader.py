@@ -84,6 +84,17 @@ class PracticeReader:
         best = max(stated, key=lambda i: p[i])
         return (model.classes[best], float(p[best])) if p[best] >= self.states else (None, float(p[best]))
 
+    def verdict(self, practice, vector, probability: float, verdict: str) -> str:
+        """The verdict a sentence gives ``practice``'s cell: the one it ``reads``, else ``NOT_STATED``. Its
+        "no" stands only where the practice's words read the same denial (``verdict``, which the lead's
+        second reader confirmed): the reader alone mistakes what a sentence is about for which way it reads."""
+        from .overview import NOT_STATED
+
+        read, _ = self.reads(practice, vector, probability, verdict)
+        if read is None or (read == practice.no and practice.no != practice.yes and verdict != practice.no):
+            return NOT_STATED
+        return read
+
 
 _lock = threading.Lock()
 _loaded: dict[Path, PracticeReader] = {}

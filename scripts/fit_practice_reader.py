@@ -29,8 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from evaluation.overview import is_opposite, prepare, read_grid, shared_folder  # noqa: E402
-from qa.overview import NOT_STATED, PRACTICES, _Asker, practice  # noqa: E402
-from qa.practice_reader import NONE, WEIGHTS, features  # noqa: E402
+from qa.overview import NOT_STATED, PRACTICES, _Asker, deciding, practice  # noqa: E402
+from qa.practice_reader import NONE, WEIGHTS, Model, PracticeReader, features  # noqa: E402
 
 THRESHOLDS = (0.05, 0.1, 0.15, 0.2)
 
@@ -52,24 +52,6 @@ def _normal(text: str) -> str:
     return " ".join(re.sub(r"[*_#>`\\]", "", text.lower()).split())
 
 
-def evidence(path: Path) -> dict[tuple[int, str], list[str]]:
-    """The labellers' evidence excerpts by (line, practice), normalised."""
-    out: dict[tuple[int, str], list[str]] = {}
-    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        try:
-            item = json.loads(raw)
-        except ValueError:
-            continue
-        if not isinstance(item, dict):
-            continue
-        if isinstance(item.get("practice"), str):
-            out[(number, item["practice"])] = [_normal(e) for e in item.get("evidence") or [] if isinstance(e, str)]
-        for name, cell in (item.get("labels") or item.get("cells") or {}).items():
-            found = cell.get("evidence") if isinstance(cell, dict) else None
-            out[(number, name)] = [_normal(e) for e in found or [] if isinstance(e, str)]
-    return out
-
-
 def holds(sentence: str, excerpts: list[str]) -> bool:
     sentence = _normal(sentence)
     return any(e and (e[:60] in sentence or sentence[:60] in e) for e in excerpts)
@@ -81,7 +63,6 @@ def collect(numbers: list[int], data: Path) -> list[dict]:
     for number in numbers:
         path = grid_file(number)
         labels, _ = read_grid(path)
-        excerpts = evidence(path)
         config, problems = prepare(labels, data / str(number), shared_folder())
         from qa.retrieve import ensure_index
 
@@ -93,7 +74,7 @@ def collect(numbers: list[int], data: Path) -> list[dict]:
             if not versions:
                 continue
             info = max(versions, key=lambda i: i.policy_date or "")
-            wanted = excerpts.get((label.line, label.practice), [])
+            wanted = [_normal(e) for e in label.evidence]
             found = []
             for probability, verdict, citation, vector in asker.candidates(info, practice(label.practice)):
                 example = label.verdict if label.verdict != NOT_STATED and holds(citation.highlight, wanted) else NONE
@@ -115,24 +96,19 @@ def fit(cells: list[dict], practice_id: str):
     return LogisticRegression(C=1.0, max_iter=3000).fit(np.array([x for x, _ in rows]), [y for _, y in rows])
 
 
+def shipped(model) -> Model:
+    """A fitted scikit-learn model as the product reads it."""
+    return Model(tuple(str(c) for c in model.classes_), model.coef_, model.intercept_)
+
+
 def verdict_of(cell: dict, model, states: float, threshold: float, denies: float) -> str:
-    """The cell as the overview decides it with ``model`` (None: the practice's words alone)."""
+    """The cell as the overview decides it (``qa.overview.deciding`` over ``PracticeReader.verdict``) with
+    ``model`` (None: the practice's words alone)."""
     p = practice(cell["practice"])
-    for probability, verdict, vector, _ in cell["candidates"]:
-        if probability < threshold:
-            break
-        if model is not None:
-            chances = model.predict_proba(features(vector, probability, verdict, p.verdicts)[None, :])[0]
-            stated = [i for i, c in enumerate(model.classes_) if c != NONE]
-            best = max(stated, key=lambda i: chances[i]) if stated else None
-            read = model.classes_[best] if best is not None and chances[best] >= states else NOT_STATED
-            if read == p.no and p.no != p.yes and verdict != p.no:
-                read = NOT_STATED
-            verdict = read
-        if verdict == NOT_STATED or (verdict == p.no and probability < denies):
-            continue
-        return verdict
-    return NOT_STATED
+    reader = PracticeReader({p.id: shipped(model)}, states) if model is not None else None
+    found = deciding(((probability, reader.verdict(p, vector, probability, verdict) if reader else verdict, None)
+                      for probability, verdict, vector, _ in cell["candidates"]), p, threshold, denies)
+    return found[1] if found else NOT_STATED
 
 
 def main() -> int:
@@ -181,7 +157,7 @@ def main() -> int:
     for p in PRACTICES:
         model = fit(cells, p.id)
         if model is not None:
-            out["models"][p.id] = {"classes": [str(c) for c in model.classes_],
+            out["models"][p.id] = {"classes": list(shipped(model).classes),
                                    "coef": np.round(model.coef_, 6).tolist(),
                                    "intercept": np.round(model.intercept_, 6).tolist()}
     args.out.write_text(json.dumps(out, separators=(",", ":")) + "\n")

@@ -284,12 +284,13 @@ def test_the_readers_verdict_decides_and_its_denial_needs_the_words_denial_too(m
     from qa import practice_reader
     from qa.overview import _Asker
 
-    class Reader:
-        def __init__(self, verdict):
-            self.verdict = verdict
+    def Reader(verdict):
+        """The shipped reader's rules around a reading fixed to ``verdict``."""
+        class Fixed(practice_reader.PracticeReader):
+            def reads(self, practice, vector, probability, words):
+                return verdict, 0.9
 
-        def reads(self, practice, vector, probability, verdict):
-            return self.verdict, 0.9
+        return Fixed()
 
     sale = practice("sale")
     asker = _Asker.__new__(_Asker)
